@@ -1,0 +1,3 @@
+from setu.app.cli import main
+
+main()
