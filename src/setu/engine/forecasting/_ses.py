@@ -1,0 +1,217 @@
+"""Vectorised simple-exponential-smoothing kernels shared by the point-forecast methods.
+
+Every kernel works on many independent problems at once. A batch of problems is stored
+*time-major and left-aligned*: ``X`` has shape ``(K, n)``; column ``j`` holds problem ``j``'s values
+``x_0 .. x_{len_j - 1}`` in rows ``0 .. len_j - 1``; rows past ``len_j`` are padding (any finite
+value) and never influence the result. Loops run over the (short) time axis only; every step is
+one numpy operation over all problems.
+
+The arithmetic reproduces, operation for operation, the scalar kernels of statsforecast 2.x
+(``ses_forecast``, ``ses_sse`` and ``golden_section_ses`` in its ``src/ses.cpp``) so that the
+optimised smoothing constant chosen here is bit-identical to statsforecast's:
+
+* level: ``g_0 = x_0``, ``g_{i+1} = alpha * x_i + (1 - alpha) * g_i``; forecast = ``g_len``
+  (``x_0`` itself when ``len == 1``);
+* SSE of one-step errors: ``sum_{i>=1} (x_i - g_i)^2`` accumulated in time order (0 if ``len < 2``);
+* golden-section search for alpha in ``[lower, upper]`` until ``|b - a| < 1e-12`` or an exact tie,
+  returning ``(a + b) / 2``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
+GOLDEN_TOL = 1e-12
+
+
+def left_align(values: np.ndarray, owner: np.ndarray, n_problems: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pack a flat list of values, grouped by problem and in time order, into a left-aligned batch.
+
+    ``values[m]`` belongs to problem ``owner[m]``; ``owner`` must be non-decreasing. Returns
+    ``(X, lengths)`` with ``X`` of shape ``(max(lengths), n_problems)`` (zero padding).
+    """
+    lengths = np.bincount(owner, minlength=n_problems).astype(np.int64)
+    K = int(lengths.max()) if lengths.size else 0
+    X = np.zeros((max(K, 1), n_problems))
+    if values.size:
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        rank = np.arange(values.size) - first[owner]
+        X[rank, owner] = values
+    return X, lengths
+
+
+def ses_levels(X: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """All smoothed levels: ``G[i] = g_i`` for ``i = 0..K`` (shape ``(K + 1, n)``).
+
+    ``G[i]`` is the one-step-ahead forecast made after the first ``i`` observations
+    (``G[0] = x_0``). For a problem of length ``len`` the out-of-sample forecast is ``G[len]``
+    (``x_0`` when ``len == 1``, as statsforecast does) and its in-sample fitted values are
+    ``G[1 .. len - 1]``.
+    """
+    K, n = X.shape
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n,))
+    comp = 1.0 - alpha
+    AX = alpha * X
+    G = np.empty((K + 1, n))
+    G[0] = X[0]
+    for i in range(K):
+        np.multiply(comp, G[i], out=G[i + 1])
+        np.add(AX[i], G[i + 1], out=G[i + 1])
+    return G
+
+
+def ses_forecast(X: np.ndarray, lengths: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """One-step-ahead SES forecast of each problem (statsforecast ``ses_forecast`` convention)."""
+    n = X.shape[1]
+    if n == 0:
+        return np.zeros(0)
+    G = ses_levels(X, alpha)
+    out = G[lengths, np.arange(n)]
+    return np.where(lengths == 1, X[0], out)
+
+
+def ses_sse(X: np.ndarray, mask: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """In-sample SSE of one-step SES errors for each problem, accumulated in time order.
+
+    ``mask`` has shape ``(K - 1, n)``: ``mask[i - 1, j] = 1.0`` when ``x_i`` of problem ``j`` is
+    real data (``i < len_j``) and ``0.0`` otherwise.
+    """
+    K, n = X.shape
+    if K < 2:
+        return np.zeros(n)
+    comp = 1.0 - alpha
+    AX = alpha * X[:-1]
+    F = np.empty((K - 1, n))
+    prev = X[0]
+    for i in range(K - 1):
+        row = F[i]
+        np.multiply(comp, prev, out=row)
+        np.add(AX[i], row, out=row)
+        prev = row
+    np.subtract(X[1:], F, out=F)
+    np.multiply(F, F, out=F)
+    np.multiply(F, mask, out=F)
+    # Reducing over the slow axis adds the rows one after the other: the same order as the scalar loop.
+    sse = F[0].copy()
+    for i in range(1, K - 1):
+        sse += F[i]
+    return sse
+
+
+def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Golden-section search (statsforecast ``golden_section_ses``) for every column of X at once."""
+    K, n = X.shape
+    mask = (np.arange(1, K)[:, None] < lengths[None, :]).astype(np.float64)
+    a = np.full(n, float(lower))
+    b = np.full(n, float(upper))
+    c = b - (b - a) / GOLDEN_RATIO
+    d = a + (b - a) / GOLDEN_RATIO
+    fc = ses_sse(X, mask, c)
+    fd = ses_sse(X, mask, d)
+    # Results are written back through `idx` when the working set is compacted.
+    alpha_out = np.empty(n)
+    idx = np.arange(n)
+    active = np.abs(b - a) >= GOLDEN_TOL
+    while True:
+        left = active & (fc < fd)
+        right = active & (fd < fc)
+        moving = left | right
+        if not moving.all():
+            # finished (tie, or bracket already narrow): freeze them.
+            done = ~moving
+            alpha_out[idx[done]] = (b[done] + a[done]) / 2.0
+            if not moving.any():
+                break
+            if moving.mean() < 0.75:
+                keep = np.nonzero(moving)[0]
+                idx = idx[keep]
+                X = X[:, keep]
+                mask = mask[:, keep]
+                a, b, c, d, fc, fd = a[keep], b[keep], c[keep], d[keep], fc[keep], fd[keep]
+                left, right = left[keep], right[keep]
+                moving = moving[keep]
+        # left:  b = d; d = c; fd = fc; c = b - (b - a) / gr  (evaluate at c)
+        # right: a = c; c = d; fc = fd; d = a + (b - a) / gr  (evaluate at d)
+        b = np.where(left, d, b)
+        a = np.where(right, c, a)
+        d_new = np.where(left, c, d)
+        fd_new = np.where(left, fc, fd)
+        c_new = np.where(right, d, c)
+        fc_new = np.where(right, fd, fc)
+        x_eval = np.where(left, b - (b - a) / GOLDEN_RATIO, a + (b - a) / GOLDEN_RATIO)
+        f_eval = ses_sse(X, mask, x_eval)
+        c = np.where(left, x_eval, c_new)
+        d = np.where(right, x_eval, d_new)
+        fc = np.where(left, f_eval, fc_new)
+        fd = np.where(right, f_eval, fd_new)
+        active = moving & (np.abs(b - a) >= GOLDEN_TOL)
+    return alpha_out
+
+
+# Cost model used to split a batch of problems into groups of similar length: one numpy call
+# costs about CALL_COST element-operations.
+_CALL_COST = 2500.0
+
+
+def _length_groups(sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Split problems sorted by length into contiguous groups minimising a simple cost model.
+
+    Each group runs the time loop up to its own longest problem: cost = calls + padded elements.
+    Solved exactly by dynamic programming over the distinct lengths.
+    """
+    n = sorted_lengths.size
+    if n == 0:
+        return []
+    vals, first = np.unique(sorted_lengths, return_index=True)
+    ends = np.append(first[1:], n)  # group of distinct value v spans [first, end)
+    D = vals.size
+    best = np.full(D + 1, np.inf)
+    best[0] = 0.0
+    arg = np.zeros(D + 1, dtype=np.int64)
+    for j in range(1, D + 1):  # groups covering distinct values [i, j)
+        K = float(vals[j - 1])
+        stop = ends[j - 1]
+        for i in range(j):
+            count = stop - first[i]
+            cost = best[i] + (2.0 * K + 20.0) * _CALL_COST + 3.0 * K * count
+            if cost < best[j]:
+                best[j] = cost
+                arg[j] = i
+    out = []
+    j = D
+    while j > 0:
+        i = arg[j]
+        out.append((int(first[i]), int(ends[j - 1])))
+        j = i
+    return out[::-1]
+
+
+def golden_alpha(X: np.ndarray, lengths: np.ndarray, lower: float = 0.1, upper: float = 0.3) -> np.ndarray:
+    """Optimised smoothing constant of every problem, bit-identical to statsforecast.
+
+    Problems with fewer than two values have a flat (zero) SSE: the search stops at once and
+    returns the midpoint ``(lower + upper) / 2``, as statsforecast does. Problems are grouped by
+    length so that short problems do not pay for the longest one.
+    """
+    n = X.shape[1]
+    alpha = np.full(n, (float(lower) + float(upper)) / 2.0)
+    todo = np.nonzero(lengths >= 2)[0]
+    if todo.size == 0:
+        return alpha
+    order = todo[np.argsort(lengths[todo], kind="stable")]
+    sl = lengths[order]
+    for lo, hi in _length_groups(sl):
+        cols = order[lo:hi]
+        K = int(sl[hi - 1])
+        alpha[cols] = _golden_dense(np.ascontiguousarray(X[:K, cols]), lengths[cols], lower, upper)
+    return alpha
+
+
+def ses_optimized_forecast(
+    X: np.ndarray, lengths: np.ndarray, lower: float = 0.1, upper: float = 0.3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast with the golden-section-optimised alpha; returns ``(forecast, alpha)``."""
+    alpha = golden_alpha(X, lengths, lower, upper)
+    return ses_forecast(X, lengths, alpha), alpha
