@@ -1,0 +1,204 @@
+"""Compile a readiness case into the flat arrays the simulator runs on.
+
+The simulator accepts either the frozen dataclasses of :mod:`setu.engine.readiness.case` or a
+plain mapping in the readiness JSON format (``{"sites": [...], "items": [...]}``). Both are read
+by duck typing, so this module imports nothing from the readiness engine and the two engines
+stay independent: the simulator is the check on the analytic model, not a client of it.
+
+Conventions (Sherbrooke 2004, ch. 2-5; the same as the analytic model):
+
+- one depot (echelon ``"depot"``) and bases (echelon ``"base"``) whose parent is the depot;
+- an item with no ``parent`` is an LRU and fails at base ``j`` at rate ``m_ij`` per year
+  (``demand[j].rate``); an item naming a ``parent`` is an SRU whose failures are *caused*:
+  when the parent fails, the cause is this SRU with probability ``failure_share``; the SRU's
+  own ``demand[j]`` entry supplies its base repair fraction and repair time (its ``rate`` is
+  implied by the parent and is not used);
+- ``repair_fraction`` is the fraction repaired at the base (1 - NRTS); the rest is shipped to
+  the depot, which repairs everything in ``depot_repair_time``; a base's resupply from the depot
+  takes ``order_ship_time`` (the demand entry's override, else the site's);
+- ``qpa`` maps an equipment type to the installed quantity Z per unit, ``units`` maps a type to
+  the number N of units at a base.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BaseDemand:
+    """Demand of one item at one base (rate per year, times in years)."""
+
+    rate: float
+    repair_fraction: float
+    repair_time: float
+    order_ship_time: float
+
+
+@dataclass(frozen=True)
+class Node:
+    """One item of the indenture tree, with its per-base data."""
+
+    index: int
+    id: str
+    parent: int  # -1 for an LRU
+    failure_share: float
+    depot_repair_time: float
+    variance_to_mean: float
+    qpa: Mapping[str, int]
+    demand: tuple[BaseDemand | None, ...]  # one entry per base
+    children: tuple[int, ...]
+    shares: tuple[float, ...]  # failure share of each child, same order
+
+
+@dataclass(frozen=True)
+class Network:
+    """A compiled case: items in topological order (parents first) and sites (depot first)."""
+
+    depot_id: str
+    base_ids: tuple[str, ...]
+    units: tuple[Mapping[str, int], ...]  # per base: equipment type -> number of units
+    nodes: tuple[Node, ...]
+    order: tuple[int, ...]  # node indices, parents before children
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        return (self.depot_id, *self.base_ids)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(n.id for n in self.nodes)
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _as_mapping(obj: Any) -> Mapping[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return obj
+    if isinstance(obj, (list, tuple)):  # sequence of (key, value) pairs or of records
+        out: dict[str, Any] = {}
+        for entry in obj:
+            if isinstance(entry, (list, tuple)) and len(entry) == 2:
+                out[str(entry[0])] = entry[1]
+            else:
+                key = _get(entry, "site", None) or _get(entry, "site_id", None) or _get(entry, "base")
+                out[str(key)] = entry
+        return out
+    return dict(obj)
+
+
+def _float(x: Any, default: float) -> float:
+    return default if x is None else float(x)
+
+
+def compile_case(case: Any) -> Network:
+    """Read a case (readiness dataclass or JSON mapping) into a :class:`Network`."""
+    sites = list(_get(case, "sites", ()))
+    items = list(_get(case, "items", ()))
+    depots = [s for s in sites if str(_get(s, "echelon", "")).lower() == "depot"]
+    if len(depots) != 1:
+        raise ValueError(f"the simulator needs exactly one depot, found {len(depots)}")
+    depot_id = str(_get(depots[0], "id"))
+    bases = [s for s in sites if str(_get(s, "echelon", "")).lower() != "depot"]
+    for b in bases:
+        parent = _get(b, "parent", depot_id)
+        if parent is not None and str(parent) != depot_id:
+            raise ValueError(f"site {_get(b, 'id')}: only two echelons are simulated "
+                             f"(parent {parent} is not the depot)")
+    base_ids = tuple(str(_get(b, "id")) for b in bases)
+    base_ship = [_float(_get(b, "order_ship_time"), 0.0) for b in bases]
+    units = tuple({str(k): int(v) for k, v in _as_mapping(_get(b, "units")).items()} for b in bases)
+
+    ids = [str(_get(it, "id")) for it in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate item ids")
+    pos = {k: i for i, k in enumerate(ids)}
+    parents = []
+    for it in items:
+        p = _get(it, "parent")
+        if p is not None and str(p) not in pos:
+            raise ValueError(f"item {_get(it, 'id')}: unknown parent {p}")
+        parents.append(-1 if p is None else pos[str(p)])
+    children: list[list[int]] = [[] for _ in items]
+    for i, p in enumerate(parents):
+        if p >= 0:
+            children[p].append(i)
+
+    nodes = []
+    for i, it in enumerate(items):
+        dem_map = _as_mapping(_get(it, "demand"))
+        per_base: list[BaseDemand | None] = []
+        for b, bid in enumerate(base_ids):
+            d = dem_map.get(bid)
+            if d is None:
+                per_base.append(None)
+                continue
+            ship = _get(d, "order_ship_time")
+            per_base.append(BaseDemand(
+                rate=_float(_get(d, "rate"), 0.0),
+                repair_fraction=_float(_get(d, "repair_fraction"), 0.0),
+                repair_time=_float(_get(d, "repair_time"), 0.0),
+                order_ship_time=base_ship[b] if ship is None else float(ship),
+            ))
+        shares = tuple(_float(_get(items[c], "failure_share"), 0.0) for c in children[i])
+        if sum(shares) > 1.0 + 1e-9:
+            raise ValueError(f"item {ids[i]}: failure shares of its SRUs sum to {sum(shares)} > 1")
+        qpa = {str(k): int(v) for k, v in _as_mapping(_get(it, "qpa")).items()}
+        nodes.append(Node(
+            index=i,
+            id=ids[i],
+            parent=parents[i],
+            failure_share=_float(_get(it, "failure_share"), 0.0),
+            depot_repair_time=_float(_get(it, "depot_repair_time"), 0.0),
+            variance_to_mean=_float(_get(it, "variance_to_mean"), 1.0),
+            qpa=qpa,
+            demand=tuple(per_base),
+            children=tuple(children[i]),
+            shares=shares,
+        ))
+
+    order: list[int] = []
+    stack = [i for i in range(len(items)) if parents[i] < 0][::-1]
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        stack.extend(children[i][::-1])
+    if len(order) != len(items):
+        raise ValueError("the indenture structure has a cycle")
+    return Network(depot_id=depot_id, base_ids=base_ids, units=units, nodes=tuple(nodes),
+                   order=tuple(order))
+
+
+def stock_array(network: Network, stock: Any) -> np.ndarray:
+    """Stock levels as an int array ``[item, site]`` (site 0 is the depot); missing means 0.
+
+    ``stock`` maps item id -> site id -> level, or is already such an array.
+    """
+    n_items, n_sites = len(network.nodes), 1 + len(network.base_ids)
+    if isinstance(stock, np.ndarray):
+        arr = np.asarray(stock, dtype=np.int64)
+        if arr.shape != (n_items, n_sites):
+            raise ValueError(f"stock array must have shape {(n_items, n_sites)}")
+        return arr.copy()
+    out = np.zeros((n_items, n_sites), dtype=np.int64)
+    item_pos = {n.id: n.index for n in network.nodes}
+    site_pos = {s: k for k, s in enumerate(network.site_ids)}
+    for item, per_site in _as_mapping(stock).items():
+        if str(item) not in item_pos:
+            raise ValueError(f"stock names unknown item {item}")
+        for site, level in _as_mapping(per_site).items():
+            if str(site) not in site_pos:
+                raise ValueError(f"stock names unknown site {site}")
+            if int(level) < 0:
+                raise ValueError(f"negative stock for {item} at {site}")
+            out[item_pos[str(item)], site_pos[str(site)]] = int(level)
+    return out
