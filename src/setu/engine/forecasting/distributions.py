@@ -38,7 +38,7 @@ The loss function of the NB uses the identity ``E[X·1{X >= s}] = mu·P(Y >= s-1
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -307,7 +307,6 @@ class BootstrapDemand:
     n_samples: int = 1000
     seed: int = 0
     jitter: bool = True
-    _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def n_series(self) -> int:

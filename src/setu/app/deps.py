@@ -1,0 +1,30 @@
+"""FastAPI dependencies shared by the API and the web pages: the actor and units of work."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+
+from setu.kit.access import Actor, system_actor
+from setu.kit.uow import UnitOfWork
+
+
+def current_actor(request: Request) -> Actor:
+    """The actor behind this request.
+
+    Identity (issue 3) replaces this with the session's or token's user; until then the
+    installation serves one trusted local user, recorded as ``system:web``.
+    """
+    actor = getattr(request.state, "actor", None)
+    return actor or system_actor("web")
+
+
+def read_uow(request: Request) -> Iterator[UnitOfWork]:
+    with UnitOfWork(current_actor(request), write=False, engine=request.app.state.engine) as uow:
+        yield uow
+
+
+def write_uow(request: Request) -> Iterator[UnitOfWork]:
+    """A write unit of work; the route calls ``uow.commit()`` before it answers."""
+    with UnitOfWork(current_actor(request), write=True, engine=request.app.state.engine) as uow:
+        yield uow

@@ -1,0 +1,54 @@
+"""Composition root: builds the FastAPI app (JSON API under /api/v1, web pages, static files)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+import setu
+from setu.app import problems
+from setu.kit.db import get_engine
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    from setu.catalog.api import router as catalog_api
+    from setu.demand.api import router as demand_api
+    from setu.fleet.api import router as fleet_api
+    from setu.identity.api import router as identity_api
+
+    app = FastAPI(
+        title="Setu API",
+        version=setu.__version__,
+        description="Catalog & fleet, forecasting and readiness for two partner countries.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine or get_engine()
+    problems.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for r in (identity_api, catalog_api, fleet_api, demand_api):
+        api.include_router(r)
+    app.include_router(api)
+
+    @app.get("/health", tags=["meta"], include_in_schema=True)
+    def health() -> dict:
+        with app.state.engine.connect() as c:
+            c.execute(text("select 1"))
+        return {"status": "ok", "version": setu.__version__}
+
+    try:
+        from setu.app.web import install as install_web
+    except ImportError:  # web pages not installed in this build
+        install_web = None
+    if install_web is not None:
+        install_web(app)
+    STATIC_DIR.mkdir(exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,103 @@
+"""JSON API for the catalog (thin adapter: parse, call one service function, render)."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.catalog import service
+from setu.catalog.schemas import (
+    BomLineCreate, BomLineRead, InterchangeCreate, InterchangeRead, PartCreate, PartFilter, PartKind, PartRead,
+    PartUpdate,
+)
+from setu.kit.listing import PageOut, page_out
+from setu.kit.uow import UnitOfWork
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get("/parts", response_model=PageOut[PartRead], dependencies=[Depends(needs("catalog.part.read"))])
+def list_parts(
+    q: str | None = Query(None, description="search part number, name, NSN, origin designation"),
+    kind: PartKind | None = None,
+    manufacturer_code: str | None = None,
+    has_nsn: bool | None = None,
+    sort: str | None = Query(None, description="field, or -field for descending"),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    uow: UnitOfWork = Depends(read_uow),
+):
+    page = service.list_parts(uow, filters=PartFilter(q=q, kind=kind, manufacturer_code=manufacturer_code,
+                                                       has_nsn=has_nsn), sort=sort, cursor=cursor, limit=limit)
+    return page_out(page, PartRead)
+
+
+@router.post("/parts", response_model=PartRead, status_code=201, dependencies=[Depends(needs("catalog.part.create"))])
+def create_part(data: PartCreate, uow: UnitOfWork = Depends(write_uow)):
+    part = service.create_part(uow, data=data)
+    uow.commit()
+    return PartRead.model_validate(part)
+
+
+@router.get("/parts/{part_id}", response_model=PartRead, dependencies=[Depends(needs("catalog.part.read"))])
+def get_part(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return PartRead.model_validate(service.get_part(uow, part_id=part_id))
+
+
+@router.patch("/parts/{part_id}", response_model=PartRead, dependencies=[Depends(needs("catalog.part.update"))])
+def update_part(part_id: uuid.UUID, data: PartUpdate, uow: UnitOfWork = Depends(write_uow)):
+    part = service.update_part(uow, part_id=part_id, data=data)
+    uow.commit()
+    return PartRead.model_validate(part)
+
+
+@router.get("/parts/{part_id}/where-used", response_model=list[BomLineRead],
+            dependencies=[Depends(needs("catalog.bom.read"))])
+def where_used(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return [BomLineRead.model_validate(x["line"]) for x in service.where_used(uow, part_id=part_id)]
+
+
+@router.get("/parts/{part_id}/interchanges", response_model=list[InterchangeRead],
+            dependencies=[Depends(needs("catalog.interchange.read"))])
+def part_interchanges(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    service.get_part(uow, part_id=part_id)
+    return [InterchangeRead.model_validate(x) for x in service.list_interchanges(uow, part_id=part_id)]
+
+
+@router.post("/bom-lines", response_model=BomLineRead, status_code=201,
+             dependencies=[Depends(needs("catalog.bom.create"))])
+def add_bom_line(data: BomLineCreate, uow: UnitOfWork = Depends(write_uow)):
+    line = service.add_bom_line(uow, data=data)
+    uow.commit()
+    return BomLineRead.model_validate(line)
+
+
+@router.get("/equipment-types/{equipment_type_id}/bom", dependencies=[Depends(needs("catalog.bom.read"))])
+def bom(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    """The equipment type's bill of material as a tree."""
+    from setu.fleet.service import get_equipment_type
+
+    get_equipment_type(uow, equipment_type_id=equipment_type_id)
+
+    def render(nodes):
+        return [{**BomLineRead.model_validate(n["line"]).model_dump(mode="json"),
+                 "part_number": n["part"].part_number, "name": n["part"].name, "children": render(n["children"])}
+                for n in nodes]
+
+    return render(service.bom_tree(uow, equipment_type_id=equipment_type_id))
+
+
+@router.post("/interchanges", response_model=InterchangeRead, status_code=201,
+             dependencies=[Depends(needs("catalog.interchange.create"))])
+def add_interchange(data: InterchangeCreate, uow: UnitOfWork = Depends(write_uow)):
+    link = service.add_interchange(uow, data=data)
+    uow.commit()
+    return InterchangeRead.model_validate(link)
+
+
+@router.get("/interchanges", response_model=list[InterchangeRead],
+            dependencies=[Depends(needs("catalog.interchange.read"))])
+def list_interchanges(uow: UnitOfWork = Depends(read_uow)):
+    return [InterchangeRead.model_validate(x) for x in service.list_interchanges(uow)]

@@ -1,0 +1,190 @@
+"""Pydantic I/O for the catalog: XCreate / XUpdate / XRead / XFilter."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from setu.catalog import rules
+from setu.catalog.models import INTERCHANGE_CODES, PART_KINDS, UNITS_OF_ISSUE
+from setu.kit.money import CURRENCIES
+
+PartKind = Literal["repairable", "consumable"]
+InterchangeCode = Literal["one_way", "two_way", "not_interchangeable", "as_set", "qualified", "re_identified"]
+assert set(PART_KINDS) == {"repairable", "consumable"} and len(INTERCHANGE_CODES) == 6
+
+
+class _PartFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nsn: str | None = Field(None, description="NATO stock number NNNN-NN-NNN-NNNN; empty when none")
+    origin_designation: str | None = Field(None, max_length=64)
+    name: str = Field(..., min_length=1, max_length=200)
+    unit_of_issue: str = "EA"
+    unit_price: Decimal = Field(Decimal("0"), ge=0, max_digits=18, decimal_places=2)
+    currency: str = "USD"
+    kind: PartKind = "consumable"
+    condemnation_rate: float = Field(1.0, ge=0, le=1)
+    repair_turnaround_days: int | None = Field(None, ge=0, le=3650)
+    procurement_lead_time_days: int = Field(90, ge=0, le=3650)
+    shelf_life_months: int | None = Field(None, ge=0, le=1200)
+    mtbf_hours: float | None = Field(None, gt=0)
+
+    @field_validator("nsn")
+    @classmethod
+    def _nsn(cls, v: str | None) -> str | None:
+        return rules.validate_nsn(v)
+
+    @field_validator("unit_of_issue")
+    @classmethod
+    def _uoi(cls, v: str) -> str:
+        v = v.upper()
+        if v not in UNITS_OF_ISSUE:
+            raise ValueError(f"{v!r} is not a unit of issue; use one of {', '.join(UNITS_OF_ISSUE)}")
+        return v
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        v = v.upper()
+        if v not in CURRENCIES:
+            raise ValueError(f"{v!r} is not a supported currency; use one of {', '.join(sorted(CURRENCIES))}")
+        return v
+
+    @model_validator(mode="after")
+    def _repairable(self) -> "_PartFields":
+        if self.kind == "consumable" and self.condemnation_rate != 1.0:
+            raise ValueError("condemnation_rate: a consumable part is always condemned (1.0)")
+        return self
+
+
+class PartCreate(_PartFields):
+    manufacturer_code: str = Field(..., description="CAGE/NCAGE, or the origin manufacturer's code")
+    part_number: str = Field(..., description="manufacturer part number; normalised on entry")
+
+    @field_validator("manufacturer_code")
+    @classmethod
+    def _mfr(cls, v: str) -> str:
+        return rules.normalise_manufacturer_code(v)
+
+    @field_validator("part_number")
+    @classmethod
+    def _pn(cls, v: str) -> str:
+        return rules.normalise_part_number(v)
+
+
+class PartUpdate(BaseModel):
+    """Fields a part may change; identity (manufacturer code + part number) is fixed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nsn: str | None = None
+    origin_designation: str | None = Field(None, max_length=64)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    unit_of_issue: str | None = None
+    unit_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
+    currency: str | None = None
+    kind: PartKind | None = None
+    condemnation_rate: float | None = Field(None, ge=0, le=1)
+    repair_turnaround_days: int | None = Field(None, ge=0, le=3650)
+    procurement_lead_time_days: int | None = Field(None, ge=0, le=3650)
+    shelf_life_months: int | None = Field(None, ge=0, le=1200)
+    mtbf_hours: float | None = Field(None, gt=0)
+    version: int | None = Field(None, description="row version read; a stale version is refused (409)")
+
+    @field_validator("nsn")
+    @classmethod
+    def _nsn(cls, v: str | None) -> str | None:
+        return rules.validate_nsn(v)
+
+    @field_validator("unit_of_issue")
+    @classmethod
+    def _uoi(cls, v: str | None) -> str | None:
+        return None if v is None else _PartFields._uoi(v)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        return None if v is None else _PartFields._currency(v)
+
+
+class PartRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    manufacturer_code: str
+    part_number: str
+    nsn: str | None
+    origin_designation: str | None
+    name: str
+    unit_of_issue: str
+    unit_price: Decimal
+    currency: str
+    kind: str
+    condemnation_rate: float
+    repair_turnaround_days: int | None
+    procurement_lead_time_days: int
+    shelf_life_months: int | None
+    mtbf_hours: float | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PartFilter(BaseModel):
+    q: str | None = Field(None, description="search in part number, name, NSN, origin designation")
+    kind: PartKind | None = None
+    manufacturer_code: str | None = None
+    has_nsn: bool | None = None
+
+
+class BomLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    equipment_type_id: uuid.UUID
+    parent_part_id: uuid.UUID | None = None
+    child_part_id: uuid.UUID
+    quantity_per_assembly: float = Field(1.0, gt=0, le=10000)
+    failure_share: float | None = Field(None, ge=0, le=1)
+
+
+class BomLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    equipment_type_id: uuid.UUID
+    parent_part_id: uuid.UUID | None
+    child_part_id: uuid.UUID
+    quantity_per_assembly: float
+    failure_share: float | None
+    level: int
+    version: int
+
+
+class InterchangeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    replaced_part_id: uuid.UUID
+    replacing_part_id: uuid.UUID
+    code: InterchangeCode
+    set_code: str | None = Field(None, max_length=32)
+    effective_date: date | None = None
+    remarks: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _check(self) -> "InterchangeCreate":
+        if self.replaced_part_id == self.replacing_part_id:
+            raise ValueError("replacing_part_id: a part cannot replace itself")
+        if self.code == "as_set" and not self.set_code:
+            raise ValueError("set_code: required when code is as_set")
+        return self
+
+
+class InterchangeRead(InterchangeCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    version: int

@@ -1,0 +1,167 @@
+"""Catalog use cases: parts, bills of material, interchangeability. Services never commit."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from setu.catalog import repository as repo
+from setu.catalog import rules
+from setu.catalog.models import BomLine, Interchange, Part
+from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate, PartFilter, PartUpdate
+from setu.kit.access import require
+from setu.kit.crud import apply_update, flush, get_or_404
+from setu.kit.errors import Conflict, FieldError, ValidationFailed
+from setu.kit.listing import Page, paginate
+from setu.kit.uow import UnitOfWork
+
+
+def list_parts(
+    uow: UnitOfWork, *, filters: PartFilter | None = None, sort: str | None = None, cursor: str | None = None,
+    limit: int = 50, with_total: bool = True,
+) -> Page[Part]:
+    require(uow.actor, "catalog.part.read")
+    f = filters or PartFilter()
+    stmt = repo.parts(f.q, f.kind, f.manufacturer_code, f.has_nsn)
+    return paginate(uow.session, stmt, model=Part, sortable=repo.PART_SORT, sort=sort or "part_number",
+                    cursor=cursor, limit=limit, with_total=with_total)
+
+
+def get_part(uow: UnitOfWork, *, part_id: uuid.UUID) -> Part:
+    require(uow.actor, "catalog.part.read")
+    return get_or_404(uow.session, Part, part_id, "part")
+
+
+def _check_unique(uow: UnitOfWork, part: Part) -> None:
+    s = uow.session
+    other = repo.part_by_identity(s, part.manufacturer_code, part.part_number)
+    if other is not None and other.id != part.id:
+        raise Conflict(
+            f"part {part.manufacturer_code} {part.part_number} already exists",
+            [FieldError("part_number", f"{part.manufacturer_code} {part.part_number} already exists")],
+        )
+    if part.nsn:
+        other = repo.part_by_nsn(s, part.nsn)
+        if other is not None and other.id != part.id:
+            raise Conflict(f"NSN {part.nsn} is already on part {other.manufacturer_code} {other.part_number}",
+                           [FieldError("nsn", f"already on part {other.manufacturer_code} {other.part_number}")])
+
+
+def create_part(uow: UnitOfWork, *, data: PartCreate) -> Part:
+    require(uow.actor, "catalog.part.create")
+    part = Part(**data.model_dump())
+    _check_unique(uow, part)
+    uow.session.add(part)
+    flush(uow.session, "part", {"nsn": "nsn", "part_number": "part_number"})
+    return part
+
+
+def update_part(uow: UnitOfWork, *, part_id: uuid.UUID, data: PartUpdate) -> Part:
+    require(uow.actor, "catalog.part.update")
+    part = get_or_404(uow.session, Part, part_id, "part")
+    apply_update(part, data, "part")
+    if part.kind == "consumable" and part.condemnation_rate != 1.0:
+        raise ValidationFailed("part", [FieldError("condemnation_rate", "a consumable part is always condemned (1.0)")])
+    _check_unique(uow, part)
+    flush(uow.session, "part", {"nsn": "nsn"})
+    return part
+
+
+# -- bills of material -------------------------------------------------------------------------
+
+def add_bom_line(uow: UnitOfWork, *, data: BomLineCreate) -> BomLine:
+    """Add a child under the equipment type (no parent) or under a parent assembly.
+
+    The parent must itself be in the same equipment's bill; no part may contain itself; the
+    indenture level is the parent's level + 1.
+    """
+    require(uow.actor, "catalog.bom.create")
+    from setu.fleet.models import EquipmentType
+
+    s = uow.session
+    get_or_404(s, EquipmentType, data.equipment_type_id, "equipment type")
+    get_or_404(s, Part, data.child_part_id, "part")
+    level = 1
+    lines = repo.bom_lines_of_type(s, data.equipment_type_id)
+    if data.parent_part_id is not None:
+        get_or_404(s, Part, data.parent_part_id, "part")
+        parent_lines = [ln for ln in lines if ln.child_part_id == data.parent_part_id]
+        if not parent_lines:
+            raise ValidationFailed("bill of material", [FieldError(
+                "parent_part_id", "the parent assembly is not in this equipment's bill of material")])
+        level = min(ln.level for ln in parent_lines) + 1
+        edges = [(ln.parent_part_id, ln.child_part_id) for ln in lines if ln.parent_part_id is not None]
+        if rules.bom_cycle(edges, (data.parent_part_id, data.child_part_id)):
+            raise ValidationFailed("bill of material", [FieldError(
+                "child_part_id", "would make the assembly contain itself")])
+    for ln in lines:
+        if ln.parent_part_id == data.parent_part_id and ln.child_part_id == data.child_part_id:
+            raise Conflict("bill of material line already exists",
+                           [FieldError("child_part_id", "is already a component of this parent")])
+    line = BomLine(**data.model_dump(), level=level)
+    s.add(line)
+    flush(s, "bill of material line")
+    return line
+
+
+def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
+    """The equipment's bill of material as nested dicts (aggregate -> component -> part)."""
+    require(uow.actor, "catalog.bom.read")
+    s = uow.session
+    lines = repo.bom_lines_of_type(s, equipment_type_id)
+    parts = {p.id: p for p in s.scalars(select(Part).where(Part.id.in_({ln.child_part_id for ln in lines})))}
+    by_parent: dict[uuid.UUID | None, list[BomLine]] = {}
+    for ln in lines:
+        by_parent.setdefault(ln.parent_part_id, []).append(ln)
+
+    def build(parent: uuid.UUID | None, depth: int) -> list[dict]:
+        out = []
+        for ln in sorted(by_parent.get(parent, []), key=lambda x: parts[x.child_part_id].part_number):
+            p = parts[ln.child_part_id]
+            out.append({"line": ln, "part": p,
+                        "children": build(p.id, depth + 1) if depth < 10 else []})
+        return out
+
+    return build(None, 0)
+
+
+def where_used(uow: UnitOfWork, *, part_id: uuid.UUID) -> list[dict]:
+    """Every bill of material line that uses the part: equipment type, parent assembly, qty."""
+    require(uow.actor, "catalog.bom.read")
+    from setu.fleet.models import EquipmentType
+
+    s = uow.session
+    get_or_404(s, Part, part_id, "part")
+    out = []
+    for ln in repo.where_used(s, part_id):
+        out.append({
+            "line": ln,
+            "equipment_type": s.get(EquipmentType, ln.equipment_type_id),
+            "parent": s.get(Part, ln.parent_part_id) if ln.parent_part_id else None,
+        })
+    return out
+
+
+# -- interchangeability ------------------------------------------------------------------------
+
+def add_interchange(uow: UnitOfWork, *, data: InterchangeCreate) -> Interchange:
+    require(uow.actor, "catalog.interchange.create")
+    s = uow.session
+    get_or_404(s, Part, data.replaced_part_id, "part")
+    get_or_404(s, Part, data.replacing_part_id, "part")
+    link = Interchange(**data.model_dump())
+    s.add(link)
+    flush(s, "interchangeability", {"replaced_part_id": "replacing_part_id"})
+    return link
+
+
+def list_interchanges(uow: UnitOfWork, *, part_id: uuid.UUID | None = None) -> list[Interchange]:
+    require(uow.actor, "catalog.interchange.read")
+    return repo.interchanges(uow.session, {part_id} if part_id else None)
+
+
+def family_heads(uow: UnitOfWork) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, uuid.UUID]]:
+    """Demand and stock aggregation heads for every part that has interchangeability links."""
+    require(uow.actor, "catalog.interchange.read")
+    links = [(x.replaced_part_id, x.replacing_part_id, x.code) for x in repo.interchanges(uow.session)]
+    return rules.resolve_families(links)

@@ -1,0 +1,23 @@
+"""Demand history queries."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from setu.demand.models import DemandRecord
+
+
+def monthly_totals(session: Session, part_ids: list[uuid.UUID], site_id: uuid.UUID | None = None):
+    stmt = (select(DemandRecord.period, func.sum(DemandRecord.quantity))
+            .where(DemandRecord.part_id.in_(part_ids)).group_by(DemandRecord.period).order_by(DemandRecord.period))
+    if site_id:
+        stmt = stmt.where(DemandRecord.site_id == site_id)
+    return list(session.execute(stmt))
+
+
+def record_for_update(session: Session, part_id: uuid.UUID, site_id: uuid.UUID, period) -> DemandRecord | None:
+    return session.scalar(select(DemandRecord).where(
+        DemandRecord.part_id == part_id, DemandRecord.site_id == site_id, DemandRecord.period == period
+    ).with_for_update())

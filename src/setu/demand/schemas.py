@@ -1,0 +1,31 @@
+"""Pydantic I/O for demand history."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class DemandRecordCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    period: date = Field(..., description="any day of the month; stored as the month's first day")
+    quantity: float = Field(..., ge=0)
+
+    @field_validator("period")
+    @classmethod
+    def _month(cls, v: date) -> date:
+        return v.replace(day=1)
+
+
+class DemandRecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    period: date
+    quantity: float

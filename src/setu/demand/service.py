@@ -1,0 +1,45 @@
+"""Demand history use cases. Services never commit."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from setu.catalog.models import Part
+from setu.catalog.service import family_heads
+from setu.demand import repository as repo
+from setu.demand.models import DemandRecord
+from setu.demand.schemas import DemandRecordCreate
+from setu.fleet.models import Site
+from setu.kit.access import require
+from setu.kit.crud import flush, get_or_404
+from setu.kit.uow import UnitOfWork
+
+
+def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate) -> DemandRecord:
+    """Record (or replace) the demand of a part at a site for one month."""
+    require(uow.actor, "demand.record.create")
+    s = uow.session
+    get_or_404(s, Part, data.part_id, "part")
+    get_or_404(s, Site, data.site_id, "site")
+    rec = repo.record_for_update(s, data.part_id, data.site_id, data.period)
+    if rec is None:
+        rec = DemandRecord(**data.model_dump())
+        s.add(rec)
+    else:
+        rec.quantity = data.quantity
+    flush(s, "demand record")
+    return rec
+
+
+def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | None = None,
+                   by_family: bool = False) -> list[tuple[date, float]]:
+    """Monthly demand of a part (all sites or one), optionally with its superseded parts' demand
+    rolled up (interchangeability resolved, see catalog.rules.resolve_families)."""
+    require(uow.actor, "demand.record.read")
+    get_or_404(uow.session, Part, part_id, "part")
+    part_ids = [part_id]
+    if by_family:
+        demand_heads, _ = family_heads(uow)
+        head = demand_heads.get(part_id, part_id)
+        part_ids = [head] + [p for p, h in demand_heads.items() if h == head]
+    return [(p, float(q)) for p, q in repo.monthly_totals(uow.session, part_ids, site_id)]

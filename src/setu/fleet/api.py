@@ -1,0 +1,132 @@
+"""JSON API for sites, equipment and stock (thin adapter)."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.fleet import service
+from setu.fleet.schemas import (
+    Category, EquipmentTypeCreate, EquipmentTypeRead, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitRead,
+    EquipmentUnitUpdate, SiteCreate, SiteKind, SiteRead, SiteUpdate, StockAdjust, StockPositionRead,
+    StockPositionSet, UnitStatus,
+)
+from setu.kit.listing import PageOut, page_out
+from setu.kit.uow import UnitOfWork
+
+router = APIRouter(tags=["fleet"])
+Limit = Query(50, ge=1, le=500)
+
+
+@router.get("/sites", response_model=PageOut[SiteRead], dependencies=[Depends(needs("fleet.site.read"))])
+def list_sites(q: str | None = None, kind: SiteKind | None = None, echelon: int | None = Query(None, ge=1, le=2),
+               sort: str | None = None, cursor: str | None = None, limit: int = Limit,
+               uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_sites(uow, q=q, kind=kind, echelon=echelon, sort=sort, cursor=cursor, limit=limit),
+                    SiteRead)
+
+
+@router.post("/sites", response_model=SiteRead, status_code=201, dependencies=[Depends(needs("fleet.site.create"))])
+def create_site(data: SiteCreate, uow: UnitOfWork = Depends(write_uow)):
+    site = service.create_site(uow, data=data)
+    uow.commit()
+    return SiteRead.model_validate(site)
+
+
+@router.get("/sites/{site_id}", response_model=SiteRead, dependencies=[Depends(needs("fleet.site.read"))])
+def get_site(site_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return SiteRead.model_validate(service.get_site(uow, site_id=site_id))
+
+
+@router.patch("/sites/{site_id}", response_model=SiteRead, dependencies=[Depends(needs("fleet.site.update"))])
+def update_site(site_id: uuid.UUID, data: SiteUpdate, uow: UnitOfWork = Depends(write_uow)):
+    site = service.update_site(uow, site_id=site_id, data=data)
+    uow.commit()
+    return SiteRead.model_validate(site)
+
+
+@router.get("/equipment-types", response_model=PageOut[EquipmentTypeRead],
+            dependencies=[Depends(needs("fleet.equipment_type.read"))])
+def list_equipment_types(q: str | None = None, category: Category | None = None, sort: str | None = None,
+                         cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_equipment_types(uow, q=q, category=category, sort=sort, cursor=cursor, limit=limit),
+                    EquipmentTypeRead)
+
+
+@router.post("/equipment-types", response_model=EquipmentTypeRead, status_code=201,
+             dependencies=[Depends(needs("fleet.equipment_type.create"))])
+def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(write_uow)):
+    et = service.create_equipment_type(uow, data=data)
+    uow.commit()
+    return EquipmentTypeRead.model_validate(et)
+
+
+@router.get("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
+            dependencies=[Depends(needs("fleet.equipment_type.read"))])
+def get_equipment_type(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return EquipmentTypeRead.model_validate(service.get_equipment_type(uow, equipment_type_id=equipment_type_id))
+
+
+@router.patch("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
+              dependencies=[Depends(needs("fleet.equipment_type.update"))])
+def update_equipment_type(equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate,
+                          uow: UnitOfWork = Depends(write_uow)):
+    et = service.update_equipment_type(uow, equipment_type_id=equipment_type_id, data=data)
+    uow.commit()
+    return EquipmentTypeRead.model_validate(et)
+
+
+@router.get("/equipment-units", response_model=PageOut[EquipmentUnitRead],
+            dependencies=[Depends(needs("fleet.equipment_unit.read"))])
+def list_equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = None,
+                         site_id: uuid.UUID | None = None, status: UnitStatus | None = None, sort: str | None = None,
+                         cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_equipment_units(uow, q=q, equipment_type_id=equipment_type_id, site_id=site_id,
+                                                 status=status, sort=sort, cursor=cursor, limit=limit),
+                    EquipmentUnitRead)
+
+
+@router.post("/equipment-units", response_model=EquipmentUnitRead, status_code=201,
+             dependencies=[Depends(needs("fleet.equipment_unit.create"))])
+def create_equipment_unit(data: EquipmentUnitCreate, uow: UnitOfWork = Depends(write_uow)):
+    unit = service.create_equipment_unit(uow, data=data)
+    uow.commit()
+    return EquipmentUnitRead.model_validate(unit)
+
+
+@router.get("/equipment-units/{unit_id}", response_model=EquipmentUnitRead,
+            dependencies=[Depends(needs("fleet.equipment_unit.read"))])
+def get_equipment_unit(unit_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return EquipmentUnitRead.model_validate(service.get_equipment_unit(uow, unit_id=unit_id))
+
+
+@router.patch("/equipment-units/{unit_id}", response_model=EquipmentUnitRead,
+              dependencies=[Depends(needs("fleet.equipment_unit.update"))])
+def update_equipment_unit(unit_id: uuid.UUID, data: EquipmentUnitUpdate, uow: UnitOfWork = Depends(write_uow)):
+    unit = service.update_equipment_unit(uow, unit_id=unit_id, data=data)
+    uow.commit()
+    return EquipmentUnitRead.model_validate(unit)
+
+
+@router.get("/stock", response_model=PageOut[StockPositionRead], dependencies=[Depends(needs("fleet.stock.read"))])
+def list_stock(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None, sort: str | None = None,
+               cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_stock(uow, part_id=part_id, site_id=site_id, sort=sort, cursor=cursor, limit=limit),
+                    StockPositionRead)
+
+
+@router.put("/stock", response_model=StockPositionRead, dependencies=[Depends(needs("fleet.stock.update"))])
+def set_stock(data: StockPositionSet, uow: UnitOfWork = Depends(write_uow)):
+    pos = service.set_stock(uow, data=data)
+    uow.commit()
+    return StockPositionRead.model_validate(pos)
+
+
+@router.post("/stock/{part_id}/{site_id}/adjust", response_model=StockPositionRead,
+             dependencies=[Depends(needs("fleet.stock.update"))])
+def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow: UnitOfWork = Depends(write_uow)):
+    pos = service.adjust_stock(uow, part_id=part_id, site_id=site_id, data=data)
+    uow.commit()
+    return StockPositionRead.model_validate(pos)

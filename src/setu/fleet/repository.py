@@ -1,0 +1,69 @@
+"""Fleet queries: sites, equipment, stock."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.kit.listing import search_clause
+
+SITE_SORT = {"code": Site.code, "name": Site.name, "echelon": Site.echelon}
+TYPE_SORT = {"code": EquipmentType.code, "name": EquipmentType.name, "category": EquipmentType.category}
+UNIT_SORT = {"serial": EquipmentUnit.serial, "status": EquipmentUnit.status, "updated_at": EquipmentUnit.updated_at}
+STOCK_SORT = {"serviceable": StockPosition.serviceable, "updated_at": StockPosition.updated_at}
+
+
+def sites(q: str | None = None, kind: str | None = None, echelon: int | None = None) -> Select:
+    stmt = select(Site)
+    if (c := search_clause(q, Site.code, Site.name)) is not None:
+        stmt = stmt.where(c)
+    if kind:
+        stmt = stmt.where(Site.kind == kind)
+    if echelon:
+        stmt = stmt.where(Site.echelon == echelon)
+    return stmt
+
+
+def equipment_types(q: str | None = None, category: str | None = None) -> Select:
+    stmt = select(EquipmentType)
+    if (c := search_clause(q, EquipmentType.code, EquipmentType.name)) is not None:
+        stmt = stmt.where(c)
+    if category:
+        stmt = stmt.where(EquipmentType.category == category)
+    return stmt
+
+
+def equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = None,
+                    site_id: uuid.UUID | None = None, status: str | None = None) -> Select:
+    stmt = select(EquipmentUnit)
+    if (c := search_clause(q, EquipmentUnit.serial)) is not None:
+        stmt = stmt.where(c)
+    if equipment_type_id:
+        stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
+    if site_id:
+        stmt = stmt.where(EquipmentUnit.site_id == site_id)
+    if status:
+        stmt = stmt.where(EquipmentUnit.status == status)
+    return stmt
+
+
+def stock_positions(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None) -> Select:
+    stmt = select(StockPosition)
+    if part_id:
+        stmt = stmt.where(StockPosition.part_id == part_id)
+    if site_id:
+        stmt = stmt.where(StockPosition.site_id == site_id)
+    return stmt
+
+
+def stock_position_for_update(session: Session, part_id: uuid.UUID, site_id: uuid.UUID) -> StockPosition | None:
+    """The position, row-locked until commit (PostgreSQL FOR UPDATE; SQLite holds the write lock
+    from BEGIN IMMEDIATE)."""
+    return session.scalar(
+        select(StockPosition)
+        .where(StockPosition.part_id == part_id, StockPosition.site_id == site_id)
+        .with_for_update()
+    )

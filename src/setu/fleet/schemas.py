@@ -1,0 +1,160 @@
+"""Pydantic I/O for sites, equipment types and units, stock positions."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SiteKind = Literal["base", "depot", "plant", "port"]
+UnitStatus = Literal["operational", "down_maintenance", "down_parts"]
+Category = Literal[
+    "air_defence_long_range", "frigate", "fighter_aircraft", "main_battle_tank", "air_defence_portable", "helicopter"
+]
+
+
+def _code(v: str) -> str:
+    v = v.strip().upper()
+    if not v or not all(c.isalnum() or c in "-_" for c in v):
+        raise ValueError("use letters, digits, '-' or '_'")
+    return v
+
+
+class SiteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(..., min_length=2, max_length=32)
+    name: str = Field(..., min_length=1, max_length=200)
+    kind: SiteKind
+    organisation_id: uuid.UUID
+    echelon: Literal[1, 2] = Field(..., description="1 = depot echelon, 2 = base echelon")
+    parent_id: uuid.UUID | None = Field(None, description="the depot that resupplies this site")
+
+    _c = field_validator("code")(classmethod(lambda cls, v: _code(v)))
+
+
+class SiteUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: SiteKind | None = None
+    echelon: Literal[1, 2] | None = None
+    parent_id: uuid.UUID | None = None
+    version: int | None = None
+
+
+class SiteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    organisation_id: uuid.UUID
+    echelon: int
+    parent_id: uuid.UUID | None
+    version: int
+
+
+class EquipmentTypeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(..., min_length=2, max_length=32)
+    name: str = Field(..., min_length=1, max_length=200)
+    category: Category
+    origin_party_id: uuid.UUID
+    oem_organisation_id: uuid.UUID | None = None
+    operating_hours_per_year: float = Field(0.0, ge=0, le=8784)
+
+    _c = field_validator("code")(classmethod(lambda cls, v: _code(v)))
+
+
+class EquipmentTypeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    category: Category | None = None
+    oem_organisation_id: uuid.UUID | None = None
+    operating_hours_per_year: float | None = Field(None, ge=0, le=8784)
+    version: int | None = None
+
+
+class EquipmentTypeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    category: str
+    origin_party_id: uuid.UUID
+    oem_organisation_id: uuid.UUID | None
+    operating_hours_per_year: float
+    version: int
+
+
+class EquipmentUnitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    serial: str = Field(..., min_length=1, max_length=64)
+    equipment_type_id: uuid.UUID
+    site_id: uuid.UUID
+    status: UnitStatus = "operational"
+
+
+class EquipmentUnitUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    site_id: uuid.UUID | None = None
+    status: UnitStatus | None = None
+    version: int | None = None
+
+
+class EquipmentUnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    serial: str
+    equipment_type_id: uuid.UUID
+    site_id: uuid.UUID
+    status: str
+    version: int
+    updated_at: datetime
+
+
+class StockPositionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    serviceable: int
+    unserviceable: int
+    in_repair: int
+    on_order: int
+    version: int
+
+
+class StockPositionSet(BaseModel):
+    """Set the counts of a stock position (creating it when absent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    serviceable: int = Field(0, ge=0)
+    unserviceable: int = Field(0, ge=0)
+    in_repair: int = Field(0, ge=0)
+    on_order: int = Field(0, ge=0)
+
+
+class StockAdjust(BaseModel):
+    """Add (or with a negative number remove) quantities; the result may not go below zero."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    serviceable: int = 0
+    unserviceable: int = 0
+    in_repair: int = 0
+    on_order: int = 0
+    reason: str = Field("adjustment", max_length=200)

@@ -1,0 +1,201 @@
+"""Fleet use cases: sites, equipment types and units, stock positions. Services never commit."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from setu.catalog.models import Part
+from setu.fleet import repository as repo
+from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.fleet.schemas import (
+    EquipmentTypeCreate, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate,
+    StockAdjust, StockPositionSet,
+)
+from setu.identity.models import Organisation, Party
+from setu.kit.access import require
+from setu.kit.crud import apply_update, flush, get_or_404
+from setu.kit.errors import FieldError, ValidationFailed
+from setu.kit.listing import Page, paginate
+from setu.kit.uow import UnitOfWork
+
+# -- sites -----------------------------------------------------------------------------------
+
+
+def list_sites(uow: UnitOfWork, *, q: str | None = None, kind: str | None = None, echelon: int | None = None,
+               sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[Site]:
+    require(uow.actor, "fleet.site.read")
+    return paginate(uow.session, repo.sites(q, kind, echelon), model=Site, sortable=repo.SITE_SORT,
+                    sort=sort, cursor=cursor, limit=limit)
+
+
+def get_site(uow: UnitOfWork, *, site_id: uuid.UUID) -> Site:
+    require(uow.actor, "fleet.site.read")
+    return get_or_404(uow.session, Site, site_id, "site")
+
+
+def _check_site_parent(uow: UnitOfWork, site: Site) -> None:
+    if site.parent_id is None:
+        return
+    parent = get_or_404(uow.session, Site, site.parent_id, "parent site")
+    if parent.id == site.id:
+        raise ValidationFailed("site", [FieldError("parent_id", "a site cannot resupply itself")])
+    if parent.echelon >= site.echelon:
+        raise ValidationFailed("site", [FieldError("parent_id", "the parent must be a depot (a higher echelon)")])
+
+
+def create_site(uow: UnitOfWork, *, data: SiteCreate) -> Site:
+    require(uow.actor, "fleet.site.create")
+    get_or_404(uow.session, Organisation, data.organisation_id, "organisation")
+    site = Site(**data.model_dump())
+    _check_site_parent(uow, site)
+    uow.session.add(site)
+    flush(uow.session, "site", {"code": "code"})
+    return site
+
+
+def update_site(uow: UnitOfWork, *, site_id: uuid.UUID, data: SiteUpdate) -> Site:
+    require(uow.actor, "fleet.site.update")
+    site = get_or_404(uow.session, Site, site_id, "site")
+    apply_update(site, data, "site")
+    _check_site_parent(uow, site)
+    flush(uow.session, "site")
+    return site
+
+
+# -- equipment types -------------------------------------------------------------------------
+
+
+def list_equipment_types(uow: UnitOfWork, *, q: str | None = None, category: str | None = None,
+                         sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[EquipmentType]:
+    require(uow.actor, "fleet.equipment_type.read")
+    return paginate(uow.session, repo.equipment_types(q, category), model=EquipmentType, sortable=repo.TYPE_SORT,
+                    sort=sort, cursor=cursor, limit=limit)
+
+
+def get_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
+    require(uow.actor, "fleet.equipment_type.read")
+    return get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+
+
+def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> EquipmentType:
+    require(uow.actor, "fleet.equipment_type.create")
+    get_or_404(uow.session, Party, data.origin_party_id, "party")
+    if data.oem_organisation_id:
+        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
+    et = EquipmentType(**data.model_dump())
+    uow.session.add(et)
+    flush(uow.session, "equipment type", {"code": "code"})
+    return et
+
+
+def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate) -> EquipmentType:
+    require(uow.actor, "fleet.equipment_type.update")
+    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+    if data.oem_organisation_id:
+        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
+    apply_update(et, data, "equipment type")
+    flush(uow.session, "equipment type")
+    return et
+
+
+def unit_counts_by_status(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None) -> dict[str, int]:
+    require(uow.actor, "fleet.equipment_unit.read")
+    stmt = select(EquipmentUnit.status, func.count()).group_by(EquipmentUnit.status)
+    if equipment_type_id:
+        stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
+    return {k: v for k, v in uow.session.execute(stmt)}
+
+
+# -- equipment units -------------------------------------------------------------------------
+
+
+def list_equipment_units(uow: UnitOfWork, *, q: str | None = None, equipment_type_id: uuid.UUID | None = None,
+                         site_id: uuid.UUID | None = None, status: str | None = None, sort: str | None = None,
+                         cursor: str | None = None, limit: int = 50) -> Page[EquipmentUnit]:
+    require(uow.actor, "fleet.equipment_unit.read")
+    return paginate(uow.session, repo.equipment_units(q, equipment_type_id, site_id, status), model=EquipmentUnit,
+                    sortable=repo.UNIT_SORT, sort=sort, cursor=cursor, limit=limit)
+
+
+def get_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID) -> EquipmentUnit:
+    require(uow.actor, "fleet.equipment_unit.read")
+    return get_or_404(uow.session, EquipmentUnit, unit_id, "equipment unit")
+
+
+def create_equipment_unit(uow: UnitOfWork, *, data: EquipmentUnitCreate) -> EquipmentUnit:
+    require(uow.actor, "fleet.equipment_unit.create")
+    get_or_404(uow.session, EquipmentType, data.equipment_type_id, "equipment type")
+    get_or_404(uow.session, Site, data.site_id, "site")
+    unit = EquipmentUnit(**data.model_dump())
+    uow.session.add(unit)
+    flush(uow.session, "equipment unit", {"serial": "serial"})
+    return unit
+
+
+def update_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID, data: EquipmentUnitUpdate) -> EquipmentUnit:
+    require(uow.actor, "fleet.equipment_unit.update")
+    unit = get_or_404(uow.session, EquipmentUnit, unit_id, "equipment unit")
+    if data.site_id:
+        get_or_404(uow.session, Site, data.site_id, "site")
+    apply_update(unit, data, "equipment unit")
+    flush(uow.session, "equipment unit")
+    return unit
+
+
+# -- stock -----------------------------------------------------------------------------------
+
+
+def list_stock(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
+               sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[StockPosition]:
+    require(uow.actor, "fleet.stock.read")
+    return paginate(uow.session, repo.stock_positions(part_id, site_id), model=StockPosition,
+                    sortable=repo.STOCK_SORT, sort=sort or "-serviceable", cursor=cursor, limit=limit)
+
+
+def set_stock(uow: UnitOfWork, *, data: StockPositionSet) -> StockPosition:
+    """Set a position's counts, creating it when the part has none at the site."""
+    require(uow.actor, "fleet.stock.update")
+    s = uow.session
+    get_or_404(s, Part, data.part_id, "part")
+    get_or_404(s, Site, data.site_id, "site")
+    pos = repo.stock_position_for_update(s, data.part_id, data.site_id)
+    if pos is None:
+        pos = StockPosition(part_id=data.part_id, site_id=data.site_id)
+        s.add(pos)
+    for k in ("serviceable", "unserviceable", "in_repair", "on_order"):
+        setattr(pos, k, getattr(data, k))
+    flush(s, "stock position")
+    return pos
+
+
+def adjust_stock(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust) -> StockPosition:
+    """Add to a position's counts under a row lock, so concurrent adjustments lose nothing."""
+    require(uow.actor, "fleet.stock.update")
+    s = uow.session
+    pos = repo.stock_position_for_update(s, part_id, site_id)
+    if pos is None:
+        get_or_404(s, Part, part_id, "part")
+        get_or_404(s, Site, site_id, "site")
+        pos = StockPosition(part_id=part_id, site_id=site_id, serviceable=0, unserviceable=0, in_repair=0, on_order=0)
+        s.add(pos)
+    errors = []
+    for k in ("serviceable", "unserviceable", "in_repair", "on_order"):
+        new = (getattr(pos, k) or 0) + getattr(data, k)
+        if new < 0:
+            errors.append(FieldError(k, f"would fall below zero ({getattr(pos, k) or 0} on hand, change {getattr(data, k)})"))
+        else:
+            setattr(pos, k, new)
+    if errors:
+        raise ValidationFailed("stock adjustment", errors)
+    flush(s, "stock position")
+    return pos
+
+
+def stock_totals(uow: UnitOfWork) -> dict[str, int]:
+    require(uow.actor, "fleet.stock.read")
+    row = uow.session.execute(select(
+        func.coalesce(func.sum(StockPosition.serviceable), 0), func.coalesce(func.sum(StockPosition.unserviceable), 0),
+        func.coalesce(func.sum(StockPosition.in_repair), 0), func.coalesce(func.sum(StockPosition.on_order), 0),
+    )).one()
+    return dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, row)))

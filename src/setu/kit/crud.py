@@ -1,0 +1,55 @@
+"""Small helpers the repositories and services share: fetch-or-404, versioned updates, flush."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from setu.kit.errors import Conflict, FieldError, NotFound
+
+M = TypeVar("M")
+
+
+def get_or_404(session: Session, model: type[M], id_: uuid.UUID | str, what: str, *, for_update: bool = False) -> M:
+    try:
+        key = id_ if isinstance(id_, uuid.UUID) else uuid.UUID(str(id_))
+    except ValueError:
+        raise NotFound(f"{what} {id_} not found") from None
+    obj = session.get(model, key, with_for_update=for_update or None)
+    if obj is None:
+        raise NotFound(f"{what} {id_} not found")
+    return obj
+
+
+def apply_update(obj: Any, data: BaseModel, what: str) -> Any:
+    """Copy the fields the caller set onto ``obj``; refuse a stale ``version`` with 409."""
+    values = data.model_dump(exclude_unset=True)
+    expected = values.pop("version", None)
+    if expected is not None and expected != obj.version:
+        raise Conflict(
+            f"{what} was changed by someone else (version {obj.version}, you read {expected})",
+            [FieldError("version", "is stale; reload and try again")],
+        )
+    for k, v in values.items():
+        setattr(obj, k, v)
+    return obj
+
+
+def flush(session: Session, what: str, unique_fields: dict[str, str] | None = None) -> None:
+    """Flush and turn constraint violations into a clear 409 naming the field."""
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(f"{what} was changed by someone else; reload and try again") from None
+    except IntegrityError as exc:
+        session.rollback()
+        msg = str(exc.orig).lower()
+        for needle, field in (unique_fields or {}).items():
+            if needle.lower() in msg:
+                raise Conflict(f"{what}: {field} already exists", [FieldError(field, "already exists")]) from None
+        raise Conflict(f"{what} conflicts with existing data: {exc.orig}") from None

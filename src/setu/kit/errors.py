@@ -1,0 +1,63 @@
+"""Errors that adapters turn into problem+json (API), form messages (web) or exit code 2 (CLI)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        if self.row is not None:
+            return f"row {self.row}, column {self.field}: {self.message}"
+        return f"{self.field}: {self.message}"
+
+
+class SetuError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class ValidationFailed(SetuError):
+    status = 422
+    title = "Validation failed"
+
+
+class NotFound(SetuError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(SetuError):
+    status = 409
+    title = "Conflict"
+
+
+class PermissionDenied(SetuError):
+    status = 403
+    title = "Forbidden"
+
+
+@dataclass
+class ErrorList:
+    """Collects every error of a batch (an import, a form) before failing once."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_name: str, message: str, row: int | None = None) -> None:
+        self.errors.append(FieldError(field_name, message, row))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self, detail: str = "The input has errors") -> None:
+        if self.errors:
+            raise ValidationFailed(f"{detail}: {len(self.errors)} error(s)", list(self.errors))

@@ -1,0 +1,47 @@
+"""Unit of work: the one way to open a transaction.
+
+``with UnitOfWork(actor, write=True) as uow: ...; uow.commit()`` — rollback by default; services
+receive ``uow`` and never commit; the adapter commits before it answers. A write unit of work
+cannot start without an actor, so every change is attributable (the audit hook reads
+``session.info["actor"]``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from setu.kit.access import Actor
+from setu.kit.db import get_engine, session_factory
+from setu.kit.errors import PermissionDenied
+
+
+class UnitOfWork:
+    def __init__(self, actor: Actor | None, *, write: bool = False, engine: Engine | None = None):
+        if write and actor is None:
+            raise PermissionDenied("a write cannot start without an actor")
+        self.actor = actor
+        self.write = write
+        self.engine = engine or get_engine()
+        self.session: Session
+        self._committed = False
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = session_factory(self.engine, write=self.write)()
+        self.session.info["actor"] = self.actor
+        self.session.info["write"] = self.write
+        return self
+
+    def commit(self) -> None:
+        if not self.write:
+            raise PermissionDenied("a read-only unit of work cannot commit")
+        self.session.commit()
+        self._committed = True
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
