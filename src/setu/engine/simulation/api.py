@@ -10,7 +10,7 @@ a given seed, whatever else runs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,12 +42,14 @@ class Estimate:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Steady-state estimates from :func:`simulate` (arrays indexed [item, site], depot first).
+    """Steady-state estimates from :func:`simulate` (arrays indexed [item, site]).
 
     Attributes:
-        item_ids, site_ids: row and column labels; ``site_ids[0]`` is the depot.
+        item_ids, site_ids: row and column labels in case order (as in the readiness
+            engine's ``Evaluation``); ``depot_col`` is the depot's column (-1 if none) and
+            ``lru_mask`` marks the LRU rows.
         ebo_mean, ebo_half_width: time-average backorders per stock point and the half-width of
-            its confidence interval. Depot backorders are reported too (column 0).
+            its confidence interval. Depot backorders are reported too.
         vbo: variance of the backorder level in time (pooled over replications).
         ebo_replicates: ``[replication, item, site]`` replication averages.
         pipeline_mean, pipeline_half_width: time-average outstanding replenishments (the
@@ -62,10 +64,14 @@ class SimulationResult:
             value: A = prod_i (1 - EBO_ij/(N_j Z_i))^{Z_i} evaluated on each replication's
             simulated EBO (Sherbrooke 2004 sec. 5.2), with EBO split over equipment types in
             proportion to installed positions.
+        fleet_types, fleet_availability_mean, fleet_availability_half_width: measured
+            availability per equipment type over all bases (unit-weighted).
     """
 
     item_ids: tuple[str, ...]
     site_ids: tuple[str, ...]
+    depot_col: int
+    lru_mask: np.ndarray
     horizon_years: float
     warmup_years: float
     replications: int
@@ -86,6 +92,9 @@ class SimulationResult:
     availability_replicates: np.ndarray
     availability_formula_mean: np.ndarray
     availability_formula_half_width: np.ndarray
+    fleet_types: tuple[str, ...] = ()
+    fleet_availability_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fleet_availability_half_width: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def _ij(self, item: str, site: str) -> tuple[int, int]:
         try:
@@ -104,7 +113,8 @@ class SimulationResult:
 
     def base_ebo_total(self) -> Estimate:
         """Sum of base backorders over all LRUs and bases (the METRIC objective)."""
-        tot = self.ebo_replicates[:, :, 1:].sum(axis=(1, 2))
+        bases = [k for k in range(len(self.site_ids)) if k != self.depot_col]
+        tot = self.ebo_replicates[:, self.lru_mask][:, :, bases].sum(axis=(1, 2))
         m, h = mean_half_width(tot, self.confidence)
         return Estimate(float(m), float(h))
 
@@ -112,6 +122,12 @@ class SimulationResult:
         """Measured fraction of ``equipment_type`` units up at ``site``."""
         k = self.availability_keys.index((site, equipment_type))
         return Estimate(float(self.availability_mean[k]), float(self.availability_half_width[k]))
+
+    def fleet_availability(self, equipment_type: str) -> Estimate:
+        """Measured fraction of ``equipment_type`` units up over all bases."""
+        k = self.fleet_types.index(equipment_type)
+        return Estimate(float(self.fleet_availability_mean[k]),
+                        float(self.fleet_availability_half_width[k]))
 
     def availability_formula(self, site: str, equipment_type: str) -> Estimate:
         """The product formula evaluated on simulated EBO."""
@@ -132,7 +148,7 @@ def _formula_availability(net: Network, ebo: np.ndarray, keys: list[tuple[int, s
             if z <= 0:
                 continue
             p = sum(int(n_of.get(t2, 0)) * int(z2) for t2, z2 in node.qpa.items() if int(z2) > 0)
-            frac = min(1.0, ebo[node.index, 1 + b] / p) if p else 0.0
+            frac = min(1.0, ebo[node.index, 1 + b] / p) if p else 0.0  # internal columns
             out[k] *= (1.0 - frac) ** z
     return out
 
@@ -183,15 +199,20 @@ def simulate(
                         track_units=track_units)
         for sq in seqs
     ]
-    ebo_r = np.stack([o.ebo for o in outs])
-    sq_r = np.stack([o.ebo_sq for o in outs])
-    pipe_r = np.stack([o.pipeline for o in outs])
+    cols = net.to_case_columns
+    ebo_r = cols(np.stack([o.ebo for o in outs]))
+    sq_r = cols(np.stack([o.ebo_sq for o in outs]))
+    pipe_r = cols(np.stack([o.pipeline for o in outs]))
     ebo_m, ebo_h = mean_half_width(ebo_r, confidence)
     pipe_m, pipe_h = mean_half_width(pipe_r, confidence)
     vbo = np.maximum(sq_r.mean(axis=0) - ebo_m**2, 0.0)
-    demand_rate = np.stack([o.demands for o in outs]).mean(axis=0) / horizon_years
+    demand_rate = cols(np.stack([o.demands for o in outs]).mean(axis=0)) / horizon_years
     with np.errstate(all="ignore"):
-        resupply = np.nanmean(np.stack([o.mean_resupply_time for o in outs]), axis=0)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            resupply = cols(np.nanmean(np.stack([o.mean_resupply_time for o in outs]), axis=0))
 
     types = unit_types(net)
     keys = [(b, ty) for b in range(len(net.base_ids)) for ty in types
@@ -203,14 +224,23 @@ def simulate(
         if not track_units:
             avail_r = np.full_like(avail_r, np.nan)
         form_r = np.stack([_formula_availability(net, o.ebo, keys) for o in outs])
+        tot = {ty: sum(n for (b, t2), n in zip(keys, n_units) if t2 == ty) for ty in types}
+        fleet_types = [ty for ty in types if tot[ty] > 0]
+        up = (avail_r * n_units)
+        fleet_r = np.stack([sum(up[:, k] for k, (b, t2) in enumerate(keys) if t2 == ty) / tot[ty]
+                            for ty in fleet_types], axis=1)
     else:
         avail_r = np.zeros((len(outs), 0))
         form_r = np.zeros((len(outs), 0))
+        fleet_types, fleet_r = [], np.zeros((len(outs), 0))
+    fl_m, fl_h = mean_half_width(fleet_r, confidence)
     a_m, a_h = mean_half_width(avail_r, confidence)
     f_m, f_h = mean_half_width(form_r, confidence)
     return SimulationResult(
         item_ids=net.item_ids,
         site_ids=net.site_ids,
+        depot_col=net.depot_col,
+        lru_mask=np.array([n.parent < 0 for n in net.nodes], dtype=bool),
         horizon_years=float(horizon_years),
         warmup_years=float(warmup_years),
         replications=int(replications),
@@ -231,5 +261,8 @@ def simulate(
         availability_replicates=avail_r,
         availability_formula_mean=f_m,
         availability_formula_half_width=f_h,
+        fleet_types=tuple(fleet_types),
+        fleet_availability_mean=fl_m,
+        fleet_availability_half_width=fl_h,
     )
 

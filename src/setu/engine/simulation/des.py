@@ -85,19 +85,25 @@ class ReplicationOutput:
     unit_types: tuple[str, ...] = ()
 
 
-def _failure_times(rng: np.random.Generator, rate: float, vtm: float, t_end: float) -> np.ndarray:
-    """Failure epochs on [0, t_end): Poisson, or compound Poisson-logarithmic when vtm > 1."""
+def _failure_times(rng: np.random.Generator, rate: float, vtm: float,
+                   t_end: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Failure epochs on [0, t_end), their batch index and the number of batches.
+
+    Poisson when vtm <= 1; else compound Poisson with logarithmic(b) batch sizes,
+    b = (vtm - 1)/vtm, so that counts are negative binomial with variance/mean = vtm.
+    """
     if rate <= 0.0 or t_end <= 0.0:
-        return np.empty(0)
+        return np.empty(0), np.empty(0, dtype=np.int64), 0
     if vtm <= 1.0 + 1e-12:
-        n = rng.poisson(rate * t_end)
-        return np.sort(rng.uniform(0.0, t_end, n))
+        n = int(rng.poisson(rate * t_end))
+        return np.sort(rng.uniform(0.0, t_end, n)), np.arange(n), n
     b = (vtm - 1.0) / vtm
     mean_batch = -b / ((1.0 - b) * np.log1p(-b))
-    n = rng.poisson(rate / mean_batch * t_end)
+    n = int(rng.poisson(rate / mean_batch * t_end))
     times = np.sort(rng.uniform(0.0, t_end, n))
     sizes = rng.logseries(b, n) if n else np.empty(0, dtype=np.int64)
-    return np.repeat(times, sizes)
+    batch = np.repeat(np.arange(n), sizes)
+    return times[batch], batch, n
 
 
 def _draw_cause(rng: np.random.Generator, n: int, shares: tuple[float, ...]) -> np.ndarray:
@@ -216,20 +222,23 @@ def run_replication(
         node = nodes[i]
         for b in range(n_bases):
             dem = node.demand[b]
+            r = dem.repair_fraction if dem is not None else 0.0
             if node.parent < 0:
-                rate = dem.rate if dem is not None else 0.0
-                t = _failure_times(rng, rate, node.variance_to_mean, horizon)
+                rate = (dem.rate or 0.0) if dem is not None else 0.0
+                t, batch, n_batches = _failure_times(rng, rate, node.variance_to_mean, horizon)
+                # a batch is repaired at one place, so each sub-stream keeps the ratio v
+                local = (rng.random(n_batches) < r)[batch]
             else:
                 ps = streams[node.parent][1 + b]
                 slot = nodes[node.parent].children.index(i)
                 mask = ps.local & (ps.cause == slot)
                 t = ps.t[mask]
                 ps.child_idx[mask] = np.arange(t.size)
+                local = rng.random(t.size) < r
             n = t.size
-            r = dem.repair_fraction if dem is not None else 0.0
             streams[i][1 + b] = _Stream(
                 t=t,
-                local=rng.random(n) < r,
+                local=local,
                 cause=_draw_cause(rng, n, node.shares),
                 child_idx=np.full(n, -1, dtype=np.int64),
                 depot_idx=np.full(n, -1, dtype=np.int64),
@@ -238,6 +247,8 @@ def run_replication(
         parts_src = []  # -1: parent's depot repair; b: return from base b
         parts_idx = []
         for b in range(n_bases):
+            if net.standalone[b]:
+                continue
             s = streams[i][1 + b]
             ret = np.flatnonzero(~s.local)
             parts_t.append(s.t[ret])
@@ -298,7 +309,10 @@ def run_replication(
             ret = np.flatnonzero(~s.local)
             if ret.size:
                 ship = dem.order_ship_time if dem is not None else 0.0
-                comp[ret] = d.fill[s.depot_idx[ret]] + ship
+                if net.standalone[b]:  # no depot: resupply after the ship time alone
+                    comp[ret] = s.t[ret] + ship
+                else:
+                    comp[ret] = d.fill[s.depot_idx[ret]] + ship
             s.completion = comp
             s.fill = fifo_fill(s.t, comp, int(stock[i, 1 + b]))
 

@@ -56,21 +56,37 @@ class Node:
 
 @dataclass(frozen=True)
 class Network:
-    """A compiled case: items in topological order (parents first) and sites (depot first)."""
+    """A compiled case: items in topological order (parents first) and sites.
 
-    depot_id: str
+    ``site_ids`` keep the case order (the column order of every result array, as in
+    :class:`setu.engine.readiness.Evaluation`); internally the simulator numbers stock points
+    depot first (internal column 0, empty when the case has no depot) then bases 1..J.
+    """
+
+    site_ids: tuple[str, ...]
+    depot_col: int  # column of the depot in site_ids, -1 if none
+    base_cols: tuple[int, ...]  # columns of the bases in site_ids
     base_ids: tuple[str, ...]
+    standalone: tuple[bool, ...]  # per base: no parent, so returns see no depot delay
     units: tuple[Mapping[str, int], ...]  # per base: equipment type -> number of units
     nodes: tuple[Node, ...]
     order: tuple[int, ...]  # node indices, parents before children
 
     @property
-    def site_ids(self) -> tuple[str, ...]:
-        return (self.depot_id, *self.base_ids)
+    def depot_id(self) -> str | None:
+        return self.site_ids[self.depot_col] if self.depot_col >= 0 else None
 
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(n.id for n in self.nodes)
+
+    def to_case_columns(self, internal: np.ndarray) -> np.ndarray:
+        """Map an array whose last axis is internal (depot, base 1..J) to case site order."""
+        out = np.zeros(internal.shape[:-1] + (len(self.site_ids),), dtype=internal.dtype)
+        if self.depot_col >= 0:
+            out[..., self.depot_col] = internal[..., 0]
+        out[..., list(self.base_cols)] = internal[..., 1:]
+        return out
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -104,17 +120,22 @@ def compile_case(case: Any) -> Network:
     """Read a case (readiness dataclass or JSON mapping) into a :class:`Network`."""
     sites = list(_get(case, "sites", ()))
     items = list(_get(case, "items", ()))
-    depots = [s for s in sites if str(_get(s, "echelon", "")).lower() == "depot"]
-    if len(depots) != 1:
-        raise ValueError(f"the simulator needs exactly one depot, found {len(depots)}")
-    depot_id = str(_get(depots[0], "id"))
-    bases = [s for s in sites if str(_get(s, "echelon", "")).lower() != "depot"]
+    site_ids = tuple(str(_get(s, "id")) for s in sites)
+    is_depot = [str(_get(s, "echelon", "base")).lower() == "depot" for s in sites]
+    if sum(is_depot) > 1:
+        raise ValueError(f"the simulator handles at most one depot, found {sum(is_depot)}")
+    depot_col = is_depot.index(True) if any(is_depot) else -1
+    depot_id = site_ids[depot_col] if depot_col >= 0 else None
+    base_cols = tuple(k for k in range(len(sites)) if not is_depot[k])
+    bases = [sites[k] for k in base_cols]
+    standalone = []
     for b in bases:
-        parent = _get(b, "parent", depot_id)
+        parent = _get(b, "parent")
         if parent is not None and str(parent) != depot_id:
             raise ValueError(f"site {_get(b, 'id')}: only two echelons are simulated "
                              f"(parent {parent} is not the depot)")
-    base_ids = tuple(str(_get(b, "id")) for b in bases)
+        standalone.append(parent is None or depot_id is None)
+    base_ids = tuple(site_ids[k] for k in base_cols)
     base_ship = [_float(_get(b, "order_ship_time"), 0.0) for b in bases]
     units = tuple({str(k): int(v) for k, v in _as_mapping(_get(b, "units")).items()} for b in bases)
 
@@ -145,7 +166,7 @@ def compile_case(case: Any) -> Network:
             ship = _get(d, "order_ship_time")
             per_base.append(BaseDemand(
                 rate=_float(_get(d, "rate"), 0.0),
-                repair_fraction=_float(_get(d, "repair_fraction"), 0.0),
+                repair_fraction=_float(_get(d, "repair_fraction"), 1.0),
                 repair_time=_float(_get(d, "repair_time"), 0.0),
                 order_ship_time=base_ship[b] if ship is None else float(ship),
             ))
@@ -174,31 +195,40 @@ def compile_case(case: Any) -> Network:
         stack.extend(children[i][::-1])
     if len(order) != len(items):
         raise ValueError("the indenture structure has a cycle")
-    return Network(depot_id=depot_id, base_ids=base_ids, units=units, nodes=tuple(nodes),
-                   order=tuple(order))
+    return Network(site_ids=site_ids, depot_col=depot_col, base_cols=base_cols,
+                   base_ids=base_ids, standalone=tuple(standalone), units=units,
+                   nodes=tuple(nodes), order=tuple(order))
 
 
 def stock_array(network: Network, stock: Any) -> np.ndarray:
-    """Stock levels as an int array ``[item, site]`` (site 0 is the depot); missing means 0.
+    """Stock levels as an internal int array ``[item, 1 + base]`` (column 0: the depot).
 
-    ``stock`` maps item id -> site id -> level, or is already such an array.
+    ``stock`` maps item id -> site id -> level (missing means 0), or is an ``[item, site]``
+    array in case site order (the readiness engine's convention).
     """
-    n_items, n_sites = len(network.nodes), 1 + len(network.base_ids)
-    if isinstance(stock, np.ndarray):
-        arr = np.asarray(stock, dtype=np.int64)
-        if arr.shape != (n_items, n_sites):
-            raise ValueError(f"stock array must have shape {(n_items, n_sites)}")
-        return arr.copy()
-    out = np.zeros((n_items, n_sites), dtype=np.int64)
-    item_pos = {n.id: n.index for n in network.nodes}
-    site_pos = {s: k for k, s in enumerate(network.site_ids)}
-    for item, per_site in _as_mapping(stock).items():
-        if str(item) not in item_pos:
-            raise ValueError(f"stock names unknown item {item}")
-        for site, level in _as_mapping(per_site).items():
-            if str(site) not in site_pos:
-                raise ValueError(f"stock names unknown site {site}")
-            if int(level) < 0:
-                raise ValueError(f"negative stock for {item} at {site}")
-            out[item_pos[str(item)], site_pos[str(site)]] = int(level)
+    n_items, n_sites = len(network.nodes), len(network.site_ids)
+    if stock is None:
+        stock = {}
+    if isinstance(stock, Mapping):
+        case_cols = np.zeros((n_items, n_sites), dtype=np.int64)
+        item_pos = {n.id: n.index for n in network.nodes}
+        site_pos = {s: k for k, s in enumerate(network.site_ids)}
+        for item, per_site in stock.items():
+            if str(item) not in item_pos:
+                raise KeyError(f"stock names unknown item {item!r}")
+            for site, level in _as_mapping(per_site).items():
+                if str(site) not in site_pos:
+                    raise KeyError(f"stock names unknown site {site!r}")
+                case_cols[item_pos[str(item)], site_pos[str(site)]] = int(level)
+    else:
+        case_cols = np.asarray(stock).astype(np.int64)
+        if case_cols.shape != (n_items, n_sites):
+            raise ValueError(f"stock array must have shape {(n_items, n_sites)}, "
+                             f"got {case_cols.shape}")
+    if (case_cols < 0).any():
+        raise ValueError("stock levels must be >= 0")
+    out = np.zeros((n_items, 1 + len(network.base_cols)), dtype=np.int64)
+    if network.depot_col >= 0:
+        out[:, 0] = case_cols[:, network.depot_col]
+    out[:, 1:] = case_cols[:, list(network.base_cols)]
     return out
