@@ -3,17 +3,21 @@
 Public API:
 
 - `Case`, `Site`, `Item`, `Demand`, `CaseArrays` (setu.engine.readiness.case);
-- `evaluate(case, stock, model="vari-metric") -> Evaluation`;
-- `optimize(...) -> Curve` (marginal analysis over convexified item curves, or exact DP);
-- `backorder_curves`, `backorders_at` (Palm/negative-binomial backorder moments).
+- `evaluate(case, stock, model="vari-metric") -> Evaluation` (METRIC: Sherbrooke 1968;
+  VARI-METRIC: Sherbrooke 1986, Graves 1985; MOD-METRIC: Muckstadt 1973);
+- `optimize(case, budget=..., target=...) -> Curve` (marginal analysis over convexified item
+  curves, Sherbrooke 2004 ch. 4; Fox 1966) and `exact_frontier(...)` (Kettelle 1962 / DP);
+- `backorder_curves`, `backorders_at` (Palm 1938 / negative-binomial backorder moments).
 """
-from setu.engine.readiness.case import Case, CaseArrays, Demand, Item, Site
-from setu.engine.readiness.distributions import backorder_curves, backorders_at
+from setu.engine.readiness.case import Case, CaseArrays, Demand, Item, Site, derive_demand
+from setu.engine.readiness.distributions import backorder_curves, backorders_at, tail_level
 from setu.engine.readiness.evaluation import Evaluation, availability, evaluate, evaluate_arrays
+from setu.engine.readiness.optimize import Curve, exact_frontier, item_curves, optimize
 
 __all__ = [
     "Case",
     "CaseArrays",
+    "Curve",
     "Demand",
     "Evaluation",
     "Item",
@@ -21,6 +25,11 @@ __all__ = [
     "availability",
     "backorder_curves",
     "backorders_at",
+    "derive_demand",
     "evaluate",
     "evaluate_arrays",
+    "exact_frontier",
+    "item_curves",
+    "optimize",
+    "tail_level",
 ]

@@ -57,7 +57,9 @@ def _cdf_special(x: int, mean: np.ndarray, alpha: np.ndarray, beta: np.ndarray) 
     return out
 
 
-def backorder_curves(mean: np.ndarray, var: np.ndarray, smax: int) -> tuple[np.ndarray, np.ndarray]:
+def backorder_curves(
+    mean: np.ndarray, var: np.ndarray, smax: int, with_var: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """EBO(s) and VBO(s) for s = 0..smax; arrays of shape mean.shape + (smax + 1,).
 
     Implements the recursions of the module docstring (Sherbrooke 2004, eq. 2.7, 2.11) for
@@ -69,24 +71,33 @@ def backorder_curves(mean: np.ndarray, var: np.ndarray, smax: int) -> tuple[np.n
     mean_f, var_f = mean.ravel(), var.ravel()
     alpha, beta, logp0 = nb_coefficients(mean_f, var_f)
     n = mean_f.size
-    ebo = np.empty((n, smax + 1))
-    b2 = np.empty((n, smax + 1))
-    ebo[:, 0] = mean_f
-    b2[:, 0] = var_f + mean_f**2
+    # level-major layout: each recursion step writes one contiguous row
+    ebo = np.empty((smax + 1, n))
+    ebo[0] = mean_f
+    if with_var:
+        b2 = np.empty((smax + 1, n))
+        b2[0] = var_f + mean_f**2
     big = np.flatnonzero(logp0 < _LOG_P0_FLOOR)
     p = np.exp(logp0)
     cdf = p.copy()
+    tail = np.empty(n)
     for s in range(smax):
         if big.size:
             cdf[big] = _cdf_special(s, mean_f[big], alpha[big], beta[big])
-        tail = np.clip(1.0 - cdf, 0.0, 1.0)
-        ebo[:, s + 1] = ebo[:, s] - tail
-        b2[:, s + 1] = b2[:, s] - 2.0 * ebo[:, s] + tail
-        p *= (alpha + beta * s) / (s + 1.0)
-        cdf += p
+        np.subtract(1.0, cdf, out=tail)
+        np.clip(tail, 0.0, 1.0, out=tail)
+        np.subtract(ebo[s], tail, out=ebo[s + 1])
+        if with_var:
+            b2[s + 1] = b2[s] - 2.0 * ebo[s] + tail
+        if s + 1 < smax:
+            p *= (alpha + beta * s) / (s + 1.0)
+            cdf += p
     np.maximum(ebo, 0.0, out=ebo)
+    out_e = np.moveaxis(ebo.reshape((smax + 1,) + shape), 0, -1)
+    if not with_var:
+        return out_e, None
     vbo = np.maximum(b2 - ebo**2, 0.0)
-    return ebo.reshape(shape + (smax + 1,)), vbo.reshape(shape + (smax + 1,))
+    return out_e, np.moveaxis(vbo.reshape((smax + 1,) + shape), 0, -1)
 
 
 def backorders_at(
@@ -135,3 +146,35 @@ def backorders_at(
     out_ebo = np.maximum(out_ebo, 0.0)
     vbo = np.maximum(out_b2 - out_ebo**2, 0.0)
     return out_ebo.reshape(shape), vbo.reshape(shape)
+
+
+def tail_level(mean: np.ndarray, var: np.ndarray, tol: float, cap: int) -> np.ndarray:
+    """Smallest s >= 0 with Pr{X > s} < tol (at most ``cap``), per entry.
+
+    Used to bound the stock levels worth considering: beyond it a unit of stock lowers EBO by
+    less than ``tol`` (EBO(s) - EBO(s+1) = Pr{X > s}, Sherbrooke 2004 eq. 2.7).
+    """
+    mean = np.asarray(mean, dtype=float)
+    shape = mean.shape
+    mean_f = mean.ravel()
+    var_f = np.maximum(np.broadcast_to(np.asarray(var, dtype=float), shape).ravel(), mean_f)
+    alpha, beta, logp0 = nb_coefficients(mean_f, var_f)
+    out = np.full(mean_f.size, cap, dtype=np.int64)
+    idx = np.arange(mean_f.size)
+    p = np.exp(logp0)
+    cdf = p.copy()
+    m_a, al, be = mean_f, alpha, beta
+    big = logp0 < _LOG_P0_FLOOR
+    for s in range(cap):
+        if big.any():
+            cdf[big] = _cdf_special(s, m_a[big], al[big], be[big])
+        done = (1.0 - cdf) < tol
+        if done.any():
+            out[idx[done]] = s
+            keep = ~done
+            idx, m_a, al, be, big, p, cdf = idx[keep], m_a[keep], al[keep], be[keep], big[keep], p[keep], cdf[keep]
+            if not idx.size:
+                break
+        p = p * (al + be * s) / (s + 1.0)
+        cdf = cdf + p
+    return out.reshape(shape)

@@ -1,0 +1,729 @@
+"""Stock optimisation: the cost-versus-availability (or cost-versus-EBO) efficient curve.
+
+Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"; Fox 1966):
+
+1. Item curves. For each item i, each depot level s_0 and each total base stock n, base stock
+   is allocated by marginal analysis over bases: given s_0 each base's objective is separable
+   and convex in its own stock, so merging the sorted decrements of all bases is exact
+   (Sherbrooke 2004, sec. 4.5). The item curve is F_i(S) = min_{s_0 <= S} F_i(s_0, S - s_0),
+   which is optimal over the depot/base split for every total S (Sherbrooke 1968, eq. 11-12).
+   All of this is vectorised over items x depot levels x bases x stock levels.
+2. F_i is not convex in S; its lower convex hull is taken (Sherbrooke 2004, sec. 4.6).
+3. Marginal analysis across items: hull segments of all items are sorted once by
+   (objective gain) / (cost), which gives every efficient point of the convexified problem
+   (Fox 1966, Management Science 13(3):210-216): each point is optimal for its own cost.
+4. Stopping: a budget, an availability target per equipment type, or both; or the whole curve.
+
+Objectives: ``"ebo"`` minimises total base backorders sum_ij EBO_ij; ``"availability"`` minimises
+-sum_e sum_j (N_je / N_e) log A_je, the separable log form of Sherbrooke 2004 eq. for
+A = prod (1 - EBO/(N Z))^Z. The curve's ``availability`` column is the unit-weighted geometric
+mean of site availabilities exp(sum_j (N_je/N_e) log A_je), exact for one site and a lower bound
+of the unit-weighted (arithmetic) fleet availability otherwise, so a target met on the curve is
+met by `evaluate` too.
+
+Multi-indenture (Sherbrooke 1986; Sherbrooke 2004 ch. 5): an SRU's backorders at a site add to
+its parent's pipeline there. The curve is built in passes: the value of an SRU backorder is the
+derivative of the objective through its parent, dEBO_parent/dmu = Pr{X_parent >= s_parent}
+(Poisson/NB), chained up the indenture tree and across echelons through f_j; the LRU pipelines
+carry the SRU backorders of the previous pass's reference plan. Two passes by default. Values on
+a multi-indenture curve are therefore estimates; `evaluate` gives the exact model value of any
+point (``Curve.stock_at``).
+
+Exact mode (`exact_frontier`): dynamic programming over integer costs (Kettelle 1962, Operations
+Research 10(2):268-275; the DP of the KTH SF2863 reports) gives the optimum for every budget,
+filling the budget between hull vertices, for small single-indenture problems.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from setu.engine.readiness.case import Case, CaseArrays
+from setu.engine.readiness.distributions import backorder_curves, backorders_at, tail_level
+from setu.engine.readiness.evaluation import (
+    _check_model,
+    base_pipeline,
+    evaluate_arrays,
+    local_pipeline,
+    positions,
+)
+
+OBJECTIVES = ("ebo", "availability")
+MapFn = Callable[[Callable[..., Any], Sequence[Any]], list]
+
+
+@dataclass(frozen=True)
+class ItemModel:
+    """Separable per-item inputs of one optimisation pass. I items, J bases, C = 1 + E channels.
+
+    Channel 0 is base EBO; channel 1 + e is -sum_j (N_je/N_e) log A_je for equipment type e. An
+    item's channel value at a stock plan is
+    sum_j [lin_base_jc EBO_j + log_coef_jc (-log(1 - EBO_j / P_j))] + lin_depot_c EBO_0.
+    """
+
+    model: str
+    has_depot: bool
+    cost: np.ndarray
+    mean0: np.ndarray
+    var0: np.ndarray
+    local_mean: np.ndarray
+    local_var: np.ndarray
+    share: np.ndarray
+    vtm: np.ndarray
+    pos: np.ndarray
+    lin_base: np.ndarray
+    lin_depot: np.ndarray
+    log_coef: np.ndarray
+    objective_weights: np.ndarray
+    depot_levels: np.ndarray
+    base_levels: np.ndarray
+
+    def take(self, rows: np.ndarray) -> dict[str, Any]:
+        """A picklable block of rows (for Dask)."""
+        out: dict[str, Any] = {"rows": rows, "model": self.model, "has_depot": self.has_depot,
+                               "objective_weights": self.objective_weights}
+        for name in ("cost", "mean0", "var0", "local_mean", "local_var", "share", "vtm", "pos",
+                     "lin_base", "lin_depot", "log_coef", "depot_levels", "base_levels"):
+            out[name] = getattr(self, name)[rows]
+        return out
+
+
+def _objective_of(b: Mapping[str, Any], ebo: np.ndarray, site_axis_first: bool = False) -> np.ndarray:
+    """Objective value per base of EBO values ``ebo`` of shape (m, ..., J, K)."""
+    ow = b["objective_weights"]
+    lin = b["lin_base"] @ ow  # (m, J)
+    logc = b["log_coef"] @ ow
+    pos = b["pos"]
+    extra = ebo.ndim - 3
+    shp = (lin.shape[0],) + (1,) * extra + (lin.shape[1], 1)
+    lin, logc, pos = lin.reshape(shp), logc.reshape(shp), pos.reshape(shp)
+    g = lin * ebo
+    if np.any(logc):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
+            g = g - logc * np.log(np.clip(1.0 - frac, 1e-300, 1.0))
+    return g
+
+
+def _depot_curves(b: Mapping[str, Any], n_depot: int) -> tuple[np.ndarray, np.ndarray]:
+    m = b["rows"].size
+    if not b["has_depot"]:
+        return np.zeros((m, 1)), np.zeros((m, 1))
+    return backorder_curves(b["mean0"], b["var0"], n_depot - 1)
+
+
+def _sorted_base(b: Mapping[str, Any], e0: np.ndarray, v0: np.ndarray, k: int):
+    """Base EBO curves, objective decrements sorted per (item, depot level). Shapes (m, D, ...)."""
+    mean, var = base_pipeline(
+        b["local_mean"][:, None, :], b["local_var"][:, None, :], b["share"][:, None, :],
+        b["vtm"][:, None, None], e0[:, :, None], v0[:, :, None], b["model"],
+    )
+    ebo, _ = backorder_curves(mean, var, k, with_var=False)  # (m, D, J, K+1)
+    g = _objective_of(b, ebo)
+    dec = np.maximum(g[..., :-1] - g[..., 1:], 0.0)
+    m, d, j = mean.shape
+    flat = dec.reshape(m, d, j * k)
+    order = np.argsort(-flat, axis=-1, kind="stable")
+    return ebo, g, flat, order
+
+
+def _channels(b: Mapping[str, Any], loc: np.ndarray, ebo_j: np.ndarray, ebo0: np.ndarray) -> np.ndarray:
+    """Channel values (V, C) for vertices of block-local items ``loc`` with base EBO (V, J)."""
+    lin = b["lin_base"][loc]  # (V, J, C)
+    logc = b["log_coef"][loc]
+    pos = b["pos"][loc]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(pos > 0, ebo_j / np.where(pos > 0, pos, 1.0), 0.0)
+        nl = -np.log(np.clip(1.0 - frac, 1e-300, 1.0))
+    return (np.einsum("vj,vjc->vc", ebo_j, lin) + np.einsum("vj,vjc->vc", nl, logc)
+            + b["lin_depot"][loc] * ebo0[:, None])
+
+
+def lower_hull_mask(f: np.ndarray) -> np.ndarray:
+    """Vertices of the lower convex hull of each row's points (S, f[S]), S = 0..n-1.
+
+    Vectorised over rows: repeatedly drop every point lying strictly above the chord of its kept
+    neighbours (such a point is never a hull vertex) until none is left (Sherbrooke 2004 sec. 4.6
+    convexification of item curves).
+    """
+    rows, n = f.shape
+    keep = np.ones((rows, n), dtype=bool)
+    if n <= 2:
+        return keep
+    x = np.arange(n)
+    big = n + 1
+    scale = 1e-12 * (1.0 + np.abs(f))
+    active = np.arange(rows)
+    while active.size:
+        k, ff = keep[active], f[active]
+        cm = np.maximum.accumulate(np.where(k, x, -1), axis=1)
+        prev = np.empty_like(cm)
+        prev[:, 0] = -1
+        prev[:, 1:] = cm[:, :-1]
+        cn = np.minimum.accumulate(np.where(k, x, big)[:, ::-1], axis=1)[:, ::-1]
+        nxt = np.empty_like(cn)
+        nxt[:, -1] = big
+        nxt[:, :-1] = cn[:, 1:]
+        cand = k & (prev >= 0) & (nxt < big)
+        pc, nc = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
+        fp = np.take_along_axis(ff, pc, 1)
+        fn = np.take_along_axis(ff, nc, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            interp = fp + (fn - fp) * (x - pc) / np.where(nc > pc, nc - pc, 1)
+        viol = cand & (ff > interp + scale[active])
+        changed = viol.any(axis=1)
+        keep[active] = k & ~viol
+        active = active[changed]
+    return keep
+
+
+def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.ndarray]:
+    """Item curves for one block of items: hull vertices (or every S when ``full``).
+
+    Returns arrays over vertices: item (global row), S (total stock), s0 (depot stock), f
+    (objective), channels (V, C); vertices sorted by (item, S). Steps 1-2 of the module docstring.
+    """
+    rows = b["rows"]
+    m = rows.size
+    n_j = b["local_mean"].shape[1]
+    n_d = int(b["depot_levels"].max()) if b["has_depot"] else 1
+    k = max(int(b["base_levels"].max()), 1)
+    e0, v0 = _depot_curves(b, n_d)
+    ebo, g, flat, order = _sorted_base(b, e0, v0, k)
+    jk = n_j * k
+    sdec = np.take_along_axis(flat, order, -1)
+    ow = b["objective_weights"]
+    g0 = g[..., 0].sum(-1) + (b["lin_depot"] @ ow)[:, None] * e0  # (m, D)
+    fb = np.empty((m, n_d, jk + 1))
+    fb[..., 0] = g0
+    np.cumsum(sdec, axis=-1, out=fb[..., 1:])
+    fb[..., 1:] = g0[..., None] - fb[..., 1:]
+    smax = n_d - 1 + jk
+    f = np.full((m, smax + 1), np.inf)
+    best = np.zeros((m, smax + 1), dtype=np.int64)
+    for d in range(n_d):
+        cur = f[:, d:d + jk + 1]
+        better = fb[:, d, :] < cur
+        f[:, d:d + jk + 1] = np.where(better, fb[:, d, :], cur)
+        best[:, d:d + jk + 1] = np.where(better, d, best[:, d:d + jk + 1])
+    keep = np.ones_like(f, dtype=bool) if full else lower_hull_mask(f)
+    loc, s_tot = np.nonzero(keep)
+    s0 = best[loc, s_tot]
+    nb = s_tot - s0
+    # per-site allocation at each vertex: base j holds its decrements ranked < nb
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(jk)[None, None, :].repeat(m, 0).repeat(n_d, 1), -1)
+    rank = rank.reshape(m, n_d, n_j, k)
+    n_c = b["lin_base"].shape[2]
+    ch = np.empty((loc.size, n_c))
+    chunk = max(1, 4_000_000 // max(jk, 1))
+    for a in range(0, loc.size, chunk):
+        sl = slice(a, a + chunk)
+        lv, dv, nv = loc[sl], s0[sl], nb[sl]
+        stock = (rank[lv, dv] < nv[:, None, None]).sum(-1)  # (v, J)
+        ebo_j = np.take_along_axis(ebo[lv, dv], stock[..., None], -1)[..., 0]
+        ch[sl] = _channels(b, lv, ebo_j, e0[lv, dv])
+    return {"item": rows[loc], "S": s_tot, "s0": s0, "f": f[loc, s_tot], "channels": ch,
+            "k": np.full(loc.size, k, dtype=np.int64)}
+
+
+def allocate(b: Mapping[str, Any], s0: np.ndarray, nb: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Base stock (m, J) for block items at depot level s0 and total base stock nb.
+
+    Marginal analysis over bases given s0 (Sherbrooke 2004 sec. 4.5), with the same level bound
+    ``k`` and tie order as `item_curve_block`, so it reproduces the curve's plans.
+    """
+    m = b["rows"].size
+    n_j = b["local_mean"].shape[1]
+    out = np.zeros((m, n_j), dtype=np.int64)
+    for kk in np.unique(k):
+        sel = np.flatnonzero(k == kk)
+        sub = {key: (val[sel] if isinstance(val, np.ndarray) and key != "objective_weights" else val)
+               for key, val in b.items()}
+        if b["has_depot"]:
+            e0, v0 = backorders_at(sub["mean0"], sub["var0"], s0[sel])
+        else:
+            e0 = v0 = np.zeros(sel.size)
+        _, _, _, order = _sorted_base(sub, e0[:, None], v0[:, None], int(kk))
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(n_j * kk)[None, None, :].repeat(sel.size, 0), -1)
+        rank = rank.reshape(sel.size, n_j, int(kk))
+        out[sel] = (rank < nb[sel, None, None]).sum(-1)
+    return out
+
+
+def _weights_channels(ca: CaseArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Per-LRU direct channel weights: lin (I, J, C) for EBO and log_coef (I, J, C) for -log A."""
+    n_i, n_j, n_e = ca.n_items, ca.n_bases, len(ca.equipment_types)
+    lin = np.zeros((n_i, n_j, 1 + n_e))
+    logc = np.zeros((n_i, n_j, 1 + n_e))
+    lru = ca.level == 0
+    lin[lru, :, 0] = 1.0
+    tot = ca.units.sum(axis=0)
+    w = np.where(tot > 0, ca.units / np.where(tot > 0, tot, 1.0), 0.0)  # (J, E) = N_je / N_e
+    logc[:, :, 1:] = np.where(lru[:, None, None], ca.qpa[:, None, :] * w[None, :, :], 0.0)
+    return lin, logc
+
+
+def build_item_model(
+    ca: CaseArrays,
+    model: str,
+    objective: str,
+    ref_stock: np.ndarray | None = None,
+    tol: float = 1e-6,
+    max_depot: int = 200,
+    max_base: int = 200,
+) -> ItemModel:
+    """Per-item inputs for one pass (see `ItemModel`); SRU terms linearised at ``ref_stock``.
+
+    With no reference plan every SRU backorder counts as a full parent backorder
+    (Pr{X_parent >= s_parent} = 1) and the LRU pipelines carry no SRU terms (first pass).
+    """
+    n_i, n_j = ca.n_items, ca.n_bases
+    all_rows = np.arange(n_i)
+    lm, lv = local_pipeline(ca, all_rows, model)
+    m0t0 = ca.depot_rate * ca.depot_repair_time
+    vtm = ca.variance_to_mean
+    sub_e0 = np.zeros(n_i)
+    sub_v0 = np.zeros(n_i)
+    sub_ej = np.zeros((n_i, n_j))
+    sub_vj = np.zeros((n_i, n_j))
+    lin, logc = _weights_channels(ca)
+    lin_depot = np.zeros((n_i, lin.shape[2]))
+    pos_lru = positions(ca)
+    pos = np.where(ca.level[:, None] == 0, pos_lru, 0.0)
+    multi = ca.max_level > 0
+    tail_b = np.ones((n_i, n_j))
+    tail_0 = np.ones(n_i)
+    ebo_b = np.zeros((n_i, n_j))
+    if multi and ref_stock is not None:
+        ev = evaluate_arrays(ca, ref_stock, model)
+        bidx = ca.base_index
+        child = ca.level > 0
+        par = ca.parent[child]
+        if ca.has_depot:
+            d = ca.depot_index
+            np.add.at(sub_e0, par, ev.ebo[child, d])
+            np.add.at(sub_v0, par, ev.vbo[child, d])
+            s0 = ref_stock[:, d]
+            e_a, _ = backorders_at(ev.pipeline_mean[:, d], ev.pipeline_var[:, d], np.maximum(s0 - 1, 0))
+            tail_0 = np.where(s0 > 0, e_a - ev.ebo[:, d], 1.0)
+        np.add.at(sub_ej, par, ev.ebo[child][:, bidx])
+        np.add.at(sub_vj, par, ev.vbo[child][:, bidx])
+        sj = ref_stock[:, bidx]
+        e_a, _ = backorders_at(ev.pipeline_mean[:, bidx], ev.pipeline_var[:, bidx], np.maximum(sj - 1, 0))
+        tail_b = np.where(sj > 0, e_a - ev.ebo[:, bidx], 1.0)
+        ebo_b = ev.ebo[:, bidx]
+    if multi:
+        # derivative of each channel w.r.t. an item's base EBO and its depot EBO, top-down
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dlog = np.where(pos > 0, 1.0 / np.maximum(pos - ebo_b, 1e-9), 0.0)
+        for lev in range(1, ca.max_level + 1):
+            rows = np.flatnonzero(ca.level == lev)
+            p = ca.parent[rows]
+            dw_p = lin[p] + logc[p] * dlog[p][:, :, None]  # (r, J, C)
+            lin[rows] = dw_p * tail_b[p][:, :, None]
+            wd_p = lin_depot[p] + np.einsum("rj,rjc->rc", ca.depot_share[p] * tail_b[p], dw_p)
+            lin_depot[rows] = wd_p * tail_0[p][:, None] if ca.has_depot else 0.0
+    mean0 = m0t0 + sub_e0
+    var0 = vtm * mean0 if model == "metric" else vtm * m0t0 + sub_v0
+    lm = lm + sub_ej
+    lv = lv + sub_vj
+    n_e = len(ca.equipment_types)
+    ow = np.zeros(1 + n_e)
+    if objective == "ebo":
+        ow[0] = 1.0
+    else:
+        ow[1:] = 1.0
+    if ca.has_depot:
+        dl = tail_level(mean0, var0, tol, max_depot) + 1
+    else:
+        dl = np.ones(n_i, dtype=np.int64)
+    mb, vb = base_pipeline(lm, lv, ca.depot_share, vtm[:, None], mean0[:, None], var0[:, None], model)
+    bl = tail_level(mb, vb, tol, max_base).max(axis=1) if n_j else np.zeros(n_i, dtype=np.int64)
+    return ItemModel(
+        model=model, has_depot=ca.has_depot, cost=ca.unit_cost.astype(float), mean0=mean0,
+        var0=var0, local_mean=lm, local_var=lv, share=ca.depot_share, vtm=vtm, pos=pos,
+        lin_base=lin, lin_depot=lin_depot, log_coef=logc, objective_weights=ow,
+        depot_levels=dl.astype(np.int64), base_levels=np.maximum(bl, 1).astype(np.int64),
+    )
+
+
+def make_blocks(im: ItemModel, max_elements: int = 3_000_000) -> list[dict[str, Any]]:
+    """Group items with similar level bounds into blocks of bounded array size."""
+    n_i = im.cost.size
+    n_j = im.local_mean.shape[1]
+    order = np.lexsort((im.depot_levels, im.base_levels))
+    bl = im.base_levels[order]
+    dl = im.depot_levels[order] if im.has_depot else np.ones(n_i, dtype=np.int64)
+    blocks = []
+    start = 0
+    while start < n_i:
+        stop, dmax = start, 0
+        while stop < n_i:
+            d_new = max(dmax, int(dl[stop]))
+            size = (stop + 1 - start) * d_new * n_j * (int(bl[stop]) + 1)
+            if size > max_elements and stop > start:
+                break
+            dmax = d_new
+            stop += 1
+        blocks.append(im.take(np.sort(order[start:stop])))
+        start = stop
+    return blocks
+
+
+@dataclass(frozen=True)
+class Curve:
+    """An efficient cost-versus-objective curve. Point k is the plan after k greedy steps.
+
+    ``cost``, ``total_base_ebo``, ``objective`` are (P,); ``availability`` is (P, E), the
+    unit-weighted geometric mean over sites per equipment type (see module docstring).
+    Values are exact model values for single-indenture cases and pass estimates otherwise.
+    """
+
+    model: str
+    objective: str
+    item_ids: tuple[str, ...]
+    site_ids: tuple[str, ...]
+    equipment_types: tuple[str, ...]
+    cost: np.ndarray
+    total_base_ebo: np.ndarray
+    objective_value: np.ndarray
+    availability: np.ndarray
+    step_item: np.ndarray
+    step_vertex: np.ndarray
+    vertex_s0: np.ndarray
+    vertex_S: np.ndarray
+    vertex_k: np.ndarray
+    item_first_vertex: np.ndarray
+    stop_reason: str
+    target_met: bool | None
+    exact: bool
+    item_model: ItemModel = field(repr=False)
+    arrays: CaseArrays = field(repr=False)
+    point_vertices: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+
+    @property
+    def n_points(self) -> int:
+        return int(self.cost.size)
+
+    def item_vertices(self, k: int) -> np.ndarray:
+        """Vertex index of every item at point k."""
+        if self.point_vertices is not None:
+            return self.point_vertices[k]
+        cur = self.item_first_vertex.copy()
+        if k > 0:
+            np.maximum.at(cur, self.step_item[:k], self.step_vertex[:k])
+        return cur
+
+    def totals_at(self, k: int) -> np.ndarray:
+        """Total stock S per item at point k."""
+        return self.vertex_S[self.item_vertices(k)]
+
+    def stock_at(self, k: int, items: np.ndarray | None = None) -> np.ndarray:
+        """The (I, L) stock plan of point k (depot and base levels per item)."""
+        ca = self.arrays
+        v = self.item_vertices(k)
+        stock = np.zeros((ca.n_items, ca.n_sites), dtype=np.int64)
+        s0 = self.vertex_s0[v]
+        nb = self.vertex_S[v] - s0
+        if ca.has_depot:
+            stock[:, ca.depot_index] = s0
+        rows = np.flatnonzero(nb > 0)
+        if rows.size:
+            b = self.item_model.take(rows)
+            stock[np.ix_(rows, ca.base_index)] = allocate(b, s0[rows], nb[rows], self.vertex_k[v[rows]])
+        return stock
+
+
+def _resolve_objective(ca: CaseArrays, objective: str | None) -> str:
+    if objective is None:
+        return "availability" if np.any(positions(ca)[ca.level == 0] > 0) else "ebo"
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if objective == "availability" and not np.any(positions(ca) > 0):
+        raise ValueError("objective 'availability' needs units at bases and qpa on items")
+    return objective
+
+
+def _targets(ca: CaseArrays, target: float | Mapping[str, float] | None) -> np.ndarray | None:
+    if target is None:
+        return None
+    n_e = len(ca.equipment_types)
+    if n_e == 0:
+        raise ValueError("an availability target needs equipment types (units at bases, qpa on items)")
+    if isinstance(target, Mapping):
+        t = np.full(n_e, -np.inf)
+        for e, a in target.items():
+            if e not in ca.equipment_types:
+                raise ValueError(f"target: unknown equipment type {e!r}")
+            t[ca.equipment_types.index(e)] = float(a)
+        return t
+    return np.full(n_e, float(target))
+
+
+def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict[str, np.ndarray]:
+    keys = blocks_out[0].keys()
+    tab = {key: np.concatenate([o[key] for o in blocks_out]) for key in keys}
+    order = np.lexsort((tab["S"], tab["item"]))
+    tab = {key: val[order] for key, val in tab.items()}
+    first = np.searchsorted(tab["item"], np.arange(n_items))
+    tab["first"] = first
+    return tab
+
+
+def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> dict[str, np.ndarray]:
+    """Hull segments of all items sorted by gain per cost (Fox 1966 marginal analysis)."""
+    item = tab["item"]
+    same = item[1:] == item[:-1]
+    a = np.flatnonzero(same)
+    bv = a + 1
+    gain = tab["f"][a] - tab["f"][bv]
+    dc = cost[item[a]] * (tab["S"][bv] - tab["S"][a])
+    ok = gain > min_gain
+    a, bv, gain, dc = a[ok], bv[ok], gain[ok], dc[ok]
+    ratio = gain / dc
+    order = np.lexsort((tab["S"][a], item[a], -ratio))
+    return {"from": a[order], "to": bv[order], "cost": dc[order], "ratio": ratio[order]}
+
+
+def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exact=False):
+    n_i = ca.n_items
+    first = tab["first"]
+    ch0 = tab["channels"][first].sum(axis=0)
+    dch = tab["channels"][steps["to"]] - tab["channels"][steps["from"]]
+    chan = np.vstack([ch0[None, :], ch0[None, :] + np.cumsum(dch, axis=0)])
+    cost = np.concatenate([[0.0], np.cumsum(steps["cost"])])
+    ow = im.objective_weights
+    avail = np.exp(-chan[:, 1:])
+    n_pts = cost.size
+    stop_reason, target_met = "end", None
+    last = n_pts - 1
+    if budget is not None:
+        within = np.flatnonzero(cost <= budget + 1e-9 * max(1.0, abs(budget)))
+        last = int(within[-1])
+        if last < n_pts - 1:
+            stop_reason = "budget"
+    if targets is not None:
+        met = np.all(avail >= targets[None, :] - 1e-12, axis=1)
+        hit = np.flatnonzero(met[: last + 1])
+        if hit.size:
+            last = int(hit[0])
+            stop_reason, target_met = "target", True
+        else:
+            target_met = False
+    k = last
+    return Curve(
+        model=model, objective=objective, item_ids=ca.item_ids, site_ids=ca.site_ids,
+        equipment_types=ca.equipment_types, cost=cost[: k + 1], total_base_ebo=chan[: k + 1, 0],
+        objective_value=chan[: k + 1] @ ow, availability=avail[: k + 1],
+        step_item=tab["item"][steps["to"][:k]], step_vertex=steps["to"][:k],
+        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], item_first_vertex=first,
+        stop_reason=stop_reason, target_met=target_met, exact=(ca.max_level == 0),
+        item_model=im, arrays=ca,
+    )
+
+
+def _as_arrays(case: Case | CaseArrays) -> tuple[CaseArrays, str]:
+    if isinstance(case, Case):
+        return case.arrays(), case.model
+    return case, "vari-metric"
+
+
+def _run_blocks(im: ItemModel, full: bool, map_fn: MapFn | None, max_elements: int):
+    blocks = make_blocks(im, max_elements)
+    if map_fn is None:
+        outs = [item_curve_block(b, full=full) for b in blocks]
+    else:
+        outs = map_fn(_block_full if full else _block_hull, blocks)
+    return outs
+
+
+def _block_hull(b):
+    return item_curve_block(b, full=False)
+
+
+def _block_full(b):
+    return item_curve_block(b, full=True)
+
+
+def optimize(
+    case: Case | CaseArrays,
+    *,
+    model: str | None = None,
+    objective: str | None = None,
+    budget: float | None = None,
+    target: float | Mapping[str, float] | None = None,
+    passes: int | None = None,
+    tol: float = 1e-6,
+    map_fn: MapFn | None = None,
+    max_elements: int = 3_000_000,
+    min_gain: float = 1e-12,
+) -> Curve:
+    """The efficient curve by marginal analysis over convexified item curves (module docstring).
+
+    Stops at ``budget`` (last point with cost <= budget), at the first point where every
+    equipment type's availability reaches ``target`` (a number or a mapping type -> target), at
+    whichever comes first when both are given, or at the end of the item curves (every item at
+    the level where one more unit lowers its pipeline tail below ``tol``).
+    ``map_fn(fn, blocks) -> list`` runs the per-block item-curve computation (e.g. on Dask);
+    results are identical to the serial run.
+    """
+    ca, case_model = _as_arrays(case)
+    model = _check_model(model or case_model)
+    objective = _resolve_objective(ca, objective)
+    targets = _targets(ca, target)
+    if passes is None:
+        passes = 2 if ca.max_level > 0 else 1
+    ref = None
+    curve = None
+    for _ in range(max(1, passes)):
+        im = build_item_model(ca, model, objective, ref_stock=ref, tol=tol)
+        tab = _vertex_table(_run_blocks(im, False, map_fn, max_elements), ca.n_items)
+        steps = _greedy(tab, im.cost, min_gain)
+        curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
+        if ca.max_level == 0:
+            break
+        k = curve.n_points - 1
+        if curve.stop_reason == "end":
+            gain = curve.objective_value[0] - curve.objective_value
+            k = int(np.searchsorted(gain, 0.95 * gain[-1]))
+        ref = curve.stock_at(min(k, curve.n_points - 1))
+    assert curve is not None
+    return curve
+
+
+def _cost_unit(costs: np.ndarray) -> float:
+    for scale in (1, 10, 100, 1000):
+        c = costs * scale
+        if np.allclose(c, np.round(c), atol=1e-9, rtol=0):
+            g = int(np.gcd.reduce(np.round(c).astype(np.int64)))
+            return g / scale
+    raise ValueError("exact mode needs unit costs that are multiples of 0.001")
+
+
+def exact_frontier(
+    case: Case | CaseArrays,
+    *,
+    budget: float | None = None,
+    target: float | Mapping[str, float] | None = None,
+    model: str | None = None,
+    objective: str | None = None,
+    tol: float = 1e-6,
+    max_cells: int = 50_000_000,
+    map_fn: MapFn | None = None,
+) -> Curve:
+    """Every undominated plan up to ``budget`` by dynamic programming (Kettelle 1962).
+
+    V_i(b) = min_S [F_i(S) + V_{i-1}(b - c_i S)] over integer cost units, with F_i the item
+    curves optimal over the depot/base split (not convexified). The frontier is every budget
+    where V strictly drops, which is where the optimal plan costs exactly that budget: the
+    Kettelle undominated set. With a ``target`` and no budget, the greedy curve's cost at the
+    target bounds the search. Single indenture only.
+    """
+    ca, case_model = _as_arrays(case)
+    model = _check_model(model or case_model)
+    if ca.max_level > 0:
+        raise ValueError("exact mode supports single-indenture cases only")
+    objective = _resolve_objective(ca, objective)
+    targets = _targets(ca, target)
+    if budget is None:
+        if targets is None:
+            raise ValueError("exact mode needs a budget or a target")
+        g = optimize(ca, model=model, objective=objective, target=target, tol=tol, map_fn=map_fn)
+        budget = float(g.cost[-1])
+    im = build_item_model(ca, model, objective, tol=tol)
+    tab = _vertex_table(_run_blocks(im, True, map_fn, 3_000_000), ca.n_items)
+    unit = _cost_unit(im.cost)
+    cells = int(np.floor(budget / unit + 1e-9))
+    n_i = ca.n_items
+    if n_i * (cells + 1) > max_cells:
+        raise ValueError(f"exact mode too large: {n_i} items x {cells + 1} budget cells")
+    ci = np.round(im.cost / unit).astype(np.int64)
+    value = np.zeros(cells + 1)
+    choice = np.zeros((n_i, cells + 1), dtype=np.int32)  # vertex offset S chosen per item
+    first = tab["first"]
+    counts = np.diff(np.append(first, tab["item"].size))
+    for i in range(n_i):
+        f = tab["f"][first[i]: first[i] + counts[i]]
+        best = np.full(cells + 1, np.inf)
+        arg = np.zeros(cells + 1, dtype=np.int32)
+        for s in range(counts[i]):
+            shift = s * ci[i]
+            if shift > cells:
+                break
+            cand = np.full(cells + 1, np.inf)
+            cand[shift:] = f[s] + value[: cells + 1 - shift]
+            better = cand < best - 1e-15
+            best = np.where(better, cand, best)
+            arg = np.where(better, s, arg)
+        value = best
+        choice[i] = arg
+    drops = np.concatenate([[0], np.flatnonzero(value[1:] < value[:-1] - 1e-12) + 1])
+    plans = []
+    for b_cell in drops:
+        s_vec = np.zeros(n_i, dtype=np.int64)
+        rem = int(b_cell)
+        for i in range(n_i - 1, -1, -1):
+            s = int(choice[i, rem])
+            s_vec[i] = s
+            rem -= s * int(ci[i])
+        plans.append(first + s_vec)
+    vertices = np.array(plans)  # (P, I) vertex index per item
+    chan = tab["channels"][vertices].sum(axis=1)
+    cost = (np.array(drops) * unit).astype(float)
+    avail = np.exp(-chan[:, 1:])
+    stop_reason, target_met, last = ("budget", None, len(drops) - 1)
+    if targets is not None:
+        met = np.flatnonzero(np.all(avail >= targets[None, :] - 1e-12, axis=1))
+        if met.size:
+            last, stop_reason, target_met = int(met[0]), "target", True
+        else:
+            target_met = False
+    sl = slice(0, last + 1)
+    return Curve(
+        model=model, objective=objective, item_ids=ca.item_ids, site_ids=ca.site_ids,
+        equipment_types=ca.equipment_types, cost=cost[sl], total_base_ebo=chan[sl, 0],
+        objective_value=chan[sl] @ im.objective_weights, availability=avail[sl],
+        step_item=np.zeros(0, dtype=np.int64), step_vertex=np.zeros(0, dtype=np.int64),
+        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], item_first_vertex=first,
+        stop_reason=stop_reason, target_met=target_met, exact=True, item_model=im, arrays=ca,
+        point_vertices=tuple(vertices[sl]),
+    )
+
+
+def item_curves(
+    case: Case | CaseArrays, *, model: str | None = None, objective: str | None = None,
+    tol: float = 1e-6, smax: int | None = None,
+) -> dict[str, Any]:
+    """Full item curves F_i(S) with their optimal (depot, base...) allocation (no hull).
+
+    Returns {"item_ids", "S": list of arrays, "objective": list, "stock": list of (n, L)}.
+    Used for reports and for the published per-item tables (e.g. Sherbrooke-style T5 tables).
+    """
+    ca, case_model = _as_arrays(case)
+    model = _check_model(model or case_model)
+    objective = _resolve_objective(ca, objective)
+    im = build_item_model(ca, model, objective, tol=tol)
+    tab = _vertex_table(_run_blocks(im, True, None, 3_000_000), ca.n_items)
+    out: dict[str, Any] = {"item_ids": ca.item_ids, "S": [], "objective": [], "stock": []}
+    counts = np.diff(np.append(tab["first"], tab["item"].size))
+    for i in range(ca.n_items):
+        sl = slice(tab["first"][i], tab["first"][i] + counts[i])
+        s_tot, s0 = tab["S"][sl], tab["s0"][sl]
+        if smax is not None:
+            keep = s_tot <= smax
+            s_tot, s0 = s_tot[keep], s0[keep]
+        b = im.take(np.full(s_tot.size, i))
+        base = allocate(b, s0, s_tot - s0, tab["k"][sl][: s_tot.size])
+        stock = np.zeros((s_tot.size, ca.n_sites), dtype=np.int64)
+        if ca.has_depot:
+            stock[:, ca.depot_index] = s0
+        stock[:, ca.base_index] = base
+        out["S"].append(s_tot)
+        out["objective"].append(tab["f"][sl][: s_tot.size])
+        out["stock"].append(stock)
+    return out
