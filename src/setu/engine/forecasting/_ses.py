@@ -72,18 +72,21 @@ def ses_forecast(X: np.ndarray, lengths: np.ndarray, alpha: np.ndarray | float) 
     return np.where(lengths == 1, X[0], out)
 
 
-def ses_sse(X: np.ndarray, mask: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def ses_sse(X: np.ndarray, mask: np.ndarray | None, alpha: np.ndarray, work: np.ndarray | None = None) -> np.ndarray:
     """In-sample SSE of one-step SES errors for each problem, accumulated in time order.
 
     ``mask`` has shape ``(K - 1, n)``: ``mask[i - 1, j] = 1.0`` when ``x_i`` of problem ``j`` is
-    real data (``i < len_j``) and ``0.0`` otherwise.
+    real data (``i < len_j``) and ``0.0`` otherwise (None: every problem has length K). ``work``: optional scratch of shape
+    ``(2, K - 1, n)``.
     """
     K, n = X.shape
     if K < 2:
         return np.zeros(n)
+    if work is None:
+        work = np.empty((2, K - 1, n))
+    AX, F = work[0], work[1]
     comp = 1.0 - alpha
-    AX = alpha * X[:-1]
-    F = np.empty((K - 1, n))
+    np.multiply(alpha, X[:-1], out=AX)
     prev = X[0]
     for i in range(K - 1):
         row = F[i]
@@ -92,24 +95,26 @@ def ses_sse(X: np.ndarray, mask: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         prev = row
     np.subtract(X[1:], F, out=F)
     np.multiply(F, F, out=F)
-    np.multiply(F, mask, out=F)
-    # Reducing over the slow axis adds the rows one after the other: the same order as the scalar loop.
-    sse = F[0].copy()
-    for i in range(1, K - 1):
-        sse += F[i]
-    return sse
+    if mask is not None:
+        np.multiply(F, mask, out=F)
+    # Reducing over the slow (time) axis adds the rows one after the other, in the same order as
+    # the scalar loop (checked bit-for-bit by the parity tests).
+    return np.add.reduce(F, axis=0)
 
 
 def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float) -> np.ndarray:
     """Golden-section search (statsforecast ``golden_section_ses``) for every column of X at once."""
     K, n = X.shape
-    mask = (np.arange(1, K)[:, None] < lengths[None, :]).astype(np.float64)
+    mask = None
+    if (lengths < K).any():
+        mask = (np.arange(1, K)[:, None] < lengths[None, :]).astype(np.float64)
     a = np.full(n, float(lower))
     b = np.full(n, float(upper))
     c = b - (b - a) / GOLDEN_RATIO
     d = a + (b - a) / GOLDEN_RATIO
-    fc = ses_sse(X, mask, c)
-    fd = ses_sse(X, mask, d)
+    work = np.empty((2, max(K - 1, 1), n))
+    fc = ses_sse(X, mask, c, work)
+    fd = ses_sse(X, mask, d, work)
     # Results are written back through `idx` when the working set is compacted.
     alpha_out = np.empty(n)
     idx = np.arange(n)
@@ -128,10 +133,12 @@ def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float
                 keep = np.nonzero(moving)[0]
                 idx = idx[keep]
                 X = X[:, keep]
-                mask = mask[:, keep]
+                if mask is not None:
+                    mask = mask[:, keep]
                 a, b, c, d, fc, fd = a[keep], b[keep], c[keep], d[keep], fc[keep], fd[keep]
                 left, right = left[keep], right[keep]
                 moving = moving[keep]
+                work = np.empty((2, max(K - 1, 1), keep.size))
         # left:  b = d; d = c; fd = fc; c = b - (b - a) / gr  (evaluate at c)
         # right: a = c; c = d; fc = fd; d = a + (b - a) / gr  (evaluate at d)
         b = np.where(left, d, b)
@@ -141,7 +148,7 @@ def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float
         c_new = np.where(right, d, c)
         fc_new = np.where(right, fd, fc)
         x_eval = np.where(left, b - (b - a) / GOLDEN_RATIO, a + (b - a) / GOLDEN_RATIO)
-        f_eval = ses_sse(X, mask, x_eval)
+        f_eval = ses_sse(X, mask, x_eval, work)
         c = np.where(left, x_eval, c_new)
         d = np.where(right, x_eval, d_new)
         fc = np.where(left, f_eval, fc_new)
@@ -151,8 +158,10 @@ def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float
 
 
 # Cost model used to split a batch of problems into groups of similar length: one numpy call
-# costs about CALL_COST element-operations.
-_CALL_COST = 2500.0
+# costs about CALL_COST element-operations. Groups wider than MAX_WIDTH problems are cut into
+# chunks so that the working set of the time loop stays in the CPU cache.
+_CALL_COST = 5000.0
+MAX_WIDTH = 6000
 
 
 def _length_groups(sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
@@ -175,7 +184,8 @@ def _length_groups(sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
         stop = ends[j - 1]
         for i in range(j):
             count = stop - first[i]
-            cost = best[i] + (2.0 * K + 20.0) * _CALL_COST + 3.0 * K * count
+            chunks = -(-count // MAX_WIDTH)
+            cost = best[i] + chunks * (2.0 * K + 20.0) * _CALL_COST + 3.0 * K * count
             if cost < best[j]:
                 best[j] = cost
                 arg[j] = i
@@ -205,7 +215,9 @@ def golden_alpha(X: np.ndarray, lengths: np.ndarray, lower: float = 0.1, upper: 
     for lo, hi in _length_groups(sl):
         cols = order[lo:hi]
         K = int(sl[hi - 1])
-        alpha[cols] = _golden_dense(np.ascontiguousarray(X[:K, cols]), lengths[cols], lower, upper)
+        for o in range(0, cols.size, MAX_WIDTH):
+            cc = cols[o: o + MAX_WIDTH]
+            alpha[cc] = _golden_dense(np.ascontiguousarray(X[:K, cc]), lengths[cc], lower, upper)
     return alpha
 
 
