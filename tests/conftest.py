@@ -1,0 +1,133 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (when available) PostgreSQL.
+
+``db_url`` is parametrised over both back ends. PostgreSQL runs when SETU_TEST_POSTGRES_URL
+names a server where the role may create databases (`.ci/run` starts one); otherwise those
+cases skip, unless SETU_REQUIRE_POSTGRES=1 (CI), where a missing server fails the run.
+Each test gets a fresh database cloned from a template migrated once per session.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from setu.kit.db import make_engine, upgrade_database
+
+PG_URL = os.environ.get("SETU_TEST_POSTGRES_URL")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data, or skip the test where that folder is absent."""
+    p = SHARED / "data" / name
+    if not p.exists():
+        pytest.skip(f"{p} is absent (real data is read from ../shared at run time)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> str | None:
+    if not PG_URL:
+        return None
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"setu_tpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade_database(url)
+    yield name
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _pg_clone(template: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"setu_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name, name
+
+
+def _pg_drop(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, _sqlite_template):
+    """URL of a fresh, migrated, empty database (SQLite file or PostgreSQL database)."""
+    if request.param == "sqlite":
+        path = tmp_path / "setu.db"
+        shutil.copy(_sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if not PG_URL:
+        if os.environ.get("SETU_REQUIRE_POSTGRES") == "1":
+            pytest.fail("SETU_REQUIRE_POSTGRES=1 but SETU_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (set SETU_TEST_POSTGRES_URL)")
+    template = request.getfixturevalue("_pg_template")
+    url, name = _pg_clone(template)
+    yield url
+    from setu.kit.db import dispose_engines
+
+    dispose_engines()
+    _pg_drop(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, _sqlite_template) -> str:
+    """A fresh migrated SQLite database only (for tests about the embedded default)."""
+    path = tmp_path / "setu.db"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings_env(db_url, monkeypatch):
+    """Point the settings (CLI, app factory) at the test database."""
+    from setu.kit import db as kdb
+    from setu.kit.settings import get_settings
+
+    monkeypatch.setenv("SETU_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    kdb.dispose_engines()
+    yield db_url
+    kdb.dispose_engines()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(engine):
+    from fastapi.testclient import TestClient
+
+    from setu.app.main import create_app
+
+    with TestClient(create_app(engine)) as c:
+        yield c
