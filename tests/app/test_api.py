@@ -1,0 +1,87 @@
+"""The JSON API over HTTP (FastAPI TestClient on a real database)."""
+from __future__ import annotations
+
+import uuid
+
+from tests.support.factories import build_world
+
+
+def test_openapi_describes_every_resource(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/parts", "/api/v1/parts/{part_id}", "/api/v1/sites", "/api/v1/equipment-types",
+                 "/api/v1/equipment-units", "/api/v1/stock", "/api/v1/organisations", "/api/v1/parties"):
+        assert path in spec["paths"], path
+
+
+def test_part_lifecycle_over_http(client):
+    r = client.post("/api/v1/parts", json={"manufacturer_code": "rsk01", "part_number": "mig 29-1",
+                                           "name": "Main wheel", "unit_price": "1500.00", "currency": "RUB",
+                                           "kind": "repairable", "condemnation_rate": 0.05})
+    assert r.status_code == 201, r.text
+    part = r.json()
+    assert part["part_number"] == "MIG29-1" and part["nsn"] is None
+    r = client.patch(f"/api/v1/parts/{part['id']}", json={"nsn": "1630-72-000-1234", "version": part["version"]})
+    assert r.status_code == 200 and r.json()["nsn"] == "1630-72-000-1234"
+    # the stale version is refused
+    r = client.patch(f"/api/v1/parts/{part['id']}", json={"name": "x", "version": part["version"]})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
+    assert client.get(f"/api/v1/parts/{part['id']}").json()["name"] == "Main wheel"
+
+
+def test_validation_errors_are_problem_json_with_fields(client):
+    r = client.post("/api/v1/parts", json={"manufacturer_code": "k1", "part_number": "x", "name": "n",
+                                           "nsn": "1234-55-000-0000", "unit_price": "-1"})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"manufacturer_code", "nsn", "unit_price"} <= fields
+    assert client.get("/api/v1/parts").json()["total"] == 0
+
+
+def test_unknown_fields_refused_not_ignored(client, engine):
+    w = build_world(engine)
+    r = client.patch(f"/api/v1/parts/{w.part_ids[0]}", json={"part_number": "NEW", "id": str(uuid.uuid4())})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"part_number", "id"}
+
+
+def test_missing_and_malformed_ids_are_404_or_422(client):
+    assert client.get(f"/api/v1/parts/{uuid.uuid4()}").status_code == 404
+    assert client.get("/api/v1/parts/not-a-uuid").status_code == 422
+
+
+def test_list_filter_search_sort_and_cursor(client, engine):
+    build_world(engine, n_parts=5)
+    r = client.get("/api/v1/parts", params={"limit": 2, "sort": "part_number"})
+    body = r.json()
+    assert [p["part_number"] for p in body["items"]] == ["PN-0000", "PN-0001"] and body["total"] == 5
+    r2 = client.get("/api/v1/parts", params={"limit": 2, "sort": "part_number", "cursor": body["next_cursor"]})
+    assert [p["part_number"] for p in r2.json()["items"]] == ["PN-0002", "PN-0003"]
+    assert client.get("/api/v1/parts", params={"q": "PN-0004"}).json()["total"] == 1
+    assert client.get("/api/v1/parts", params={"kind": "repairable"}).json()["total"] == 3
+    bad = client.get("/api/v1/parts", params={"sort": "nope"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sort"
+
+
+def test_fleet_resources_and_stock_adjust(client, engine):
+    w = build_world(engine)
+    sites = client.get("/api/v1/sites", params={"echelon": 2}).json()
+    assert [s["code"] for s in sites["items"]] == ["BAS1"]
+    r = client.post("/api/v1/sites", json={"code": "bas2", "name": "Base 2", "kind": "base",
+                                           "organisation_id": str(w.depot_org_id), "echelon": 2,
+                                           "parent_id": str(w.base_id)})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent_id"
+    units = client.get("/api/v1/equipment-units", params={"status": "down_parts"}).json()
+    assert units["total"] == 1
+    r = client.post(f"/api/v1/stock/{w.part_ids[0]}/{w.base_id}/adjust", json={"serviceable": -6})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "serviceable"
+    r = client.post(f"/api/v1/stock/{w.part_ids[0]}/{w.base_id}/adjust", json={"serviceable": -2, "in_repair": 2})
+    assert r.status_code == 200 and (r.json()["serviceable"], r.json()["in_repair"]) == (3, 2)
+    tree = client.get(f"/api/v1/equipment-types/{w.type_id}/bom").json()
+    assert tree[0]["children"][0]["quantity_per_assembly"] == 2
+    hist = client.get(f"/api/v1/parts/{w.part_ids[0]}/demand").json()
+    assert len(hist) == 12 and hist[0]["period"] == "2025-01-01"
+
+
+def test_health(client):
+    assert client.get("/health").json()["status"] == "ok"
