@@ -49,7 +49,6 @@ Modelling choices, stated so that the comparison with the analytic model is expl
 """
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,23 +154,27 @@ def _assign_holes(start: np.ndarray, end: np.ndarray, n_positions: int, u: np.nd
     """Random no-cannibalisation placement of holes [start, end) over ``n_positions``.
 
     Each hole takes a uniformly chosen position among those free at its start (``u`` are
-    uniform draws, one per hole); -1 when every position is already a hole.
+    uniform draws, one per hole); -1 when every position is already a hole. Holes are the
+    backordered demands of one stock point in demand order; FIFO filling makes their ends
+    non-decreasing too, so positions are released in the order they were taken (a queue).
     """
     free = list(range(n_positions))
-    busy: list[tuple[float, int]] = []
-    out = np.full(start.size, -1, dtype=np.int64)
-    push, pop = heapq.heappush, heapq.heappop
-    for k, (a, b, x) in enumerate(zip(start.tolist(), end.tolist(), u.tolist())):
-        while busy and busy[0][0] <= a:
-            free.append(pop(busy)[1])
+    out = [-1] * start.size
+    released = np.searchsorted(end, start, side="right").tolist()  # holes ended by each start
+    ptr = 0
+    for k, (x, rel) in enumerate(zip(u.tolist(), released)):
+        while ptr < rel:
+            p = out[ptr]
+            if p >= 0:
+                free.append(p)
+            ptr += 1
         if free:
             j = int(x * len(free))
             p = free[j]
             free[j] = free[-1]
             free.pop()
             out[k] = p
-            push(busy, (b, p))
-    return out
+    return np.asarray(out, dtype=np.int64)
 
 
 def _down_time(unit: np.ndarray, start: np.ndarray, end: np.ndarray, w0: float, w1: float,
