@@ -117,3 +117,13 @@ def test_parity_fitted_values(make_model, ours):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
     ok = ~np.isnan(ref)
     np.testing.assert_allclose(got[ok], ref[ok], rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("name,make_model,ours", _cases(), ids=[c[0] for c in _cases()])
+def test_parity_one_series_batches(name, make_model, ours):
+    """Batch size must not matter: every series forecast alone matches statsforecast too."""
+    Y, start = _synthetic(seed=11, n=204, T=36)
+    ref, _ = _reference(make_model(), Y, start)
+    for size in (1, 2, 3, 17):
+        got = np.concatenate([ours(Y[i:i + size], start[i:i + size]).mean for i in range(0, 204, size)])
+        np.testing.assert_allclose(got, ref, rtol=0, atol=TOL)

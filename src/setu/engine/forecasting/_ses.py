@@ -97,8 +97,13 @@ def ses_sse(X: np.ndarray, mask: np.ndarray | None, alpha: np.ndarray, work: np.
     np.multiply(F, F, out=F)
     if mask is not None:
         np.multiply(F, mask, out=F)
-    # Reducing over the slow (time) axis adds the rows one after the other, in the same order as
-    # the scalar loop (checked bit-for-bit by the parity tests).
+    # The errors must be added one after the other, in the scalar loop's order. ``add.reduce``
+    # over the slow axis of a C-ordered (K - 1, n >= 2) array does exactly that (the inner loop
+    # runs across problems); with one column the axis is contiguous and numpy would switch to
+    # pairwise summation, so small batches take a running sum instead.
+    if n < 16:
+        np.add.accumulate(F, axis=0, out=F)
+        return F[-1].copy()
     return np.add.reduce(F, axis=0)
 
 
