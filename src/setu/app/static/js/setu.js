@@ -1,0 +1,22 @@
+/* Setu's own page behaviour: draw Plotly charts embedded as JSON, again after htmx swaps. */
+(function () {
+  "use strict";
+
+  function drawCharts(root) {
+    if (typeof window.Plotly === "undefined") { return; }
+    (root || document).querySelectorAll(".setu-chart").forEach(function (el) {
+      if (el.dataset.drawn === "1") { return; }
+      var src = el.querySelector("script.setu-figure");
+      if (!src) { return; }
+      var fig = JSON.parse(src.textContent);
+      el.dataset.drawn = "1";
+      window.Plotly.newPlot(el, fig.data, fig.layout, {
+        responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"]
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { drawCharts(evt.target); });
+  window.setuDrawCharts = drawCharts;
+})();

@@ -1,0 +1,404 @@
+"""Web pages: the Jinja2 environment, page helpers, error pages, and the home page.
+
+``install(app)`` (called by :func:`setu.app.main.create_app`) includes every capability's web
+router (``setu.<domain>.web.router``), so each page lives next to its domain. Pages are rendered on
+the server with Jinja2 + Bootstrap 5; htmx does the small interactions (search as you type, chart
+refresh); Plotly draws charts from a JSON figure embedded in the page. Every vendor file is served
+from ``/static/vendor`` (filled by ``scripts/install_assets.py``), never from a CDN.
+
+Forms are POST-redirect-GET. They all open with the ``form_open`` macro of
+``_macros.html``, which emits :func:`csrf_field`: the one place a CSRF token will be added.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import setu
+from setu.app.deps import read_uow
+from setu.app.permissions import needs
+from setu.app.problems import pydantic_field_errors
+from setu.kit.errors import FieldError, NotFound, SetuError
+from setu.kit.uow import UnitOfWork
+
+APP_DIR = Path(__file__).resolve().parent
+SRC_DIR = APP_DIR.parent
+STATIC_DIR = APP_DIR / "static"
+#: Capabilities with web pages; each has ``<domain>/web.py`` (``router``) and ``<domain>/templates/<domain>/``.
+WEB_DOMAINS = ("catalog", "fleet", "demand", "identity")
+
+NAV = [
+    ("Home", "/", "home"),
+    ("Parts", "/parts", "parts"),
+    ("Equipment types", "/equipment-types", "equipment_types"),
+    ("Units", "/units", "units"),
+    ("Sites", "/sites", "sites"),
+    ("Organisations", "/organisations", "organisations"),
+]
+
+STATUS_LABELS = {
+    "operational": ("Operational", "success"),
+    "down_maintenance": ("Down: maintenance", "warning"),
+    "down_parts": ("Down: awaiting parts", "danger"),
+}
+
+
+# -- Jinja2 environment ----------------------------------------------------------------------
+
+def _static_version() -> str:
+    """A cache-busting token for local static files (changes when the files do)."""
+    stamp = 0.0
+    for sub in ("css", "js", "vendor"):
+        d = STATIC_DIR / sub
+        if d.is_dir():
+            for p in d.rglob("*"):
+                if p.is_file():
+                    stamp = max(stamp, p.stat().st_mtime)
+    return f"{setu.__version__}-{int(stamp)}"
+
+
+def csrf_field() -> Markup:
+    """Hidden CSRF field of every form. Empty until login arrives (identity issue); then this
+    function, and the check of the submitted value, are the only places to change."""
+    return Markup("")
+
+
+def humanize(value: Any) -> str:
+    if value is None:
+        return "—"
+    return str(value).replace("_", " ").capitalize()
+
+
+def fmt_num(value: Any, digits: int = 0) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):,.{digits}f}" if digits else f"{round(float(value)):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def fmt_money(value: Decimal | float | None, currency: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f} {currency}".strip()
+
+
+def status_badge(status: str) -> Markup:
+    label, colour = STATUS_LABELS.get(status, (humanize(status), "secondary"))
+    return Markup('<span class="badge text-bg-{}">{}</span>').format(colour, label)
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """The current URL with some query parameters replaced (None removes one)."""
+    params = dict(request.query_params)
+    for k, v in changes.items():
+        if v is None or v == "":
+            params.pop(k, None)
+        else:
+            params[k] = v
+    q = urlencode(params)
+    return f"{request.url.path}?{q}" if q else request.url.path
+
+
+def plotly_chart(figure: dict, *, chart_id: str, height: int = 360, label: str = "chart") -> Markup:
+    """A ``<div>`` that setu.js turns into a Plotly chart (plotly.min.js served locally)."""
+    fig = {"data": figure.get("data", []), "layout": {"height": height, **figure.get("layout", {})}}
+    payload = json.dumps(fig, default=str).replace("</", "<\\/")
+    return Markup(
+        '<div class="setu-chart" id="{}" role="img" aria-label="{}" style="min-height:{}px">'
+        '<script type="application/json" class="setu-figure">{}</script></div>'
+    ).format(chart_id, label, height, Markup(payload))
+
+
+def _make_env() -> Environment:
+    dirs = [APP_DIR / "templates"] + [SRC_DIR / d / "templates" for d in WEB_DOMAINS]
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs if d.is_dir()]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        app_name="Setu", version=setu.__version__, nav=NAV, csrf_field=csrf_field, url_with=url_with,
+        static_version=_static_version(), status_labels=STATUS_LABELS, plotly_chart=plotly_chart,
+    )
+    env.filters.update(humanize=humanize, num=fmt_num, money=fmt_money, status_badge=status_badge)
+    return env
+
+
+env = _make_env()
+
+
+def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200,
+           section: str | None = None) -> HTMLResponse:
+    ctx = {"request": request, "section": section, "saved": request.query_params.get("saved"), **(context or {})}
+    return HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """The R of POST-redirect-GET."""
+    return RedirectResponse(url, status_code=303)
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A path id, or 404 (a malformed id is as unknown as a missing one)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} {value} not found") from None
+
+
+def optional_id(value: str | None) -> uuid.UUID | None:
+    """A filter id from the query string; blank or malformed means no filter."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+# -- forms -----------------------------------------------------------------------------------
+
+@dataclass
+class FormField:
+    """One field of a form, as the generic form template renders it."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | number | select | textarea
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    help: str = ""
+    step: str | None = None
+    placeholder: str = ""
+    nullable: bool = False  # on edit, a blank value clears the field (None)
+    readonly: bool = False
+    cast: Callable[[str], Any] | None = None  # e.g. int for a Literal[1, 2] the schema will not coerce
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """The submitted form as a plain dict of strings (dependency for POST routes)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _friendly(message: str) -> str:
+    m = message.removeprefix("Value error, ")
+    if m == "Field required" or m == "String should have at least 1 character":
+        return "This field is required."
+    if m.startswith("Input should be a valid number"):
+        return "Enter a number."
+    if m.startswith("Input should be a valid integer"):
+        return "Enter a whole number."
+    if m.startswith("Input should be a valid UUID"):
+        return "Choose a value from the list."
+    return m[:1].upper() + m[1:]
+
+
+@dataclass
+class FormErrors:
+    """Errors of a submitted form: one message per field, and messages about the whole form."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    def add(self, errors: Iterable[FieldError], known: Iterable[str], detail: str = "") -> None:
+        known = set(known)
+        for e in errors:
+            name = e.field.split(".")[0]
+            if name in known:
+                self.fields.setdefault(name, _friendly(e.message))
+            else:
+                self.general.append(_friendly(f"{e.field}: {e.message}" if e.field not in ("body", "") else e.message))
+        if not self.fields and not self.general and detail:
+            self.general.append(detail)
+
+    @classmethod
+    def from_exception(cls, exc: Exception, known: Iterable[str]) -> "FormErrors":
+        out = cls()
+        if isinstance(exc, ValidationError):
+            out.add(pydantic_field_errors(list(exc.errors())), known)
+        elif isinstance(exc, SetuError):
+            out.add(exc.errors, known, exc.detail)
+            if exc.errors and not out.fields and exc.detail not in out.general:
+                out.general.insert(0, exc.detail)
+        else:  # pragma: no cover - programming error
+            raise exc
+        return out
+
+
+def clean_form(data: dict[str, str], fields: Iterable[FormField], *, partial: bool,
+               extra: Iterable[str] = ()) -> dict[str, Any]:
+    """Form strings to the keyword arguments of a pydantic schema.
+
+    Only the form's own fields are taken. On create (``partial=False``) a blank field is left out
+    so the schema's default (or its "required" message) applies; on edit a blank nullable field
+    becomes None (clears it) and a blank required one stays blank so the schema reports it.
+    """
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.readonly:
+            continue
+        raw = data.get(f.name, "")
+        raw = raw.strip() if isinstance(raw, str) else raw
+        if raw == "":
+            if not partial:
+                continue
+            out[f.name] = None if f.nullable else ""
+        else:
+            if f.cast is not None:
+                try:
+                    raw = f.cast(raw)
+                except (TypeError, ValueError):
+                    pass  # the schema reports the bad value
+            out[f.name] = raw
+    for name in extra:
+        if data.get(name, "").strip():
+            out[name] = data[name].strip()
+    return out
+
+
+def run_form(schema: type[BaseModel], values: dict[str, Any], action: Callable[[BaseModel], Any],
+             known: Iterable[str]) -> tuple[Any, FormErrors]:
+    """Validate ``values`` with ``schema`` and call ``action``; collect every error for the form."""
+    try:
+        data = schema(**values)
+        return action(data), FormErrors()
+    except (ValidationError, SetuError) as exc:
+        if isinstance(exc, SetuError) and exc.status in (403, 404) and not exc.errors:
+            raise
+        return None, FormErrors.from_exception(exc, known)
+
+
+def render_form(request: Request, *, title: str, action: str, fields: list[FormField], values: dict[str, Any],
+                errors: FormErrors | None = None, cancel_url: str, section: str | None = None,
+                submit: str = "Save", hidden: dict[str, Any] | None = None, intro: str = "") -> HTMLResponse:
+    return render(request, "form_page.html", {
+        "title": title, "action": action, "fields": fields, "values": values, "errors": errors or FormErrors(),
+        "cancel_url": cancel_url, "submit": submit, "hidden": hidden or {}, "intro": intro,
+    }, status_code=422 if errors else 200, section=section)
+
+
+def model_values(obj: Any, fields: Iterable[FormField]) -> dict[str, Any]:
+    """An object's current values as the strings a form shows."""
+    out = {}
+    for f in fields:
+        v = getattr(obj, f.name, None)
+        if v is None:
+            out[f.name] = ""
+        elif isinstance(v, float) and v.is_integer():
+            out[f.name] = str(int(v)) if f.name != "condemnation_rate" else str(v)
+        else:
+            out[f.name] = str(v)
+    return out
+
+
+# -- home ------------------------------------------------------------------------------------
+
+home_router = APIRouter(include_in_schema=False)
+
+
+@home_router.get("/", response_class=HTMLResponse, dependencies=[Depends(needs("overview.dashboard.read"))])
+def home(request: Request, uow: UnitOfWork = Depends(read_uow)):
+    from setu.catalog import service as catalog
+    from setu.fleet import service as fleet
+
+    parts_total = catalog.list_parts(uow, limit=1, with_total=True).total or 0
+    sites_total = fleet.list_sites(uow, limit=1).total or 0
+    by_status = fleet.unit_counts_by_status(uow)
+    units_total = sum(by_status.values())
+    readiness = (by_status.get("operational", 0) / units_total) if units_total else None
+    stock = fleet.stock_totals(uow)
+    types = fleet.list_equipment_types(uow, limit=500).items
+    per_type = [(t, fleet.unit_counts_by_status(uow, equipment_type_id=t.id)) for t in types]
+    per_type = [(t, c) for t, c in per_type if c]
+    colours = {"operational": "#198754", "down_maintenance": "#ffc107", "down_parts": "#dc3545"}
+    figure = {
+        "data": [
+            {"type": "bar", "orientation": "h", "name": STATUS_LABELS[s][0],
+             "y": [t.code for t, _ in per_type], "x": [c.get(s, 0) for _, c in per_type],
+             "customdata": [t.name for t, _ in per_type],
+             "hovertemplate": "%{customdata}<br>" + STATUS_LABELS[s][0] + ": %{x}<extra></extra>",
+             "marker": {"color": colours[s]}}
+            for s in STATUS_LABELS
+        ],
+        "layout": {"barmode": "stack", "margin": {"l": 110, "r": 20, "t": 10, "b": 40},
+                   "xaxis": {"title": {"text": "units"}}, "yaxis": {"automargin": True, "autorange": "reversed"},
+                   "legend": {"orientation": "h", "y": -0.2}},
+    }
+    return render(request, "home.html", {
+        "parts_total": parts_total, "sites_total": sites_total, "by_status": by_status, "units_total": units_total,
+        "readiness": readiness, "stock": stock, "per_type": per_type,
+        "chart": plotly_chart(figure, chart_id="units-by-type", height=max(260, 60 + 42 * len(per_type)),
+                              label="Units by status per equipment type") if per_type else None,
+    }, section="home")
+
+
+# -- error pages -----------------------------------------------------------------------------
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/static/", "/health")):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "*/*" in accept or not accept
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail},
+                  status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    """Add the web pages to the app: home, every domain's router, HTML error pages."""
+    import importlib
+
+    app.include_router(home_router)
+    for domain in WEB_DOMAINS:
+        module = importlib.import_module(f"setu.{domain}.web")
+        app.include_router(module.router)
+
+    api_setu = app.exception_handlers.get(SetuError)
+    api_request = app.exception_handlers.get(RequestValidationError)
+
+    @app.exception_handler(SetuError)
+    async def _setu(request: Request, exc: SetuError) -> Response:
+        if not _wants_html(request) and api_setu is not None:
+            return await api_setu(request, exc)
+        detail = exc.detail if exc.status != 404 else "There is nothing here, or you may not see it."
+        return _error_page(request, exc.status, exc.title, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_html(request) and api_request is not None:
+            return await api_request(request, exc)
+        errs = pydantic_field_errors(list(exc.errors()))
+        return _error_page(request, 400, "Bad request", "; ".join(f"{e.field}: {e.message}" for e in errs))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _wants_html(request):
+            from fastapi.exception_handlers import http_exception_handler
+
+            return await http_exception_handler(request, exc)
+        titles = {404: "Not found", 405: "Method not allowed"}
+        detail = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)
+        return _error_page(request, exc.status_code, titles.get(exc.status_code, "Error"), detail)

@@ -1,0 +1,141 @@
+"""Web pages for the catalog: parts list, part page, part forms (thin adapter)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.app.web import (
+    FormField, clean_form, form_data, model_values, parse_id, redirect, render, render_form, run_form,
+)
+from setu.catalog import service
+from setu.catalog.models import PART_KINDS, UNITS_OF_ISSUE
+from setu.catalog.schemas import PartCreate, PartFilter, PartUpdate
+from setu.kit.errors import ValidationFailed
+from setu.kit.money import CURRENCIES
+from setu.kit.uow import UnitOfWork
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+SORTS = [("part_number", "Part number"), ("name", "Name"), ("manufacturer_code", "Manufacturer"),
+         ("-updated_at", "Recently changed")]
+
+
+def _part_fields(*, create: bool) -> list[FormField]:
+    fields = []
+    if create:
+        fields += [
+            FormField("manufacturer_code", "Manufacturer code", required=True, placeholder="e.g. RU123 or K0001",
+                      help="CAGE / NCAGE, or the origin manufacturer's code."),
+            FormField("part_number", "Part number", required=True, help="Normalised: upper case, no inner spaces."),
+        ]
+    fields += [
+        FormField("name", "Name", required=True),
+        FormField("nsn", "NATO stock number", placeholder="NNNN-NN-NNN-NNNN", nullable=True,
+                  help="Leave empty when the part has none."),
+        FormField("origin_designation", "Origin designation", nullable=True,
+                  help="The designation the origin country uses."),
+        FormField("kind", "Kind", "select", required=True, options=[(k, k.capitalize()) for k in PART_KINDS]),
+        FormField("unit_of_issue", "Unit of issue", "select", required=True,
+                  options=[(u, u) for u in UNITS_OF_ISSUE]),
+        FormField("unit_price", "Unit price", "number", help="Exact decimal, two places."),
+        FormField("currency", "Currency", "select", required=True, options=[(c, c) for c in sorted(CURRENCIES)]),
+        FormField("condemnation_rate", "Condemnation rate", "number",
+                  help="Share of failures not repaired (0–1); always 1 for a consumable part."),
+        FormField("repair_turnaround_days", "Repair turnaround (days)", "number", nullable=True),
+        FormField("procurement_lead_time_days", "Procurement lead time (days)", "number"),
+        FormField("shelf_life_months", "Shelf life (months)", "number", nullable=True),
+        FormField("mtbf_hours", "MTBF (operating hours)", "number", nullable=True),
+    ]
+    return fields
+
+
+def _filters(q: str | None, kind: str | None, manufacturer_code: str | None, has_nsn: str | None) -> PartFilter:
+    nsn = {"yes": True, "no": False}.get(has_nsn or "")
+    return PartFilter(q=q or None, kind=kind if kind in PART_KINDS else None,
+                      manufacturer_code=manufacturer_code or None, has_nsn=nsn)
+
+
+@router.get("/parts", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.read"))])
+def parts_list(request: Request, q: str | None = None, kind: str | None = None, manufacturer_code: str | None = None,
+               has_nsn: str | None = None, sort: str | None = None, cursor: str | None = None,
+               uow: UnitOfWork = Depends(read_uow)):
+    # No total count: a keyset page of 50 stays fast however large the catalog is.
+    sort = sort if sort in {s for s, _ in SORTS} else "part_number"
+    filters = _filters(q, kind, manufacturer_code, has_nsn)
+    try:
+        page = service.list_parts(uow, filters=filters, sort=sort, cursor=cursor, limit=PAGE_SIZE, with_total=False)
+    except ValidationFailed:  # a stale or edited cursor: start again at the first page
+        page = service.list_parts(uow, filters=filters, sort=sort, limit=PAGE_SIZE, with_total=False)
+    ctx = {"page": page, "q": q or "", "kind": kind or "", "manufacturer_code": manufacturer_code or "",
+           "has_nsn": has_nsn or "", "sort": sort, "sorts": SORTS, "kinds": PART_KINDS}
+    return render(request, "catalog/parts.html", ctx, section="parts")
+
+
+@router.get("/parts/new", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.create"))])
+def part_new(request: Request):
+    values = {"kind": "consumable", "unit_of_issue": "EA", "currency": "USD", "condemnation_rate": "1.0",
+              "unit_price": "0", "procurement_lead_time_days": "90"}
+    return render_form(request, title="New part", action="/parts/new", fields=_part_fields(create=True),
+                       values=values, cancel_url="/parts", section="parts")
+
+
+@router.post("/parts/new", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.create"))])
+def part_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+    fields = _part_fields(create=True)
+    part, errors = run_form(PartCreate, clean_form(data, fields, partial=False),
+                            lambda d: service.create_part(uow, data=d), [f.name for f in fields])
+    if errors:
+        return render_form(request, title="New part", action="/parts/new", fields=fields, values=data,
+                           errors=errors, cancel_url="/parts", section="parts")
+    uow.commit()
+    return redirect(f"/parts/{part.id}?saved=1")
+
+
+@router.get("/parts/{part_id}", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.read"))])
+def part_page(request: Request, part_id: str, family: bool = False, uow: UnitOfWork = Depends(read_uow)):
+    from setu.fleet import service as fleet
+
+    part = service.get_part(uow, part_id=parse_id(part_id, "part"))
+    used = service.where_used(uow, part_id=part.id)
+    links = []
+    for x in service.list_interchanges(uow, part_id=part.id):
+        newer = x.replacing_part_id != part.id
+        links.append({"link": x, "other": x.replacing if newer else x.replaced,
+                      "relation": "replaced by" if newer else "replaces"})
+    stock = fleet.list_stock(uow, part_id=part.id, limit=500).items
+    stock.sort(key=lambda p: p.site.code)
+    totals = {k: sum(getattr(p, k) for p in stock) for k in ("serviceable", "unserviceable", "in_repair", "on_order")}
+    return render(request, "catalog/part.html", {
+        "part": part, "used": used, "links": links, "stock": stock, "stock_totals": totals, "family": family,
+    }, section="parts")
+
+
+@router.get("/parts/{part_id}/edit", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.part.update"))])
+def part_edit(request: Request, part_id: str, uow: UnitOfWork = Depends(read_uow)):
+    part = service.get_part(uow, part_id=parse_id(part_id, "part"))
+    fields = _part_fields(create=False)
+    return render_form(request, title=f"Edit part {part.manufacturer_code} {part.part_number}",
+                       action=f"/parts/{part.id}/edit", fields=fields, values=model_values(part, fields),
+                       hidden={"version": part.version}, cancel_url=f"/parts/{part.id}", section="parts")
+
+
+@router.post("/parts/{part_id}/edit", response_class=HTMLResponse,
+             dependencies=[Depends(needs("catalog.part.update"))])
+def part_update(request: Request, part_id: str, data: dict = Depends(form_data),
+                uow: UnitOfWork = Depends(write_uow)):
+    pid = parse_id(part_id, "part")
+    part = service.get_part(uow, part_id=pid)
+    title = f"Edit part {part.manufacturer_code} {part.part_number}"
+    fields = _part_fields(create=False)
+    values = clean_form(data, fields, partial=True, extra=["version"])
+    _, errors = run_form(PartUpdate, values, lambda d: service.update_part(uow, part_id=pid, data=d),
+                         [f.name for f in fields])
+    if errors:
+        return render_form(request, title=title, action=f"/parts/{pid}/edit", fields=fields, values=data,
+                           errors=errors, hidden={"version": data.get("version", "")},
+                           cancel_url=f"/parts/{pid}", section="parts")
+    uow.commit()
+    return redirect(f"/parts/{pid}?saved=1")
