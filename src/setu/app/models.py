@@ -3,6 +3,7 @@ from setu.catalog import models as catalog_models  # noqa: F401
 from setu.demand import models as demand_models  # noqa: F401
 from setu.fleet import models as fleet_models  # noqa: F401
 from setu.identity import models as identity_models  # noqa: F401
+from setu.kit import audit as audit_models  # noqa: F401
 from setu.kit.db import Base
 
 metadata = Base.metadata
