@@ -158,3 +158,23 @@ def test_first_entry_removed_is_named(engine):
     _tamper(engine, "DELETE FROM audit_entry WHERE seq = 1")
     r = verify(engine)
     assert not r.ok and r.seq == 1
+
+
+def test_core_statements_through_the_session_are_audited(engine):
+    build_world(engine)
+    n = len(entries(engine))
+    table = Part.__table__
+    from setu.kit.db import utcnow
+    now = utcnow()
+    with UnitOfWork(system_actor("core"), write=True, engine=engine) as uow:
+        uow.session.execute(table.insert(), [{"manufacturer_code": "C1234", "part_number": f"C{i}", "name": "c",
+                                              "unit_of_issue": "EA", "unit_price": 0, "currency": "USD",
+                                              "kind": "consumable", "condemnation_rate": 1.0,
+                                              "procurement_lead_time_days": 1, "version": 1,
+                                              "created_at": now, "updated_at": now}
+                                             for i in range(3)])
+        uow.session.execute(table.update().where(table.c.manufacturer_code == "C1234").values(name="c2"))
+        uow.commit()
+    new = entries(engine)[n:]
+    assert [e["action"] for e in new] == ["catalog_part.insert"] * 3 + ["catalog_part.bulk_update"]
+    assert "C1234" in new[-1]["after"] and verify(engine).ok

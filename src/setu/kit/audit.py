@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, event, insert, inspect, select, update
+from sqlalchemy import Integer, String, Text, Uuid, event, insert, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from setu.kit.db import Base
@@ -221,9 +221,14 @@ def _bulk(state: Any) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
-    if mapper is None:
+    target = getattr(state.statement, "table", None)
+    if mapper is not None:
+        table_obj = mapper.local_table
+    elif target is not None and hasattr(target, "name"):
+        table_obj = target  # a Core statement on a Table, executed through the session
+    else:
         return
-    table = mapper.local_table.name
+    table = table_obj.name
     if not _audited(table):
         return
     session = state.session
@@ -236,10 +241,11 @@ def _bulk(state: Any) -> None:
     if kind == "insert":
         # the ORM fills defaults (ids) only for the rows it is given: give ids up front so each
         # entry names its object
-        pk = mapper.primary_key[0].key
-        for row in rows_in:
-            if pk not in row and pk == "id":
-                row["id"] = uuid.uuid4()
+        pk_cols = list(table_obj.primary_key.columns)
+        if len(pk_cols) == 1 and pk_cols[0].key == "id" and isinstance(pk_cols[0].type, Uuid):
+            for row in rows_in:
+                if "id" not in row:
+                    row["id"] = uuid.uuid4()
     if session.info.get("audit_bulk_digest") and kind == "insert":
         digest = hashlib.sha256("\n".join(canonical(r) for r in rows_in).encode()).hexdigest()
         append(session, [{"action": f"{table}.bulk_insert", "object_type": table, "object_id": None,
