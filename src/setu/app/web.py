@@ -341,14 +341,16 @@ def home(request: Request, uow: UnitOfWork = Depends(read_uow)):
              "marker": {"color": colours[s]}}
             for s in STATUS_LABELS
         ],
-        "layout": {"barmode": "stack", "margin": {"l": 110, "r": 20, "t": 10, "b": 40},
-                   "xaxis": {"title": {"text": "units"}}, "yaxis": {"automargin": True, "autorange": "reversed"},
-                   "legend": {"orientation": "h", "y": -0.2}},
+        "layout": {"barmode": "stack", "bargap": 0.35, "margin": {"l": 20, "r": 20, "t": 30, "b": 30},
+                   "xaxis": {"rangemode": "tozero", "automargin": True,
+                             **({"dtick": 1} if max((sum(c.values()) for _, c in per_type), default=0) <= 10 else {})},
+                   "yaxis": {"automargin": True, "autorange": "reversed"},
+                   "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"}},
     }
     return render(request, "home.html", {
         "parts_total": parts_total, "sites_total": sites_total, "by_status": by_status, "units_total": units_total,
         "readiness": readiness, "stock": stock, "per_type": per_type,
-        "chart": plotly_chart(figure, chart_id="units-by-type", height=max(260, 60 + 42 * len(per_type)),
+        "chart": plotly_chart(figure, chart_id="units-by-type", height=max(240, 90 + 40 * len(per_type)),
                               label="Units by status per equipment type") if per_type else None,
     }, section="home")
 

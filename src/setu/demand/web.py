@@ -21,7 +21,8 @@ def demand_figure(history: list, title: str) -> dict:
                   "hovertemplate": "%{x|%b %Y}: %{y}<extra></extra>"}],
         "layout": {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "bargap": 0.15,
                    "xaxis": {"type": "date", "tickformat": "%b %Y"},
-                   "yaxis": {"title": {"text": "quantity"}, "rangemode": "tozero"}},
+                   "yaxis": {"title": {"text": "quantity"}, "rangemode": "tozero",
+                             **({"dtick": 1} if max((q for _, q in history), default=0) <= 8 else {})}},
     }
 
 
