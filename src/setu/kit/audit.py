@@ -255,9 +255,11 @@ def _bulk(state: Any) -> None:
         append(session, [{"action": f"{table}.insert", "object_type": table, "object_id": str(r.get("id", "")),
                           "after": {k: _jsonable(v) for k, v in r.items()}} for r in rows_in])
     else:
-        where = str(state.statement.whereclause) if state.statement.whereclause is not None else None
+        compiled = state.statement.compile()
+        statement_params = {k: _jsonable(v) for k, v in compiled.params.items()}
         append(session, [{"action": f"{table}.bulk_{kind}", "object_type": table, "object_id": None,
-                          "after": {"where": where, "values": {k: _jsonable(v) for k, v in r.items()}}}
+                          "after": {"sql": str(compiled),
+                                    "params": {**statement_params, **{k: _jsonable(v) for k, v in r.items()}}}}
                          for r in rows_in])
 
 
