@@ -158,6 +158,18 @@ class _CountingReader(io.RawIOBase):
         return n or 0
 
 
+_NOT_UTF8 = "the file is not UTF-8 text from this row on; save it as 'CSV UTF-8'"
+
+
+def _utf8(text: str) -> bool:
+    """False when undecodable bytes (kept as lone surrogates) are in ``text``."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _open_csv(path: Path) -> Table:
     fh = open(path, "rb")
     try:
@@ -171,12 +183,11 @@ def _open_csv(path: Path) -> Table:
 def _open_csv_stream(raw: BinaryIO, size: int, close: Callable[[], None]) -> Table:
     counter = _CountingReader(raw)
     text = io.TextIOWrapper(io.BufferedReader(counter, 1 << 16), encoding="utf-8-sig", newline="",
-                            errors="strict")
-    try:
-        first = text.readline()
-    except UnicodeDecodeError:
+                            errors="surrogateescape")
+    first = text.readline()
+    if not _utf8(first):
         close()
-        raise TableError("the file is not UTF-8 text; save it as 'CSV UTF-8'", row=1) from None
+        raise TableError(_NOT_UTF8, row=1)
     if not first.strip():
         close()
         raise TableError("the file is empty: the first row must name the columns", row=1)
@@ -195,13 +206,13 @@ def _open_csv_stream(raw: BinaryIO, size: int, close: Callable[[], None]) -> Tab
                 cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise TableError("the file is not UTF-8 text; save it as 'CSV UTF-8'", row=n + 1) from None
             except csv.Error as exc:
                 raise TableError(f"the row cannot be read as CSV: {exc}", row=n + 1) from None
             n += 1
             if not any(c.strip() for c in cells):
                 continue
+            if not _utf8("".join(cells)):
+                raise TableError(_NOT_UTF8, row=n)
             yield n, [unescape_cell(c) for c in cells]
 
     def consumed() -> int:
