@@ -121,7 +121,8 @@ def _sorted_base(b: Mapping[str, Any], e0: np.ndarray, v0: np.ndarray, k: int):
         b["local_mean"][:, None, :], b["local_var"][:, None, :], b["share"][:, None, :],
         b["vtm"][:, None, None], e0[:, :, None], v0[:, :, None], b["model"],
     )
-    ebo, _ = backorder_curves(mean, var, k, with_var=False)  # (m, D, J, K+1)
+    ebo, _ = backorder_curves(mean, var, k, with_var=False)
+    ebo = np.ascontiguousarray(ebo)  # (m, D, J, K+1)
     g = _objective_of(b, ebo)
     dec = np.maximum(g[..., :-1] - g[..., 1:], 0.0)
     m, d, j = mean.shape
@@ -202,30 +203,44 @@ def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.n
     np.cumsum(sdec, axis=-1, out=fb[..., 1:])
     fb[..., 1:] = g0[..., None] - fb[..., 1:]
     smax = n_d - 1 + jk
-    f = np.full((m, smax + 1), np.inf)
-    best = np.zeros((m, smax + 1), dtype=np.int64)
-    for d in range(n_d):
-        cur = f[:, d:d + jk + 1]
-        better = fb[:, d, :] < cur
-        f[:, d:d + jk + 1] = np.where(better, fb[:, d, :], cur)
-        best[:, d:d + jk + 1] = np.where(better, d, best[:, d:d + jk + 1])
+    if n_d == 1:
+        f = fb[:, 0, :]
+        best = np.zeros((m, smax + 1), dtype=np.int64)
+    else:
+        shifted = np.full((m, n_d, smax + 1), np.inf)
+        for d in range(n_d):
+            shifted[:, d, d:d + jk + 1] = fb[:, d, :]
+        best = np.argmin(shifted, axis=1)  # first (smallest) depot level on ties
+        f = np.take_along_axis(shifted, best[:, None, :], 1)[:, 0, :]
+        del shifted
     keep = np.ones_like(f, dtype=bool) if full else lower_hull_mask(f)
     loc, s_tot = np.nonzero(keep)
     s0 = best[loc, s_tot]
     nb = s_tot - s0
-    # per-site allocation at each vertex: base j holds its decrements ranked < nb
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(jk)[None, None, :].repeat(m, 0).repeat(n_d, 1), -1)
-    rank = rank.reshape(m, n_d, n_j, k)
+    del fb
+    # channel values at the vertices: each channel is separable over bases too, so along the
+    # objective's merged order it is its start value minus the cumulative sum of its decrements
     n_c = b["lin_base"].shape[2]
     ch = np.empty((loc.size, n_c))
-    chunk = max(1, 4_000_000 // max(jk, 1))
-    for a in range(0, loc.size, chunk):
-        sl = slice(a, a + chunk)
-        lv, dv, nv = loc[sl], s0[sl], nb[sl]
-        stock = (rank[lv, dv] < nv[:, None, None]).sum(-1)  # (v, J)
-        ebo_j = np.take_along_axis(ebo[lv, dv], stock[..., None], -1)[..., 0]
-        ch[sl] = _channels(b, lv, ebo_j, e0[lv, dv])
+    pos = b["pos"][:, None, :, None]
+    nl = None
+    if np.any(b["log_coef"]):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nl = -np.log(np.clip(1.0 - np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0), 1e-300, 1.0))
+    hot = np.flatnonzero(ow)
+    for c in range(n_c):
+        if hot.size == 1 and hot[0] == c and ow[c] == 1.0:
+            ch[:, c] = f[loc, s_tot]  # this channel is the objective itself
+            continue
+        lin_c = b["lin_base"][:, None, :, None, c]
+        log_c = b["log_coef"][:, None, :, None, c]
+        h = lin_c * ebo if np.any(lin_c) else np.zeros_like(ebo)
+        if np.any(log_c):
+            h += log_c * nl
+        h0 = h[..., 0].sum(-1) + b["lin_depot"][:, c, None] * e0  # (m, D)
+        dh = (h[..., :-1] - h[..., 1:]).reshape(m, n_d, jk)
+        cs = np.cumsum(np.take_along_axis(dh, order, -1), axis=-1)
+        ch[:, c] = h0[loc, s0] - np.where(nb > 0, cs[loc, s0, np.maximum(nb - 1, 0)], 0.0)
     return {"item": rows[loc], "S": s_tot, "s0": s0, "f": f[loc, s_tot], "channels": ch,
             "k": np.full(loc.size, k, dtype=np.int64)}
 
@@ -356,14 +371,20 @@ def make_blocks(im: ItemModel, max_elements: int = 3_000_000) -> list[dict[str, 
     """Group items with similar level bounds into blocks of bounded array size."""
     n_i = im.cost.size
     n_j = im.local_mean.shape[1]
-    order = np.lexsort((im.depot_levels, im.base_levels))
-    bl = im.base_levels[order]
-    dl = im.depot_levels[order] if im.has_depot else np.ones(n_i, dtype=np.int64)
+    dl = im.depot_levels if im.has_depot else np.ones(n_i, dtype=np.int64)
+    bl = im.base_levels
+    # bucket items by depot levels (15 % wide) and sort by base levels inside a bucket, so that
+    # padding a block to its largest bounds wastes little
+    dbucket = np.ceil(np.log(np.maximum(dl, 1)) / np.log(1.15)).astype(np.int64)
+    order = np.lexsort((dl, bl, dbucket))
+    dl, bl, dbucket = dl[order], bl[order], dbucket[order]
     blocks = []
     start = 0
     while start < n_i:
         stop, dmax = start, 0
         while stop < n_i:
+            if stop > start and dbucket[stop] != dbucket[start]:
+                break
             d_new = max(dmax, int(dl[stop]))
             size = (stop + 1 - start) * d_new * n_j * (int(bl[stop]) + 1)
             if size > max_elements and stop > start:
