@@ -25,7 +25,6 @@ import numpy as np
 
 __all__ = ["Frequency", "Panel", "PanelError", "panel_from_long", "parse_frequency"]
 
-_INT_RE = re.compile(r"^[+-]?\d+$")
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def future_periods(last: Any, freq: Frequency, horizon: int) -> np.ndarray:
 
 def _parse_periods(ds: Any, n: int) -> tuple[str, np.ndarray, np.ndarray, list[tuple[int, str, str]]]:
     """Return (kind, values, ok, problems): kind "int" | "D" | "M"; values int64 or datetime64."""
-    arr = np.asarray(ds)
+    arr = np.asarray(ds).reshape(-1)
     problems: list[tuple[int, str, str]] = []
     if arr.dtype.kind in "iu":
         return "int", arr.astype(np.int64), np.ones(n, bool), problems
@@ -168,8 +167,12 @@ def _parse_periods(ds: Any, n: int) -> tuple[str, np.ndarray, np.ndarray, list[t
         for i in np.nonzero(~ok)[0]:
             problems.append((int(i), "ds", "has a time of day; periods must be whole days"))
         return "D", days, ok, problems
-    strs = np.array([("" if v is None else str(v)).strip() for v in arr.reshape(-1)], dtype=object)
-    is_int = np.array([bool(_INT_RE.match(s)) for s in strs], dtype=bool)
+    strs = _clean_strings(arr)
+    try:  # fast path: every period an integer
+        return "int", strs.astype(np.int64), np.ones(n, bool), problems
+    except (ValueError, OverflowError):
+        pass
+    is_int = np.char.isdigit(np.char.lstrip(strs, "+-")) & (np.char.str_len(strs) > 0)
     n_int = int(is_int.sum())
     if n_int and n_int >= n - n_int:
         ok = is_int
@@ -179,18 +182,17 @@ def _parse_periods(ds: Any, n: int) -> tuple[str, np.ndarray, np.ndarray, list[t
             problems.append((int(i), "ds", f"{strs[i]!r} is not an integer period like the other rows"))
         return "int", vals, ok, problems
     # dates
-    lens = np.array([len(s) for s in strs])
+    lens = np.char.str_len(strs)
     month_only = lens == 7
     unit = "M" if month_only.sum() > (n - month_only.sum()) else "D"
     vals = np.full(n, np.datetime64("NaT"), dtype=f"datetime64[{unit}]")
     ok = np.zeros(n, dtype=bool)
     try:
-        parsed = np.array(list(strs), dtype=f"datetime64[{unit}]")
-        exact = parsed.astype("datetime64[D]") == np.array(list(strs), dtype="datetime64[D]")
+        parsed = strs.astype(f"datetime64[{unit}]")
         if unit == "D":
-            exact &= lens == 10
+            exact = lens == 10
         else:
-            exact &= month_only
+            exact = month_only & (parsed.astype("datetime64[D]") == strs.astype("datetime64[D]"))
         vals[:] = parsed
         ok = exact & ~np.isnat(parsed)
     except ValueError:
@@ -207,6 +209,28 @@ def _parse_periods(ds: Any, n: int) -> tuple[str, np.ndarray, np.ndarray, list[t
     for i in np.nonzero(~ok)[0]:
         problems.append((int(i), "ds", f"{strs[i]!r} is not {want} or an integer period"))
     return unit, vals, ok, problems
+
+
+def _clean_strings(values: Any) -> np.ndarray:
+    """A unicode array of the stripped values (None -> "")."""
+    arr = np.asarray(values)
+    if arr.dtype.kind != "U":
+        arr = np.array(["" if v is None else str(v) for v in arr.reshape(-1)], dtype=str)
+    arr = arr.reshape(-1)
+    return np.char.strip(arr)
+
+
+def _factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 in order of first appearance, and the k distinct keys (fast for runs)."""
+    n = keys.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), keys[:0]
+    heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    table: dict[str, int] = {}
+    run_codes = np.fromiter((table.setdefault(k, len(table)) for k in keys[heads].tolist()),
+                            dtype=np.int64, count=heads.size)
+    codes = np.repeat(run_codes, np.diff(np.r_[heads, n]))
+    return codes, np.array(list(table), dtype=object)
 
 
 def _parse_values(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, str]]]:
@@ -286,12 +310,12 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     n = ids_in.size
     if np.asarray(ds).reshape(-1).size != n or np.asarray(y).reshape(-1).size != n:
         raise ValueError("unique_id, ds and y must have the same length")
-    ids_str = np.array(["" if v is None else str(v).strip() for v in ids_in], dtype=object)
+    ids_str = _clean_strings(ids_in)
     problems: list[tuple[int, str, str]] = []
     ok_id = ids_str != ""
     for i in np.nonzero(~ok_id)[0]:
         problems.append((int(i), "unique_id", "is empty"))
-    kind, pvals, ok_ds, p_ds = _parse_periods(np.asarray(ds).reshape(-1) if not isinstance(ds, list) else ds, n)
+    kind, pvals, ok_ds, p_ds = _parse_periods(ds, n)
     problems += p_ds
     yvals, ok_y, p_y = _parse_values(y, n)
     problems += p_y
@@ -311,7 +335,7 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     good_key = ok_id & ok_ds
     if good_key.any():
         gi = np.nonzero(good_key)[0]
-        _, id_code = np.unique(ids_str[gi], return_inverse=True)
+        id_code = _factorize(ids_str)[0][gi]
         key = id_code.astype(np.int64) * (int(pos[gi].max() - pos[gi].min()) + 1) + (pos[gi] - pos[gi].min())
         order = np.argsort(key, kind="stable")
         ks = key[order]
@@ -328,11 +352,7 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     if n == 0:
         raise PanelError([(0, "unique_id", "no data rows")])
     # series in order of first appearance
-    uniq, first_idx, inv = np.unique(ids_str, return_index=True, return_inverse=True)
-    rank = np.empty(uniq.size, dtype=np.int64)
-    rank[np.argsort(first_idx, kind="stable")] = np.arange(uniq.size)
-    sid = rank[inv]
-    ids = uniq[np.argsort(first_idx, kind="stable")]
+    sid, ids = _factorize(ids_str)
     p0 = pos.min()
     col = (pos - p0).astype(np.int64)
     T = int(col.max()) + 1
