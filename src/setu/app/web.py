@@ -134,7 +134,7 @@ def _make_env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        app_name="Setu", version=setu.__version__, nav=NAV, csrf_field=csrf_field, url_with=url_with,
+        app_name="Setu", version=setu.__version__, nav=NAV, csrf_field=lambda: csrf_field(), url_with=url_with,
         static_version=_static_version(), status_labels=STATUS_LABELS, plotly_chart=plotly_chart,
     )
     env.filters.update(humanize=humanize, num=fmt_num, money=fmt_money, status_badge=status_badge)
