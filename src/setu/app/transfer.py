@@ -189,8 +189,9 @@ class _Rows:
                 self.ignored.add(i)
                 continue
             self.index[name] = i
+        self.missing = {c.name for c in columns if c.required and c.name not in self.index}
         for c in columns:
-            if c.required and c.name not in self.index:
+            if c.name in self.missing:
                 errs.add(c.name, "required column is missing", row1)
         self.width = len(table.header)
         self.present = set(self.index)
@@ -812,7 +813,9 @@ def import_table(uow: UnitOfWork, resource: str, table: Table, *, dry_run: bool 
     except (IntegrityError, DBAPIError) as exc:
         errs.add("(database)", f"the database refused the import: {getattr(exc, 'orig', exc)}")
     res.rows = rows.count
-    res.errors = sorted(errs.errors, key=lambda e: (e.row or 0))
+    # a missing required column is reported once, on row 1, not again on every row
+    kept = [e for e in errs.errors if e.row == table.header_row or e.field not in rows.missing]
+    res.errors = sorted(kept, key=lambda e: (e.row or 0))
     return res
 
 
