@@ -293,3 +293,34 @@ def test_two_echelon_simulation_matches_the_exact_graves_decomposition():
     # the depot itself is an M/D/inf pipeline with Poisson(m0 T0) (Palm)
     mu0 = (0.5 * 23.2 + 0.4 * 20.1) * 0.02531 * 8
     assert res.pipeline("U1", "DEPOT").covers(mu0, rel_tol=0.005)
+
+
+def test_three_indenture_levels_follow_littles_law_at_each_level():
+    """LRU -> SRU -> sub-SRU at one site: E[X_i] = m_i T_i + sum_k EBO_k at every level."""
+    case = {
+        "sites": [{"id": "S", "echelon": "base", "units": {"SHIP": 4}}],
+        "items": [
+            {"id": "A", "unit_cost": 1, "qpa": {"SHIP": 2},
+             "demand": {"S": {"rate": 30, "repair_fraction": 1, "repair_time": 0.02}}},
+            {"id": "B", "unit_cost": 1, "parent": "A", "failure_share": 0.7,
+             "demand": {"S": {"repair_fraction": 1, "repair_time": 0.04}}},
+            {"id": "C", "unit_cost": 1, "parent": "B", "failure_share": 0.5,
+             "demand": {"S": {"repair_fraction": 1, "repair_time": 0.1}}},
+        ],
+    }
+    res = simulate(case, {"A": {"S": 1}, "B": {"S": 1}, "C": {"S": 0}}, horizon_years=1000,
+                   warmup_years=0.5, replications=8, seed=31)
+    np.testing.assert_allclose(res.demand_rate[:, 0], [30, 21, 10.5], rtol=0.02)
+    assert res.pipeline("C", "S").covers(10.5 * 0.1, rel_tol=0.01)  # Palm: Poisson(1.05)
+    assert res.ebo("C", "S").covers(1.05, rel_tol=0.01)  # no stock: EBO = mean
+    e_c = res.ebo_mean[2, 0]
+    assert res.pipeline("B", "S").covers(21 * 0.04 + e_c, rel_tol=0.01)
+    e_b = res.ebo_mean[1, 0]
+    assert res.pipeline("A", "S").covers(30 * 0.02 + e_b, rel_tol=0.01)
+
+
+def test_backorder_variance_matches_palm_with_interval():
+    res = simulate(single_site(40.0, 0.05), {"L1": {"B1": 1}}, horizon_years=1000,
+                   warmup_years=0.5, replications=8, seed=12, track_units=False)
+    _, vbo = poisson_ebo_vbo(2.0, 1)
+    assert res.vbo_estimate("L1", "B1").covers(vbo, rel_tol=0.01)

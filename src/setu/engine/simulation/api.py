@@ -50,7 +50,8 @@ class SimulationResult:
             ``lru_mask`` marks the LRU rows.
         ebo_mean, ebo_half_width: time-average backorders per stock point and the half-width of
             its confidence interval. Depot backorders are reported too.
-        vbo: variance of the backorder level in time (pooled over replications).
+        vbo, vbo_half_width: variance of the backorder level over time (pooled over
+            replications) and the half-width of the interval from per-replication variances.
         ebo_replicates: ``[replication, item, site]`` replication averages.
         pipeline_mean, pipeline_half_width: time-average outstanding replenishments (the
             resupply pipeline X of Palm's theorem).
@@ -81,6 +82,7 @@ class SimulationResult:
     ebo_mean: np.ndarray
     ebo_half_width: np.ndarray
     vbo: np.ndarray
+    vbo_half_width: np.ndarray
     ebo_replicates: np.ndarray
     pipeline_mean: np.ndarray
     pipeline_half_width: np.ndarray
@@ -106,6 +108,11 @@ class SimulationResult:
         """Expected backorders of ``item`` at ``site`` with its confidence interval."""
         i, j = self._ij(item, site)
         return Estimate(float(self.ebo_mean[i, j]), float(self.ebo_half_width[i, j]))
+
+    def vbo_estimate(self, item: str, site: str) -> Estimate:
+        """Variance of backorders of ``item`` at ``site`` with its confidence interval."""
+        i, j = self._ij(item, site)
+        return Estimate(float(self.vbo[i, j]), float(self.vbo_half_width[i, j]))
 
     def pipeline(self, item: str, site: str) -> Estimate:
         i, j = self._ij(item, site)
@@ -206,6 +213,7 @@ def simulate(
     ebo_m, ebo_h = mean_half_width(ebo_r, confidence)
     pipe_m, pipe_h = mean_half_width(pipe_r, confidence)
     vbo = np.maximum(sq_r.mean(axis=0) - ebo_m**2, 0.0)
+    _, vbo_h = mean_half_width(sq_r - ebo_r**2, confidence)
     demand_rate = cols(np.stack([o.demands for o in outs]).mean(axis=0)) / horizon_years
     with np.errstate(all="ignore"):
         import warnings
@@ -250,6 +258,7 @@ def simulate(
         ebo_mean=ebo_m,
         ebo_half_width=ebo_h,
         vbo=vbo,
+        vbo_half_width=vbo_h,
         ebo_replicates=ebo_r,
         pipeline_mean=pipe_m,
         pipeline_half_width=pipe_h,
