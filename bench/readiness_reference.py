@@ -82,8 +82,10 @@ def evaluate_ref(ca, stock, model: str = "vari-metric") -> dict:
         p = int(ca.parent[i])
         if p >= 0:
             if d >= 0:
-                sub0[p][0] += e0
-                sub0[p][1] += w0
+                m0k = float(ca.depot_rate[i])
+                h = min(1.0, float(ca.failure_share[i] * ca.depot_rate[p]) / m0k) if m0k > 0 else 0.0
+                sub0[p][0] += h * e0
+                sub0[p][1] += h * (1 - h) * e0 + h * h * w0
             for j in range(n_j):
                 subj[p][j][0] += ebo[i][bidx[j]]
                 subj[p][j][1] += vbo[i][bidx[j]]

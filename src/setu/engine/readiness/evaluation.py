@@ -16,7 +16,11 @@ Models (``model=``):
   added to the LRU pipeline (Sherbrooke 2004 ch. 5):
 
       Var_j = v (m_j r_j T_j + m_j (1 - r_j) O_j) + f_j (1 - f_j) EBO_0 + f_j^2 VBO_0 + sum_k VBO_kj
-      depot:  mu_0 = m_0 T_0 + sum_k EBO_0k,  Var_0 = v m_0 T_0 + sum_k VBO_0k
+      depot:  mu_0 = m_0 T_0 + sum_k h_k EBO_0k,
+              Var_0 = v m_0 T_0 + sum_k [h_k (1 - h_k) EBO_0k + h_k^2 VBO_0k]
+
+  where h_k = q_k m_0i / m_0k is the share of SRU k's depot demand that comes from depot repairs
+  of its parent i (the rest comes from SRUs sent in by the bases).
 
   and a negative binomial is fitted to (mu, Var) (see `distributions`).
 
@@ -179,8 +183,9 @@ def evaluate_arrays(ca: CaseArrays, stock: np.ndarray, model: str = "vari-metric
         if lev > 0:
             par = ca.parent[rows]
             if ca.has_depot:
-                np.add.at(sub_e0, par, e0)
-                np.add.at(sub_v0, par, v0)
+                h = depot_parent_share(ca, rows)
+                np.add.at(sub_e0, par, h * e0)
+                np.add.at(sub_v0, par, h * (1.0 - h) * e0 + h * h * v0)
             np.add.at(sub_ej, par, ej)
             np.add.at(sub_vj, par, wj)
     base_ebo = ebo[:, bidx]
@@ -200,6 +205,18 @@ def evaluate_arrays(ca: CaseArrays, stock: np.ndarray, model: str = "vari-metric
         availability=avail,
         fleet_availability=fleet,
     )
+
+
+def depot_parent_share(ca: CaseArrays, rows: np.ndarray) -> np.ndarray:
+    """h_k = q_k m_0,parent / m_0k: the share of SRU k's depot demand (and so of its depot
+    backorders, by binomial disaggregation as in Sherbrooke 1986) that comes from repairs of its
+    parent at the depot; the rest comes from SRUs sent in by the bases and does not delay depot
+    LRU repairs (Sherbrooke 2004 ch. 5)."""
+    par = ca.parent[rows]
+    m0k = ca.depot_rate[rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.where(m0k > 0, ca.failure_share[rows] * ca.depot_rate[par] / np.where(m0k > 0, m0k, 1.0), 0.0)
+    return np.clip(h, 0.0, 1.0)
 
 
 def positions(ca: CaseArrays) -> np.ndarray:

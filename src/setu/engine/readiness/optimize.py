@@ -46,6 +46,7 @@ from setu.engine.readiness.distributions import backorder_curves, backorders_at,
 from setu.engine.readiness.evaluation import (
     _check_model,
     base_pipeline,
+    depot_parent_share,
     evaluate_arrays,
     local_pipeline,
     positions,
@@ -321,8 +322,9 @@ def build_item_model(
         par = ca.parent[child]
         if ca.has_depot:
             d = ca.depot_index
-            np.add.at(sub_e0, par, ev.ebo[child, d])
-            np.add.at(sub_v0, par, ev.vbo[child, d])
+            h = depot_parent_share(ca, np.flatnonzero(child))
+            np.add.at(sub_e0, par, h * ev.ebo[child, d])
+            np.add.at(sub_v0, par, h * (1.0 - h) * ev.ebo[child, d] + h * h * ev.vbo[child, d])
             s0 = ref_stock[:, d]
             e_a, _ = backorders_at(ev.pipeline_mean[:, d], ev.pipeline_var[:, d], np.maximum(s0 - 1, 0))
             tail_0 = np.where(s0 > 0, e_a - ev.ebo[:, d], 1.0)
@@ -342,7 +344,8 @@ def build_item_model(
             dw_p = lin[p] + logc[p] * dlog[p][:, :, None]  # (r, J, C)
             lin[rows] = dw_p * tail_b[p][:, :, None]
             wd_p = lin_depot[p] + np.einsum("rj,rjc->rc", ca.depot_share[p] * tail_b[p], dw_p)
-            lin_depot[rows] = wd_p * tail_0[p][:, None] if ca.has_depot else 0.0
+            if ca.has_depot:
+                lin_depot[rows] = wd_p * (tail_0[p] * depot_parent_share(ca, rows))[:, None]
     mean0 = m0t0 + sub_e0
     var0 = vtm * mean0 if model == "metric" else vtm * m0t0 + sub_v0
     lm = lm + sub_ej
