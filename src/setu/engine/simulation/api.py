@@ -10,6 +10,7 @@ a given seed, whatever else runs.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,12 +216,9 @@ def simulate(
     vbo = np.maximum(sq_r.mean(axis=0) - ebo_m**2, 0.0)
     _, vbo_h = mean_half_width(sq_r - ebo_r**2, confidence)
     demand_rate = cols(np.stack([o.demands for o in outs]).mean(axis=0)) / horizon_years
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            resupply = cols(np.nanmean(np.stack([o.mean_resupply_time for o in outs]), axis=0))
+    with warnings.catch_warnings():  # all-NaN columns: stock points that saw no demand
+        warnings.simplefilter("ignore", RuntimeWarning)
+        resupply = cols(np.nanmean(np.stack([o.mean_resupply_time for o in outs]), axis=0))
 
     types = unit_types(net)
     keys = [(b, ty) for b in range(len(net.base_ids)) for ty in types
