@@ -367,6 +367,8 @@ def test_every_web_route_declares_a_permission():
     from setu.app.permissions import route_permission
 
     routers = [web.home_router] + [importlib.import_module(f"setu.{d}.web").router for d in web.WEB_DOMAINS]
+    if (exports := web._export_router()) is not None:
+        routers.append(exports)
     routes = [r for router in routers for r in router.routes]
     assert len(routes) >= 25
     missing = [r.path for r in routes if not route_permission(r)]
@@ -386,3 +388,34 @@ def test_every_form_carries_the_csrf_slot(client, engine, monkeypatch):
         forms = re.findall(r'<form [^>]*method="post".*?</form>', html, re.S)
         assert forms, p
         assert all('name="csrf_token"' in f for f in forms), p
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+def test_lists_link_to_csv_and_excel_exports_of_what_is_on_screen(client, engine):
+    pytest.importorskip("setu.app.transfer")
+    w = build_world(engine, n_parts=4)
+    html = client.get("/parts", params={"kind": "consumable", "has_nsn": "no"}).text
+    links = [x.replace("&amp;", "&") for x in re.findall(r'href="(/export/parts\?[^"]+)"', html)]
+    assert len(links) == 2 and "format=csv" in links[0] and "format=xlsx" in links[1]
+    r = client.get(links[0])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    body = r.content.decode("utf-8-sig")
+    assert "PN-0001" in body and "PN-0003" in body and "PN-0000" not in body
+    r = client.get(links[1])
+    assert r.status_code == 200 and r.content[:2] == b"PK"  # an .xlsx is a zip
+
+    html = client.get("/units", params={"status": "down_parts", "site_id": str(w.base_id)}).text
+    link = re.search(r'href="(/export/equipment-units\?format=csv[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "site=BAS1" in link and "status=down_parts" in link
+    rows = client.get(link).content.decode("utf-8-sig").strip().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("SN-0")
+    for page, resource in (("/sites", "sites"), ("/equipment-types", "equipment-types"),
+                           ("/organisations", "organisations"), (f"/sites/{w.base_id}", "stock"),
+                           (f"/equipment-types/{w.type_id}", "bom")):
+        link = re.search(rf'href="(/export/{resource}\?format=csv[^"]*)"', client.get(page).text)
+        assert link, page
+        assert client.get(link.group(1).replace("&amp;", "&")).status_code == 200, page
+    r = client.get("/export/parts", params={"format": "pdf"})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]

@@ -115,6 +115,12 @@ def url_with(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{q}" if q else request.url.path
 
 
+def export_url(resource: str, fmt: str, **filters: Any) -> str:
+    """Link to the CSV / Excel export of a list with the filters on screen (blank ones dropped)."""
+    params = {k: v for k, v in filters.items() if v not in (None, "")}
+    return f"/export/{resource}?" + urlencode({"format": fmt, **params})
+
+
 def plotly_chart(figure: dict, *, chart_id: str, height: int = 360, label: str = "chart") -> Markup:
     """A ``<div>`` that setu.js turns into a Plotly chart (plotly.min.js served locally)."""
     fig = {"data": figure.get("data", []), "layout": {"height": height, **figure.get("layout", {})}}
@@ -136,6 +142,7 @@ def _make_env() -> Environment:
     env.globals.update(
         app_name="Setu", version=setu.__version__, nav=NAV, csrf_field=lambda: csrf_field(), url_with=url_with,
         static_version=_static_version(), status_labels=STATUS_LABELS, plotly_chart=plotly_chart,
+        export_url=export_url, exports_enabled=False,
     )
     env.filters.update(humanize=humanize, num=fmt_num, money=fmt_money, status_badge=status_badge)
     return env
@@ -355,6 +362,51 @@ def home(request: Request, uow: UnitOfWork = Depends(read_uow)):
     }, section="home")
 
 
+# -- exports (CSV / Excel of every list, when setu.app.transfer is installed) -----------------
+
+def _export_router() -> APIRouter | None:
+    """``GET /export/<resource>?format=csv|xlsx&<filters>``: one route per list, each declaring
+    the permission of what it exports. None when the transfer module is not in this build."""
+    try:
+        from setu.app import transfer
+    except ModuleNotFoundError as exc:
+        if exc.name != "setu.app.transfer":
+            raise
+        return None
+    from fastapi.responses import StreamingResponse
+
+    from setu.app.deps import current_actor
+    from setu.kit import tabular
+    from setu.kit.errors import ValidationFailed
+
+    router = APIRouter(include_in_schema=False)
+
+    def add(resource: str, spec: Any) -> None:
+        @router.get(f"/export/{resource}", name=f"export_{resource}",
+                    dependencies=[Depends(needs(spec.permission))])
+        def export(request: Request, format: str = "csv"):
+            if format not in tabular.FORMATS:
+                raise ValidationFailed("unknown format", [FieldError("format", f"use one of {', '.join(tabular.FORMATS)}")])
+            filters = {k: v for k, v in request.query_params.items() if k in spec.filters and v}
+            actor, engine = current_actor(request), request.app.state.engine
+            headers = {"Content-Disposition": f'attachment; filename="{transfer.export_filename(resource, format)}"'}
+            with UnitOfWork(actor, engine=engine) as uow:
+                if format == "xlsx":
+                    body = b"".join(transfer.export_bytes(uow, resource, filters, fmt=format))
+                    return Response(body, media_type=tabular.MEDIA_TYPES[format], headers=headers)
+                transfer.export_rows(uow, resource, filters)  # bad filters fail here, as a page
+
+            def stream():
+                with UnitOfWork(actor, engine=engine) as uow:
+                    yield from transfer.export_bytes(uow, resource, filters, fmt=format)
+
+            return StreamingResponse(stream(), media_type=tabular.MEDIA_TYPES[format], headers=headers)
+
+    for resource, spec in transfer.EXPORTS.items():
+        add(resource, spec)
+    return router
+
+
 # -- error pages -----------------------------------------------------------------------------
 
 def _wants_html(request: Request) -> bool:
@@ -374,6 +426,10 @@ def install(app: FastAPI) -> None:
     import importlib
 
     app.include_router(home_router)
+    exports = _export_router()
+    env.globals["exports_enabled"] = exports is not None
+    if exports is not None:
+        app.include_router(exports)
     for domain in WEB_DOMAINS:
         module = importlib.import_module(f"setu.{domain}.web")
         app.include_router(module.router)

@@ -265,13 +265,19 @@ def _unit_fields(uow: UnitOfWork, *, create: bool) -> list[FormField]:
 def units_list(request: Request, q: str | None = None, equipment_type_id: str | None = None,
                site_id: str | None = None, status: str | None = None, cursor: str | None = None,
                uow: UnitOfWork = Depends(read_uow)):
+    status = status if status in UNIT_STATUSES else None
     page = _page(service.list_equipment_units, uow=uow, q=q, equipment_type_id=optional_id(equipment_type_id),
-                 site_id=optional_id(site_id), status=status if status in UNIT_STATUSES else None, sort="serial",
-                 cursor=cursor, limit=PAGE_SIZE)
+                 site_id=optional_id(site_id), status=status, sort="serial", cursor=cursor, limit=PAGE_SIZE)
+    types = service.list_equipment_types(uow, limit=500).items
+    sites = service.list_sites(uow, limit=500).items
+    export_filters = {"q": q, "status": status,
+                      "equipment_type": next((t.code for t in types if str(t.id) == equipment_type_id), None),
+                      "site": next((s.code for s in sites if str(s.id) == site_id), None)}
     return render(request, "fleet/units.html", {
         "page": page, "q": q or "", "equipment_type_id": equipment_type_id or "", "site_id": site_id or "",
-        "status": status or "", "statuses": UNIT_STATUSES, "type_options": _type_options(uow),
-        "site_options": _site_options(uow),
+        "status": status or "", "statuses": UNIT_STATUSES, "export_filters": export_filters,
+        "type_options": [(str(t.id), f"{t.code} · {t.name}") for t in types],
+        "site_options": [(str(s.id), f"{s.code} · {s.name}") for s in sites],
     }, section="units")
 
 

@@ -26,7 +26,8 @@ def organisations_list(request: Request, q: str | None = None, kind: str | None 
     except ValidationFailed:
         page = service.list_organisations(uow, **kw)
     parties = service.list_parties(uow)
+    party_code = next((p.code for p in parties if str(p.id) == party_id), "")
     return render(request, "identity/organisations.html", {
         "page": page, "parties": parties, "q": q or "", "kind": kind or "", "party_id": party_id or "",
-        "kinds": ORGANISATION_KINDS,
+        "kinds": ORGANISATION_KINDS, "party_code": party_code,
     }, section="organisations")
