@@ -324,9 +324,21 @@ def _pylist(v: Any) -> list[Any]:
     return v.tolist() if isinstance(v, np.ndarray) else list(v)
 
 
+def _uuid_bytes(rng: np.random.Generator, n: int) -> bytes:
+    """``n`` random version-4 UUIDs as 16-byte big-endian records, in ascending order.
+
+    Ascending ids let every table be written in key order, so that the database appends to its
+    B-tree indexes instead of inserting at random places (5x faster on SQLite for large tables)."""
+    b = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    b[:, 6] = (b[:, 6] & 0x0F) | 0x40
+    b[:, 8] = (b[:, 8] & 0x3F) | 0x80
+    order = np.lexsort(b.T[::-1])
+    return b[order].tobytes()
+
+
 def _uuids(rng: np.random.Generator, n: int) -> list[uuid.UUID]:
-    raw = rng.bytes(16 * n)
-    return [uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4) for i in range(n)]
+    raw = _uuid_bytes(rng, n)
+    return [uuid.UUID(bytes=raw[i * 16:(i + 1) * 16]) for i in range(n)]
 
 
 def _months(n: int = HISTORY_MONTHS, start: date = HISTORY_START) -> list[date]:
@@ -700,8 +712,10 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
         "mtbf_hours": mtbf_hours,
         "_level": level_a, "_owner": owner_a, "_source": source, "_class": cls_name,
     }
-    bom = {"type": b_type_a.tolist(), "parent": b_parent_a, "child": b_child_a, "level": b_level_a.tolist(),
-           "qpa": qpa.astype(float).tolist(), "share": share.astype(float).tolist(), "_qpa": qpa}
+    o = np.lexsort((b_child_a, b_parent_a, b_type_a))  # key order (see _uuid_bytes)
+    bom = {"type": b_type_a[o].tolist(), "parent": b_parent_a[o], "child": b_child_a[o],
+           "level": b_level_a[o].tolist(), "qpa": qpa[o].astype(float).tolist(),
+           "share": share[o].astype(float).tolist(), "_qpa": qpa[o]}
     return parts, bom
 
 
@@ -749,52 +763,56 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
     max_qpa = np.zeros(n)
     np.maximum.at(max_qpa, bom["child"], bom["_qpa"])
     has_history = rng.random(n) < np.where(level == 1, 0.6, np.where(level == 2, 0.7, 0.72))
-    ser_part, ser_site, ser_units = [], [], []
     n_sites_draw = 1 + rng.binomial(3, 0.3, size=n)  # 1..4 bases, mean ~1.9
     depot_too = rng.random(n) < np.where(level == 3, 0.0, 0.35)
-    cand_cache: dict[frozenset[int], dict[str, int]] = {}
+    site_codes = [x[0] for x in SITES]
+    site_no = {c: i for i, c in enumerate(site_codes)}
+    depot_no = np.array([site_no[parent_depot[c]] if parent_depot[c] else -1 for c in site_codes])
+    # parts grouped by the set of equipment types using them; within a group, weighted sampling
+    # of sites without replacement (weight = units there) by Efraimidis-Spirakis keys log(u)/w
+    groups: dict[tuple[int, ...], list[int]] = {}
     for p in np.nonzero(has_history)[0].tolist():
-        key = frozenset(uses[p])
-        if key not in cand_cache:
-            cand_cache[key] = {}
-            for (tt, site), cnt in units_at.items():
-                if tt in key and cnt > 0:
-                    cand_cache[key][site] = cand_cache[key].get(site, 0) + cnt
-        cand = cand_cache[key]
+        groups.setdefault(tuple(sorted(uses[p])), []).append(p)
+    sp_l, ss_l, su_l = [], [], []
+    for key in sorted(groups):
+        P = np.array(groups[key])
+        cand: dict[int, int] = {}
+        for (t, site), cnt in units_at.items():
+            if t in key and cnt > 0:
+                cand[site_no[site]] = cand.get(site_no[site], 0) + cnt
         if not cand:
             continue
-        names = sorted(cand)
-        w = np.array([cand[s] for s in names], dtype=float)
-        m = min(int(n_sites_draw[p]), len(names))
-        chosen = rng.choice(len(names), size=m, replace=False, p=w / w.sum())
-        picked = [names[j] for j in sorted(chosen.tolist())]
-        for s in picked:
-            ser_part.append(p)
-            ser_site.append(s)
-            ser_units.append(cand[s])
-        if depot_too[p]:
-            depots = sorted({parent_depot[s] for s in picked if parent_depot[s]})
-            d = depots[0]
-            ser_part.append(p)
-            ser_site.append(d)
-            ser_units.append(sum(cand[s] for s in picked if parent_depot[s] == d))
-    S = len(ser_part)
-    sp = np.array(ser_part, dtype=np.int64)
+        cs = np.array(sorted(cand))
+        w = np.array([cand[c] for c in cs], dtype=float)
+        keys = np.log(rng.random((len(P), len(cs)))) / w
+        order = np.argsort(-keys, axis=1)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(len(cs))[None, :].repeat(len(P), 0), axis=1)
+        pi, ci = np.nonzero(rank < np.minimum(n_sites_draw[P], len(cs))[:, None])
+        sp_l += [P[pi], P[depot_too[P]]]
+        ss_l += [cs[ci], depot_no[cs[order[depot_too[P], 0]]]]
+        su_l += [w[ci], w[order[depot_too[P], 0]]]
+    sp = np.concatenate(sp_l).astype(np.int64)
+    ss = np.concatenate(ss_l).astype(np.int64)
+    su = np.concatenate(su_l)
+    order = np.lexsort((ss, sp))  # key order: ids ascend with part and site numbers
+    sp, ss, su = sp[order], ss[order], su[order]
+    S = len(sp)
     k, lam, r = demand_series_parameters(rng, S)
     # realism by rank copula (marginals stay calibrated): more units -> more frequent demand;
     # piece parts fitted many times -> larger demand sizes; costly repairables -> small sizes
-    k = _rank_match(rng, k, np.log(np.array(ser_units, dtype=float)), noise=1.5)
+    k = _rank_match(rng, k, np.log(su), noise=1.5)
+    kind = np.array(parts["kind"])
     size_score = np.log(max_qpa[sp]) + np.where(level[sp] == 3, 1.0, np.where(level[sp] == 2, -0.5, -1.5)) \
-        + np.where(np.array(parts["kind"])[sp] == "consumable", 1.0, 0.0)
+        + np.where(kind[sp] == "consumable", 1.0, 0.0)
     lam = _rank_match(rng, lam, size_score, noise=1.0)
-    si, mi, q = demand_cells(rng, k, lam, r)
+    si, mi, q = demand_cells(rng, k, lam, r)  # ordered by series, then month
     months = _months()
-    id_rng = np.random.default_rng([int(rng.integers(0, 2**31)), 7])
-    site_of = [sid[s] for s in ser_site]
+    site_ids = [sid[c] for c in site_codes]
     demand = Table("demand_record", {
-        "id": _LazyUuids(id_rng, len(si)),
+        "id": _LazyUuids(rng, len(si)),
         "part_id": _Gather(part_id, sp[si]),
-        "site_id": _Gather(site_of, si),
+        "site_id": _Gather(site_ids, ss[si]),
         "period": _Gather(months, mi),
         "quantity": q,
     })
@@ -802,29 +820,30 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
     # stock positions: every demand series' site, plus the parent depot of the bases
     mean_monthly = np.bincount(si, weights=q, minlength=S) / HISTORY_MONTHS
     lead_months = np.array(parts["procurement_lead_time_days"])[sp] / 30.4
-    rep = np.array(parts["kind"])[sp] == "repairable"
+    rep = kind[sp] == "repairable"
     target = mean_monthly * np.where(rep, 3.0, np.minimum(lead_months, 6.0))
     serviceable = rng.poisson(np.maximum(target, 0.2))
     unserviceable = np.where(rep, rng.poisson(0.3 + 0.2 * mean_monthly), 0)
     in_repair = np.where(rep, rng.poisson(0.5 + 0.5 * mean_monthly), 0)
     on_order = np.where(rng.random(S) < 0.3, rng.poisson(np.maximum(mean_monthly * 2, 1)), 0)
-    seen = set(zip(ser_part, ser_site))
-    extra_p, extra_s = [], []
-    for p, s in zip(ser_part, ser_site):
-        d = parent_depot.get(s)
-        if d and (p, d) not in seen:
-            seen.add((p, d))
-            extra_p.append(p)
-            extra_s.append(d)
-    E = len(extra_p)
+    have = set(zip(sp.tolist(), ss.tolist()))
+    extra = sorted({(p, int(depot_no[s])) for p, s in zip(sp.tolist(), ss.tolist())
+                    if depot_no[s] >= 0 and (p, int(depot_no[s])) not in have})
+    E = len(extra)
+    all_p = np.concatenate([sp, np.array([e[0] for e in extra], dtype=np.int64)])
+    all_s = np.concatenate([ss, np.array([e[1] for e in extra], dtype=np.int64)])
+    cols = {
+        "serviceable": np.concatenate([serviceable, rng.poisson(2.0, size=E)]),
+        "unserviceable": np.concatenate([unserviceable, np.zeros(E, dtype=int)]),
+        "in_repair": np.concatenate([in_repair, np.zeros(E, dtype=int)]),
+        "on_order": np.concatenate([on_order, np.where(rng.random(E) < 0.2, rng.poisson(3.0, size=E), 0)]),
+    }
+    order = np.lexsort((all_s, all_p))
     stock = Table("fleet_stock_position", {
         "id": _uuids(rng, S + E),
-        "part_id": [part_id[p] for p in ser_part + extra_p],
-        "site_id": [sid[s] for s in ser_site + extra_s],
-        "serviceable": np.concatenate([serviceable, rng.poisson(2.0, size=E)]).astype(int),
-        "unserviceable": np.concatenate([unserviceable, np.zeros(E, dtype=int)]).astype(int),
-        "in_repair": np.concatenate([in_repair, np.zeros(E, dtype=int)]).astype(int),
-        "on_order": np.concatenate([on_order, np.where(rng.random(E) < 0.2, rng.poisson(3.0, size=E), 0)]).astype(int),
+        "part_id": _Gather(part_id, all_p[order]),
+        "site_id": _Gather(site_ids, all_s[order]),
+        **{c: v[order].astype(int) for c, v in cols.items()},
     })
     return demand, stock
 
@@ -844,10 +863,10 @@ class _Gather:
 
 
 class _LazyUuids:
-    """Deterministic UUIDs made chunk by chunk (16 random bytes each, drawn up front)."""
+    """Deterministic ascending UUIDs made chunk by chunk (the bytes are drawn up front)."""
 
     def __init__(self, rng: np.random.Generator, n: int):
-        self.raw = rng.bytes(16 * n)
+        self.raw = _uuid_bytes(rng, n)
         self.n = n
 
     def __len__(self) -> int:
@@ -856,4 +875,4 @@ class _LazyUuids:
     def __getitem__(self, sl: slice) -> list[uuid.UUID]:
         start, stop, _ = sl.indices(self.n)
         raw = self.raw
-        return [uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4) for i in range(start, stop)]
+        return [uuid.UUID(bytes=raw[i * 16:(i + 1) * 16]) for i in range(start, stop)]
