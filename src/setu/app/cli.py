@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from setu.demand.cli import forecast_app
+from setu.identity.cli import audit_app, user_app
 from setu.readiness.cli import readiness_app
 
 app = typer.Typer(
@@ -16,6 +17,8 @@ db_app = typer.Typer(help="Create and migrate the database (SQLite by default, o
 app.add_typer(db_app, name="db")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(readiness_app, name="readiness")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 
 @db_app.command("upgrade")

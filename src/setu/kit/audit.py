@@ -34,7 +34,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from setu.kit.db import Base
 
 GENESIS = "0" * 64
-NOT_AUDITED = {"audit_entry", "audit_head", "alembic_version"}
+#: Not business data: the log itself, and security bookkeeping (sessions, security events), which
+#: has its own table and would otherwise flood the chain with every page view.
+NOT_AUDITED = {"audit_entry", "audit_head", "alembic_version", "identity_web_session", "identity_security_event"}
+REDACTED = "***"
 
 
 class AuditEntry(Base):
@@ -89,9 +92,14 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body.encode("utf-8")).hexdigest()
 
 
+def _redacted(attr: Any) -> bool:
+    return any(c.info.get("audit_redact") for c in attr.columns)
+
+
 def _row_values(obj: Any) -> dict[str, Any]:
     mapper = inspect(obj).mapper
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs}
+    return {c.key: (REDACTED if _redacted(c) and getattr(obj, c.key) is not None else _jsonable(getattr(obj, c.key)))
+            for c in mapper.column_attrs}
 
 
 def _before_values(obj: Any) -> dict[str, Any]:
@@ -99,7 +107,9 @@ def _before_values(obj: Any) -> dict[str, Any]:
     out = {}
     for attr in state.mapper.column_attrs:
         hist = state.attrs[attr.key].history
-        if hist.deleted:
+        if _redacted(attr):
+            out[attr.key] = REDACTED
+        elif hist.deleted:
             out[attr.key] = _jsonable(hist.deleted[0])
         elif hist.unchanged:
             out[attr.key] = _jsonable(hist.unchanged[0])

@@ -45,6 +45,15 @@ class PermissionDenied(SetuError):
     status = 403
     title = "Forbidden"
 
+    def __init__(self, detail: str, errors: list[FieldError] | None = None, *, permission: str | None = None):
+        super().__init__(detail, errors)
+        self.permission = permission
+
+
+class Unauthenticated(SetuError):
+    status = 401
+    title = "Sign in required"
+
 
 @dataclass
 class ErrorList:

@@ -19,6 +19,23 @@ class Settings(BaseSettings):
     #: Page size for lists when the caller does not ask for one.
     page_size: int = 50
     log_level: str = "INFO"
+    #: Argon2id parameters (OWASP Password Storage minimum: t=2, m=19 MiB, p=1); raise on bigger
+    #: servers: stored hashes are upgraded at the next login.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+    #: Web session lifetime and idle timeout, in minutes.
+    session_minutes: int = 480
+    session_idle_minutes: int = 60
+    #: Failed logins before an account is locked, and for how long.
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    #: Login attempts allowed per client address per minute.
+    login_rate_per_minute: int = 20
+    #: Default lifetime of a personal API token, in days.
+    token_days: int = 90
+    #: Serve cookies with the Secure flag (turn off only for plain-HTTP local development).
+    secure_cookies: bool = True
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from setu.kit import audit as _audit  # noqa: F401  (registers the one audit hook on every Session)
 from setu.kit.access import Actor
 from setu.kit.db import get_engine, session_factory
 from setu.kit.errors import PermissionDenied
