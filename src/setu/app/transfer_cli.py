@@ -36,7 +36,7 @@ export_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 def _columns_help(resource: str) -> str:
