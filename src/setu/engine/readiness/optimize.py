@@ -25,7 +25,8 @@ Multi-indenture (Sherbrooke 1986; Sherbrooke 2004 ch. 5): an SRU's backorders at
 its parent's pipeline there. The curve is built in passes: the value of an SRU backorder is the
 derivative of the objective through its parent, dEBO_parent/dmu = Pr{X_parent >= s_parent}
 (Poisson/NB), chained up the indenture tree and across echelons through f_j; the LRU pipelines
-carry the SRU backorders of the previous pass's reference plan. Two passes by default. Values on
+carry the SRU backorders of the previous pass's reference plan (its stopping point). Three passes by
+default; with a target, every pass stops where the exact model (`evaluate`) meets it. Values on
 a multi-indenture curve are therefore estimates; `evaluate` gives the exact model value of any
 point (``Curve.stock_at``).
 
@@ -36,7 +37,7 @@ filling the budget between hull vertices, for small single-indenture problems.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,7 @@ class ItemModel:
     objective_weights: np.ndarray
     depot_levels: np.ndarray
     base_levels: np.ndarray
+    channel_offset: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> dict[str, Any]:
         """A picklable block of rows (for Dask)."""
@@ -362,7 +364,16 @@ def build_item_model(
         dl = np.ones(n_i, dtype=np.int64)
     mb, vb = base_pipeline(lm, lv, ca.depot_share, vtm[:, None], mean0[:, None], var0[:, None], model)
     bl = tail_level(mb, vb, tol, max_base).max(axis=1) if n_j else np.zeros(n_i, dtype=np.int64)
+    offset = None
+    if multi and ref_stock is not None:
+        # SRU channels count the change from the reference plan, whose SRU backorders the LRU
+        # pipelines already carry
+        offset = np.einsum("ij,ijc->ic", ebo_b, lin)
+        if ca.has_depot:
+            offset += lin_depot * ev.ebo[:, ca.depot_index][:, None]
+        offset[ca.level == 0] = 0.0
     return ItemModel(
+        channel_offset=offset,
         model=model, has_depot=ca.has_depot, cost=ca.unit_cost.astype(float), mean0=mean0,
         var0=var0, local_mean=lm, local_var=lv, share=ca.depot_share, vtm=vtm, pos=pos,
         lin_base=lin, lin_depot=lin_depot, log_coef=logc, objective_weights=ow,
@@ -518,6 +529,8 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exa
     n_i = ca.n_items
     first = tab["first"]
     ch0 = tab["channels"][first].sum(axis=0)
+    if im.channel_offset is not None:
+        ch0 = ch0 - im.channel_offset.sum(axis=0)
     dch = tab["channels"][steps["to"]] - tab["channels"][steps["from"]]
     chan = np.vstack([ch0[None, :], ch0[None, :] + np.cumsum(dch, axis=0)])
     cost = np.concatenate([[0.0], np.cumsum(steps["cost"])])
@@ -601,7 +614,7 @@ def optimize(
     objective = _resolve_objective(ca, objective)
     targets = _targets(ca, target)
     if passes is None:
-        passes = 2 if ca.max_level > 0 else 1
+        passes = 3 if ca.max_level > 0 else 1
     ref = None
     curve = None
     for _ in range(max(1, passes)):
@@ -611,6 +624,8 @@ def optimize(
         curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
         if ca.max_level == 0:
             break
+        if targets is not None:
+            curve = _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets)
         k = curve.n_points - 1
         if curve.stop_reason == "end":
             gain = curve.objective_value[0] - curve.objective_value
@@ -618,6 +633,37 @@ def optimize(
         ref = curve.stock_at(min(k, curve.n_points - 1))
     assert curve is not None
     return curve
+
+
+def _truncate(curve: Curve, k: int, **changes: Any) -> Curve:
+    return replace(
+        curve, cost=curve.cost[: k + 1], total_base_ebo=curve.total_base_ebo[: k + 1],
+        objective_value=curve.objective_value[: k + 1], availability=curve.availability[: k + 1],
+        step_item=curve.step_item[:k], step_vertex=curve.step_vertex[:k], **changes,
+    )
+
+
+def _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets) -> Curve:
+    """Multi-indenture: stop at the first curve point whose *evaluated* availability (full
+    VARI-METRIC/MOD-METRIC model, `evaluate_arrays`) meets every target, by bisection on the
+    curve (availability grows along it). The pass estimates only guide the search."""
+    full = _curve_from_table(ca, im, tab, steps, objective, model, budget, None)
+
+    def ok(k: int) -> bool:
+        ev = evaluate_arrays(ca, full.stock_at(k), model)
+        return bool(np.all(np.nan_to_num(ev.fleet_availability, nan=1.0) >= targets - 1e-12))
+
+    last = full.n_points - 1
+    if not ok(last):
+        return _truncate(full, last, stop_reason=full.stop_reason, target_met=False)
+    lo, hi = 0, last
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return _truncate(full, lo, stop_reason="target", target_met=True)
 
 
 def _cost_unit(costs: np.ndarray) -> float:
