@@ -85,6 +85,7 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
     if sqlite:  # a larger page cache for this load: fewer spills of dirty index pages mid-transaction
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_LOAD_CACHE_KIB}")
     now = utcnow()
+    _reuse_parties(uow, data)
     counts: dict[str, int] = {}
     for name, table in data.tables.items():
         target = Base.metadata.tables[name]
@@ -101,6 +102,23 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
     if sqlite:
         conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pooled connection
     return counts
+
+
+def _reuse_parties(uow: UnitOfWork, data: DemoData) -> None:
+    """Use the parties the installation already has (same code) instead of adding them again."""
+    from setu.identity.models import Party
+
+    existing = dict(uow.session.execute(select(Party.code, Party.id)).all())
+    remap = {data.party_ids[c]: existing[c] for c in data.party_ids if c in existing}
+    if not remap:
+        return
+    parties = data.tables["identity_party"]
+    keep = [i for i, pid in enumerate(parties.columns["id"]) if pid not in remap]
+    parties.columns = {k: [v[i] for i in keep] for k, v in parties.columns.items()}
+    for table, col in (("identity_organisation", "party_id"), ("fleet_equipment_type", "origin_party_id")):
+        cols = data.tables[table].columns
+        cols[col] = [remap.get(v, v) for v in cols[col]]
+    data.party_ids = {c: remap.get(v, v) for c, v in data.party_ids.items()}
 
 
 class _BulkWriter:

@@ -315,9 +315,21 @@ class DemoData:
     party_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     organisation_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     site_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    #: The demand table as cells (series index, month index, quantity) and the series' part and
+    #: site numbers (positions in the part table and in :data:`SITES`).
+    demand_cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    demand_series: tuple[np.ndarray, np.ndarray] | None = None
 
     def counts(self) -> dict[str, int]:
         return {name: len(t) for name, t in self.tables.items()}
+
+    def demand_dense(self) -> np.ndarray:
+        """Demand as a dense ``(series, months)`` array, zeros included."""
+        assert self.demand_cells is not None and self.demand_series is not None
+        si, mi, q = self.demand_cells
+        y = np.zeros((len(self.demand_series[0]), HISTORY_MONTHS))
+        y[si, mi] = q
+        return y
 
 
 def _pylist(v: Any) -> list[Any]:
@@ -504,7 +516,8 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> DemoData:
 
     T["catalog_interchange"] = _interchange(rng, parts, part_id)
 
-    demand, stock = _demand_and_stock(rng, parts, bom, part_id, sid, parent_depot, units_at)
+    demand, stock, cells, series = _demand_and_stock(rng, parts, bom, part_id, sid, parent_depot, units_at)
+    data.demand_cells, data.demand_series = cells, series
     T["demand_record"] = demand
     T["fleet_stock_position"] = stock
     return data
@@ -753,7 +766,7 @@ def _interchange(rng: np.random.Generator, parts: dict, part_id: list[uuid.UUID]
 
 def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id: list[uuid.UUID],
                       sid: dict[str, uuid.UUID], parent_depot: dict[str, str | None],
-                      units_at: dict[tuple[int, str], int]) -> tuple[Table, Table]:
+                      units_at: dict[tuple[int, str], int]) -> tuple[Table, Table, tuple, tuple]:
     n = len(parts["_level"])
     level = parts["_level"]
     # equipment types using each part (common hardware: several)
@@ -845,7 +858,7 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
         "site_id": _Gather(site_ids, all_s[order]),
         **{c: v[order].astype(int) for c, v in cols.items()},
     })
-    return demand, stock
+    return demand, stock, (si, mi, q), (sp, ss)
 
 
 class _Gather:
