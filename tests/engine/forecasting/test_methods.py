@@ -156,7 +156,9 @@ def test_bad_input_rejected():
     with pytest.raises(ValueError):
         M.croston(np.array([[1.0, -1.0]]))
     with pytest.raises(ValueError):
-        M.croston(np.array([[1.0, np.nan]]))
+        M.croston(np.array([[1.0, np.inf]]))
+    # NaN inside a series is no demand (as in distributions.observed_history)
+    assert M.croston(np.array([[1.0, np.nan, 2.0]])).mean[0] == M.croston(np.array([[1.0, 0.0, 2.0]])).mean[0]
     with pytest.raises(ValueError):
         M.croston(np.ones((2, 3)), start=[0, 3])
     with pytest.raises(ValueError):

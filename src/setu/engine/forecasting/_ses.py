@@ -62,6 +62,43 @@ def ses_levels(X: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     return G
 
 
+def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float, *, presorted: bool = False) -> np.ndarray:
+    """SES forecast ``g_len`` of every problem with one scalar alpha, without storing the levels.
+
+    Problems are visited in order of decreasing length, so that step ``i`` updates only the
+    leading slice of problems still running: the work is ``sum(lengths)``, not ``K * n``.
+    ``presorted``: the columns of X are already in order of non-increasing length.
+    """
+    K, n = X.shape
+    if n == 0:
+        return np.zeros(0)
+    alpha = float(alpha)
+    comp = 1.0 - alpha
+    order = None
+    if not presorted and not (lengths == lengths[0]).all():
+        order = np.argsort(-lengths, kind="stable")
+        X = X[:, order]
+        lengths = lengths[order]
+    running = np.searchsorted(-lengths, -np.arange(K), side="left")  # #problems with len > i
+    g = X[0].copy()
+    tmp = np.empty(n)
+    for i in range(K):
+        m = int(running[i])
+        if m == 0:
+            break
+        gi = g[:m]
+        gi *= comp
+        t = tmp[:m]
+        np.multiply(X[i, :m], alpha, out=t)
+        gi += t
+    g = np.where(lengths == 1, X[0], g)
+    if order is None:
+        return g
+    out = np.empty(n)
+    out[order] = g
+    return out
+
+
 def ses_forecast(X: np.ndarray, lengths: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     """One-step-ahead SES forecast of each problem (statsforecast ``ses_forecast`` convention)."""
     n = X.shape[1]

@@ -71,29 +71,34 @@ def _prepare(Y: Any, start: Any) -> tuple[np.ndarray, np.ndarray]:
     if Y.ndim != 2:
         raise ValueError(f"Y must be 2-D (n_series, n_periods), got shape {Y.shape}")
     n, T = Y.shape
+    if T == 0:
+        raise ValueError("Y has no periods")
     if start is None:
         start = np.zeros(n, dtype=np.int64)
     else:
         start = np.asarray(start, dtype=np.int64).reshape(-1)
         if start.shape != (n,):
             raise ValueError(f"start must have shape ({n},), got {start.shape}")
-        if n and (start.min() < 0 or start.max() >= max(T, 1)):
+        if n and (start.min() < 0 or start.max() >= T):
             raise ValueError("start must lie in [0, n_periods)")
-    if T == 0:
-        raise ValueError("Y has no periods")
-    observed = Y[np.arange(T)[None, :] >= start[:, None]]
-    if not np.isfinite(observed).all():
-        raise ValueError("Y must be finite where observed")
-    if (observed < 0).any():
-        raise ValueError("Y must be non-negative (demand) where observed")
-    return Y, start
+    if n == 0:
+        return Y, start
+    # Periods before start are ignored; NaN inside a series is no demand (as in distributions).
+    V = Y if not start.any() else np.where(np.arange(T)[None, :] >= start[:, None], Y, 0.0)
+    low, total = V.min(), V.sum()
+    if not (low >= 0.0 and np.isfinite(total)):  # cheap checks first; details only on failure
+        if np.isinf(V).any():
+            raise ValueError("Y must be finite where observed")
+        if np.isnan(V).any():
+            V = np.nan_to_num(V, nan=0.0)
+        if (V < 0).any():
+            raise ValueError("Y must be non-negative (demand) where observed")
+    return V, start
 
 
 def _observed(Y: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Y with the periods before each start set to zero (they are ignored)."""
-    if not start.any():
-        return Y
-    return np.where(np.arange(Y.shape[1])[None, :] >= start[:, None], Y, 0.0)
+    """Y with the periods before each start set to zero (already done by :func:`_prepare`)."""
+    return Y
 
 
 @dataclass(frozen=True)
@@ -105,20 +110,46 @@ class _Demands:
     count: np.ndarray  # (n,) number of demands k
     rows: np.ndarray  # flat: series of each demand (sorted)
     cols: np.ndarray  # flat: period of each demand
+    order: np.ndarray | None = None  # series of each column when not in series order
 
 
-def _demands(Yo: np.ndarray, start: np.ndarray) -> _Demands:
+def _unsort(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    if order is None:
+        return values
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _demands(Yo: np.ndarray, start: np.ndarray, *, by_count: bool = False) -> _Demands:
+    """Sizes and intervals, left-aligned. ``by_count``: columns ordered by decreasing number of
+    demands (``order`` gives the series of each column), for :func:`_ses.ses_last`."""
     n = Yo.shape[0]
     rows, cols = np.nonzero(Yo > 0)
-    X, count = _ses.left_align(Yo[rows, cols], rows, n)
-    prev = np.empty_like(cols)
+    count = np.bincount(rows, minlength=n).astype(np.int64)
+    order = None
+    place = rows
+    if by_count:
+        order = np.argsort(-count, kind="stable")
+        pos = np.empty(n, dtype=np.int64)
+        pos[order] = np.arange(n)
+        place = pos[rows]
+    K = max(int(count.max()) if n else 0, 1)
+    sizes = np.zeros((K, n))
+    intervals = np.zeros((K, n))
     if cols.size:
+        first = np.concatenate(([0], np.cumsum(count)[:-1]))
+        flat = (np.arange(cols.size) - first[rows]) * n + place
+        sizes.reshape(-1)[flat] = Yo[rows, cols]
+        prev = np.empty_like(cols)
         newrow = np.ones(cols.size, dtype=bool)
         newrow[1:] = rows[1:] != rows[:-1]
         prev[1:] = cols[:-1]
         prev[newrow] = start[rows[newrow]] - 1
-    P, _ = _ses.left_align((cols - prev).astype(np.float64), rows, n)
-    return _Demands(X, P, count, rows, cols)
+        intervals.reshape(-1)[flat] = cols - prev
+    if order is not None:
+        return _Demands(sizes, intervals, count[order], rows, cols, order)
+    return _Demands(sizes, intervals, count, rows, cols)
 
 
 def _ratio(z: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -154,7 +185,33 @@ def _levels_after_demand(X: np.ndarray, count: np.ndarray, alpha: float) -> np.n
 # --------------------------------------------------------------------------------------------
 # methods
 
+#: series per chunk: large batches are computed chunk by chunk so that the arrays of the time loop
+#: stay in the CPU cache; each series' arithmetic is unchanged, so results are identical.
+CHUNK_SERIES = 8192
 
+
+def _chunked(fn: Callable[..., PointForecast]) -> Callable[..., PointForecast]:
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(Y: Any, start: Any = None, **kwargs: Any) -> PointForecast:
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or Y.shape[0] <= CHUNK_SERIES:
+            return fn(Y, start, **kwargs)
+        n = Y.shape[0]
+        st = None if start is None else np.asarray(start, dtype=np.int64).reshape(-1)
+        if st is not None and st.shape != (n,):
+            raise ValueError(f"start must have shape ({n},), got {st.shape}")
+        parts = [fn(Y[a:a + CHUNK_SERIES], None if st is None else st[a:a + CHUNK_SERIES], **kwargs)
+                 for a in range(0, n, CHUNK_SERIES)]
+        fitted = None if parts[0].fitted is None else np.concatenate([p.fitted for p in parts])
+        params = MappingProxyType({k: np.concatenate([p.params[k] for p in parts]) for k in parts[0].params})
+        return PointForecast(parts[0].method, np.concatenate([p.mean for p in parts]), fitted, params)
+
+    return wrapper
+
+
+@_chunked
 def ses(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = False) -> PointForecast:
     """Simple exponential smoothing with a fixed smoothing constant.
 
@@ -164,13 +221,17 @@ def ses(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = False) 
     """
     Y, start = _prepare(Y, start)
     Xs, lengths = _series_left_aligned(Y, start)
-    G = _ses.ses_levels(Xs, alpha)
     n = Y.shape[0]
-    mean = np.where(lengths == 1, Xs[0], G[lengths, np.arange(n)])
-    fit = _series_fitted(G, start, Y.shape[1]) if fitted else None
+    if not fitted:
+        mean, fit = _ses.ses_last(Xs, lengths, alpha), None
+    else:
+        G = _ses.ses_levels(Xs, alpha)
+        mean = np.where(lengths == 1, Xs[0], G[lengths, np.arange(n)])
+        fit = _series_fitted(G, start, Y.shape[1])
     return PointForecast("ses", mean, fit, MappingProxyType({"alpha": np.full(n, float(alpha))}))
 
 
+@_chunked
 def ses_optimized(Y: Any, start: Any = None, *, fitted: bool = False) -> PointForecast:
     """SES with alpha chosen per series by golden-section search on the in-sample SSE.
 
@@ -209,8 +270,13 @@ def _series_fitted(G: np.ndarray, start: np.ndarray, T: int) -> np.ndarray:
 def _croston_core(Y: Any, start: Any, alpha: float, fitted: bool) -> tuple[np.ndarray, np.ndarray | None, int]:
     Y, start = _prepare(Y, start)
     Yo = _observed(Y, start)
-    dm = _demands(Yo, start)
     n = Y.shape[0]
+    if not fitted:
+        ds = _demands(Yo, start, by_count=True)
+        z = _ses.ses_last(ds.sizes, ds.count, alpha, presorted=True)
+        p = _ses.ses_last(ds.intervals, ds.count, alpha, presorted=True)
+        return _unsort(np.where(ds.count > 0, _ratio(z, p), 0.0), ds.order), None, n
+    dm = _demands(Yo, start)
     Gz = _levels_after_demand(dm.sizes, dm.count, alpha)
     Gp = _levels_after_demand(dm.intervals, dm.count, alpha)
     cols = np.arange(n)
@@ -226,6 +292,7 @@ def _croston_core(Y: Any, start: Any, alpha: float, fitted: bool) -> tuple[np.nd
     return mean, fit, n
 
 
+@_chunked
 def croston(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = False) -> PointForecast:
     """Croston's method (classic): ratio of smoothed demand sizes to smoothed intervals.
 
@@ -238,6 +305,7 @@ def croston(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = Fal
     return PointForecast("croston", mean, fit, MappingProxyType({"alpha": np.full(n, float(alpha))}))
 
 
+@_chunked
 def sba(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = False) -> PointForecast:
     """Syntetos-Boylan approximation: Croston times the bias correction ``(1 - alpha / 2)``.
 
@@ -253,6 +321,7 @@ def sba(Y: Any, start: Any = None, *, alpha: float = 0.1, fitted: bool = False) 
     return PointForecast("sba", mean, fit, MappingProxyType({"alpha": np.full(n, float(alpha))}))
 
 
+@_chunked
 def croston_optimized(Y: Any, start: Any = None) -> PointForecast:
     """Croston's method with separate smoothing constants for sizes and intervals, each chosen by
     golden-section search on its in-sample SSE in [0.1, 0.3].
@@ -277,6 +346,7 @@ def croston_optimized(Y: Any, start: Any = None) -> PointForecast:
     )
 
 
+@_chunked
 def tsb(Y: Any, start: Any = None, *, alpha_d: float = 0.1, alpha_p: float = 0.1,
         fitted: bool = False) -> PointForecast:
     """Teunter-Syntetos-Babai: smoothed demand probability times smoothed demand size.
@@ -289,11 +359,25 @@ def tsb(Y: Any, start: Any = None, *, alpha_d: float = 0.1, alpha_p: float = 0.1
     Y, start = _prepare(Y, start)
     Yo = _observed(Y, start)
     n, T = Y.shape
-    dm = _demands(Yo, start)
-    Gz = _levels_after_demand(dm.sizes, dm.count, alpha_d)
-    z = Gz[dm.count, np.arange(n)]
     occ = (Yo > 0).astype(np.float64)
     Xo, lengths = _series_left_aligned(occ, start)
+    if not fitted:
+        ds = _demands(Yo, start, by_count=True)
+        z = _unsort(_ses.ses_last(ds.sizes, ds.count, alpha_d, presorted=True), ds.order)
+        d = _ses.ses_last(Xo, lengths, alpha_p)
+        count = _unsort(ds.count, ds.order)
+        mean = np.where(count > 0, d * z, 0.0)
+        return PointForecast("tsb", mean, None, MappingProxyType(
+            {"alpha_d": np.full(n, float(alpha_d)), "alpha_p": np.full(n, float(alpha_p))}))
+    dm = _demands(Yo, start)
+    if not fitted:
+        z = _ses.ses_last(dm.sizes, dm.count, alpha_d)
+        d = _ses.ses_last(Xo, lengths, alpha_p)
+        mean = np.where(dm.count > 0, d * z, 0.0)
+        return PointForecast("tsb", mean, None, MappingProxyType(
+            {"alpha_d": np.full(n, float(alpha_d)), "alpha_p": np.full(n, float(alpha_p))}))
+    Gz = _levels_after_demand(dm.sizes, dm.count, alpha_d)
+    z = Gz[dm.count, np.arange(n)]
     Go = _ses.ses_levels(Xo, alpha_p)
     d = np.where(lengths == 1, Xo[0], Go[lengths, np.arange(n)])
     mean = np.where(dm.count > 0, d * z, 0.0)
@@ -359,6 +443,7 @@ def _aggregated_ses(Yo: np.ndarray, start: np.ndarray, levels: np.ndarray, pairs
     return out
 
 
+@_chunked
 def adida(Y: Any, start: Any = None) -> PointForecast:
     """ADIDA: aggregate-disaggregate intermittent demand approach.
 
@@ -380,6 +465,7 @@ def adida(Y: Any, start: Any = None) -> PointForecast:
     return PointForecast("adida", mean, None, MappingProxyType({"aggregation_level": L}))
 
 
+@_chunked
 def imapa(Y: Any, start: Any = None) -> PointForecast:
     """IMAPA: intermittent multiple aggregation prediction algorithm.
 
