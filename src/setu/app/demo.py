@@ -40,7 +40,7 @@ POST_LOAD_HOOKS: list[Callable[[UnitOfWork, DemoData], dict[str, int] | None]] =
 
 CHUNK_ROWS = 10_000
 #: Page cache (KiB) of the loading connection on SQLite.
-SQLITE_LOAD_CACHE_KIB = 262_144
+SQLITE_LOAD_CACHE_KIB = 65_536
 
 
 class DemoDataPresent(RuntimeError):
