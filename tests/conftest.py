@@ -56,10 +56,21 @@ def _pg_template() -> str | None:
 def _pg_clone(template: str) -> tuple[str, str]:
     from sqlalchemy import create_engine, text
 
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     name = f"setu_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    for attempt in range(20):  # the template may still be closing a connection of the last clone
+        try:
+            with admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            break
+        except OperationalError as exc:
+            if "being accessed by other users" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.25)
     admin.dispose()
     return PG_URL.rsplit("/", 1)[0] + "/" + name, name
 

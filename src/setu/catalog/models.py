@@ -41,6 +41,9 @@ class Part(Entity, Base):
     shelf_life_months: Mapped[int | None] = mapped_column(Integer)
     #: Mean time between failures in operating hours (reliability-based demand), when known.
     mtbf_hours: Mapped[float | None] = mapped_column(Float)
+    #: The party that maintains this shared record (both parties read the catalog); None for
+    #: reference data maintained by the installation.
+    owner_party_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_party.id"), index=True)
 
 
 class BomLine(Entity, Base):

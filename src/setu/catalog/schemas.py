@@ -129,6 +129,7 @@ class PartRead(BaseModel):
     procurement_lead_time_days: int
     shelf_life_months: int | None
     mtbf_hours: float | None
+    owner_party_id: uuid.UUID | None
     version: int
     created_at: datetime
     updated_at: datetime

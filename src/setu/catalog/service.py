@@ -11,7 +11,7 @@ from setu.catalog.models import BomLine, Interchange, Part
 from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate, PartFilter, PartUpdate
 from setu.kit.access import require
 from setu.kit.crud import apply_update, flush, get_or_404
-from setu.kit.errors import Conflict, FieldError, ValidationFailed
+from setu.kit.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
@@ -47,9 +47,17 @@ def _check_unique(uow: UnitOfWork, part: Part) -> None:
                            [FieldError("nsn", f"already on part {other.manufacturer_code} {other.part_number}")])
 
 
+def _may_maintain(uow: UnitOfWork, owner_party_id, permission: str) -> None:
+    """Both parties read the shared catalog; only the party that maintains a record changes it."""
+    from setu.fleet.policies import may_maintain
+
+    if not may_maintain(uow.actor, owner_party_id):
+        raise PermissionDenied("this record is maintained by the other party", permission=permission)
+
+
 def create_part(uow: UnitOfWork, *, data: PartCreate) -> Part:
     require(uow.actor, "catalog.part.create")
-    part = Part(**data.model_dump())
+    part = Part(**data.model_dump(), owner_party_id=uow.actor.party_id)
     _check_unique(uow, part)
     uow.session.add(part)
     flush(uow.session, "part", {"nsn": "nsn", "part_number": "part_number"})
@@ -59,6 +67,7 @@ def create_part(uow: UnitOfWork, *, data: PartCreate) -> Part:
 def update_part(uow: UnitOfWork, *, part_id: uuid.UUID, data: PartUpdate) -> Part:
     require(uow.actor, "catalog.part.update")
     part = get_or_404(uow.session, Part, part_id, "part")
+    _may_maintain(uow, part.owner_party_id, "catalog.part.update")
     apply_update(part, data, "part")
     if part.kind == "consumable" and part.condemnation_rate != 1.0:
         raise ValidationFailed("part", [FieldError("condemnation_rate", "a consumable part is always condemned (1.0)")])
@@ -79,7 +88,8 @@ def add_bom_line(uow: UnitOfWork, *, data: BomLineCreate) -> BomLine:
     from setu.fleet.models import EquipmentType
 
     s = uow.session
-    get_or_404(s, EquipmentType, data.equipment_type_id, "equipment type")
+    et = get_or_404(s, EquipmentType, data.equipment_type_id, "equipment type")
+    _may_maintain(uow, et.origin_party_id, "catalog.bom.create")
     get_or_404(s, Part, data.child_part_id, "part")
     level = 1
     lines = repo.bom_lines_of_type(s, data.equipment_type_id)
@@ -148,7 +158,8 @@ def add_interchange(uow: UnitOfWork, *, data: InterchangeCreate) -> Interchange:
     require(uow.actor, "catalog.interchange.create")
     s = uow.session
     get_or_404(s, Part, data.replaced_part_id, "part")
-    get_or_404(s, Part, data.replacing_part_id, "part")
+    new_part = get_or_404(s, Part, data.replacing_part_id, "part")
+    _may_maintain(uow, new_part.owner_party_id, "catalog.interchange.create")
     link = Interchange(**data.model_dump())
     s.add(link)
     flush(s, "interchangeability", {"replaced_part_id": "replacing_part_id"})

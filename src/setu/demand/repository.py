@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 from setu.demand.models import DemandRecord
 
 
-def monthly_totals(session: Session, part_ids: list[uuid.UUID], site_id: uuid.UUID | None = None):
+def monthly_totals(session: Session, part_ids: list[uuid.UUID], site_id: uuid.UUID | None = None, scope=None):
+    """Monthly totals over the sites in ``scope`` (a subquery of visible site ids; None = all)."""
     stmt = (select(DemandRecord.period, func.sum(DemandRecord.quantity))
             .where(DemandRecord.part_id.in_(part_ids)).group_by(DemandRecord.period).order_by(DemandRecord.period))
+    if scope is not None:
+        stmt = stmt.where(DemandRecord.site_id.in_(scope))
     if site_id:
         stmt = stmt.where(DemandRecord.site_id == site_id)
     return list(session.execute(stmt))

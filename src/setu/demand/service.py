@@ -9,6 +9,8 @@ from setu.catalog.service import family_heads
 from setu.demand import repository as repo
 from setu.demand.models import DemandRecord
 from setu.demand.schemas import DemandRecordCreate
+from setu.fleet import policies as fleet_policies
+from setu.fleet.repository import scoped_get
 from setu.fleet.models import Site
 from setu.kit.access import require
 from setu.kit.crud import flush, get_or_404
@@ -20,7 +22,7 @@ def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate) -> DemandRecord:
     require(uow.actor, "demand.record.create")
     s = uow.session
     get_or_404(s, Part, data.part_id, "part")
-    get_or_404(s, Site, data.site_id, "site")
+    scoped_get(s, Site, data.site_id, "site", fleet_policies.visible_site_ids(uow.actor))
     rec = repo.record_for_update(s, data.part_id, data.site_id, data.period)
     if rec is None:
         rec = DemandRecord(**data.model_dump())
@@ -42,4 +44,7 @@ def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | 
         demand_heads, _ = family_heads(uow)
         head = demand_heads.get(part_id, part_id)
         part_ids = [head] + [p for p, h in demand_heads.items() if h == head]
-    return [(p, float(q)) for p, q in repo.monthly_totals(uow.session, part_ids, site_id)]
+    scope = fleet_policies.visible_site_ids(uow.actor)
+    if site_id is not None:
+        scoped_get(uow.session, Site, site_id, "site", scope)
+    return [(p, float(q)) for p, q in repo.monthly_totals(uow.session, part_ids, site_id, scope)]

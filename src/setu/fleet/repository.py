@@ -16,8 +16,11 @@ UNIT_SORT = {"serial": EquipmentUnit.serial, "status": EquipmentUnit.status, "up
 STOCK_SORT = {"serviceable": StockPosition.serviceable, "updated_at": StockPosition.updated_at}
 
 
-def sites(q: str | None = None, kind: str | None = None, echelon: int | None = None) -> Select:
+def sites(q: str | None = None, kind: str | None = None, echelon: int | None = None,
+          scope: Select | None = None) -> Select:
     stmt = select(Site)
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
     if (c := search_clause(q, Site.code, Site.name)) is not None:
         stmt = stmt.where(c)
     if kind:
@@ -37,8 +40,10 @@ def equipment_types(q: str | None = None, category: str | None = None) -> Select
 
 
 def equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = None,
-                    site_id: uuid.UUID | None = None, status: str | None = None) -> Select:
+                    site_id: uuid.UUID | None = None, status: str | None = None, scope: Select | None = None) -> Select:
     stmt = select(EquipmentUnit)
+    if scope is not None:
+        stmt = stmt.where(EquipmentUnit.site_id.in_(scope))
     if (c := search_clause(q, EquipmentUnit.serial)) is not None:
         stmt = stmt.where(c)
     if equipment_type_id:
@@ -50,8 +55,11 @@ def equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = 
     return stmt
 
 
-def stock_positions(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None) -> Select:
+def stock_positions(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
+                    scope: Select | None = None) -> Select:
     stmt = select(StockPosition)
+    if scope is not None:
+        stmt = stmt.where(StockPosition.site_id.in_(scope))
     if part_id:
         stmt = stmt.where(StockPosition.part_id == part_id)
     if site_id:
@@ -67,3 +75,16 @@ def stock_position_for_update(session: Session, part_id: uuid.UUID, site_id: uui
         .where(StockPosition.part_id == part_id, StockPosition.site_id == site_id)
         .with_for_update()
     )
+
+
+def scoped_get(session: Session, model, id_, what: str, scope: Select | None, *, site_attr: str = "site_id"):
+    """Fetch one row the actor may see; another party's row is "not found", like a missing one."""
+    from setu.kit.crud import get_or_404
+    from setu.kit.errors import NotFound
+
+    obj = get_or_404(session, model, id_, what)
+    if scope is not None:
+        site_id = obj.id if model is Site else getattr(obj, site_attr)
+        if session.scalar(select(Site.id).where(Site.id == site_id, Site.id.in_(scope))) is None:
+            raise NotFound(f"{what} {id_} not found")
+    return obj

@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import func, select
 
 from setu.catalog.models import Part
+from setu.fleet import policies
 from setu.fleet import repository as repo
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
 from setu.fleet.schemas import (
@@ -15,7 +16,7 @@ from setu.fleet.schemas import (
 from setu.identity.models import Organisation, Party
 from setu.kit.access import require
 from setu.kit.crud import apply_update, flush, get_or_404
-from setu.kit.errors import FieldError, ValidationFailed
+from setu.kit.errors import FieldError, PermissionDenied, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
@@ -25,19 +26,24 @@ from setu.kit.uow import UnitOfWork
 def list_sites(uow: UnitOfWork, *, q: str | None = None, kind: str | None = None, echelon: int | None = None,
                sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[Site]:
     require(uow.actor, "fleet.site.read")
-    return paginate(uow.session, repo.sites(q, kind, echelon), model=Site, sortable=repo.SITE_SORT,
+    scope = policies.visible_site_ids(uow.actor)
+    return paginate(uow.session, repo.sites(q, kind, echelon, scope), model=Site, sortable=repo.SITE_SORT,
                     sort=sort, cursor=cursor, limit=limit)
 
 
 def get_site(uow: UnitOfWork, *, site_id: uuid.UUID) -> Site:
     require(uow.actor, "fleet.site.read")
-    return get_or_404(uow.session, Site, site_id, "site")
+    return _site(uow, site_id)
+
+
+def _site(uow: UnitOfWork, site_id: uuid.UUID, what: str = "site") -> Site:
+    return repo.scoped_get(uow.session, Site, site_id, what, policies.visible_site_ids(uow.actor))
 
 
 def _check_site_parent(uow: UnitOfWork, site: Site) -> None:
     if site.parent_id is None:
         return
-    parent = get_or_404(uow.session, Site, site.parent_id, "parent site")
+    parent = _site(uow, site.parent_id, "parent site")
     if parent.id == site.id:
         raise ValidationFailed("site", [FieldError("parent_id", "a site cannot resupply itself")])
     if parent.echelon >= site.echelon:
@@ -46,7 +52,9 @@ def _check_site_parent(uow: UnitOfWork, site: Site) -> None:
 
 def create_site(uow: UnitOfWork, *, data: SiteCreate) -> Site:
     require(uow.actor, "fleet.site.create")
-    get_or_404(uow.session, Organisation, data.organisation_id, "organisation")
+    org = get_or_404(uow.session, Organisation, data.organisation_id, "organisation")
+    if not policies.may_use_organisation(uow.actor, org):
+        raise ValidationFailed("site", [FieldError("organisation_id", "is not an organisation of yours")])
     site = Site(**data.model_dump())
     _check_site_parent(uow, site)
     uow.session.add(site)
@@ -56,7 +64,7 @@ def create_site(uow: UnitOfWork, *, data: SiteCreate) -> Site:
 
 def update_site(uow: UnitOfWork, *, site_id: uuid.UUID, data: SiteUpdate) -> Site:
     require(uow.actor, "fleet.site.update")
-    site = get_or_404(uow.session, Site, site_id, "site")
+    site = _site(uow, site_id)
     apply_update(site, data, "site")
     _check_site_parent(uow, site)
     flush(uow.session, "site")
@@ -81,6 +89,9 @@ def get_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> Equi
 def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> EquipmentType:
     require(uow.actor, "fleet.equipment_type.create")
     get_or_404(uow.session, Party, data.origin_party_id, "party")
+    if not policies.may_maintain(uow.actor, data.origin_party_id):
+        raise ValidationFailed("equipment type", [FieldError(
+            "origin_party_id", "equipment types are maintained by their origin party: use your own party")])
     if data.oem_organisation_id:
         get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
     et = EquipmentType(**data.model_dump())
@@ -92,6 +103,9 @@ def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> Equi
 def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate) -> EquipmentType:
     require(uow.actor, "fleet.equipment_type.update")
     et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+    if not policies.may_maintain(uow.actor, et.origin_party_id):
+        raise PermissionDenied("equipment types are maintained by their origin party",
+                               permission="fleet.equipment_type.update")
     if data.oem_organisation_id:
         get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
     apply_update(et, data, "equipment type")
@@ -102,6 +116,9 @@ def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data
 def unit_counts_by_status(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None) -> dict[str, int]:
     require(uow.actor, "fleet.equipment_unit.read")
     stmt = select(EquipmentUnit.status, func.count()).group_by(EquipmentUnit.status)
+    scope = policies.visible_site_ids(uow.actor)
+    if scope is not None:
+        stmt = stmt.where(EquipmentUnit.site_id.in_(scope))
     if equipment_type_id:
         stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
     return {k: v for k, v in uow.session.execute(stmt)}
@@ -114,19 +131,26 @@ def list_equipment_units(uow: UnitOfWork, *, q: str | None = None, equipment_typ
                          site_id: uuid.UUID | None = None, status: str | None = None, sort: str | None = None,
                          cursor: str | None = None, limit: int = 50) -> Page[EquipmentUnit]:
     require(uow.actor, "fleet.equipment_unit.read")
-    return paginate(uow.session, repo.equipment_units(q, equipment_type_id, site_id, status), model=EquipmentUnit,
+    scope = policies.visible_site_ids(uow.actor)
+    return paginate(uow.session, repo.equipment_units(q, equipment_type_id, site_id, status, scope),
+                    model=EquipmentUnit,
                     sortable=repo.UNIT_SORT, sort=sort, cursor=cursor, limit=limit)
 
 
 def get_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID) -> EquipmentUnit:
     require(uow.actor, "fleet.equipment_unit.read")
-    return get_or_404(uow.session, EquipmentUnit, unit_id, "equipment unit")
+    return _unit(uow, unit_id)
+
+
+def _unit(uow: UnitOfWork, unit_id: uuid.UUID) -> EquipmentUnit:
+    return repo.scoped_get(uow.session, EquipmentUnit, unit_id, "equipment unit",
+                           policies.visible_site_ids(uow.actor))
 
 
 def create_equipment_unit(uow: UnitOfWork, *, data: EquipmentUnitCreate) -> EquipmentUnit:
     require(uow.actor, "fleet.equipment_unit.create")
     get_or_404(uow.session, EquipmentType, data.equipment_type_id, "equipment type")
-    get_or_404(uow.session, Site, data.site_id, "site")
+    _site(uow, data.site_id)
     unit = EquipmentUnit(**data.model_dump())
     uow.session.add(unit)
     flush(uow.session, "equipment unit", {"serial": "serial"})
@@ -135,9 +159,9 @@ def create_equipment_unit(uow: UnitOfWork, *, data: EquipmentUnitCreate) -> Equi
 
 def update_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID, data: EquipmentUnitUpdate) -> EquipmentUnit:
     require(uow.actor, "fleet.equipment_unit.update")
-    unit = get_or_404(uow.session, EquipmentUnit, unit_id, "equipment unit")
+    unit = _unit(uow, unit_id)
     if data.site_id:
-        get_or_404(uow.session, Site, data.site_id, "site")
+        _site(uow, data.site_id)
     apply_update(unit, data, "equipment unit")
     flush(uow.session, "equipment unit")
     return unit
@@ -149,7 +173,8 @@ def update_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID, data: Equipmen
 def list_stock(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
                sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[StockPosition]:
     require(uow.actor, "fleet.stock.read")
-    return paginate(uow.session, repo.stock_positions(part_id, site_id), model=StockPosition,
+    scope = policies.visible_site_ids(uow.actor)
+    return paginate(uow.session, repo.stock_positions(part_id, site_id, scope), model=StockPosition,
                     sortable=repo.STOCK_SORT, sort=sort or "-serviceable", cursor=cursor, limit=limit)
 
 
@@ -158,7 +183,7 @@ def set_stock(uow: UnitOfWork, *, data: StockPositionSet) -> StockPosition:
     require(uow.actor, "fleet.stock.update")
     s = uow.session
     get_or_404(s, Part, data.part_id, "part")
-    get_or_404(s, Site, data.site_id, "site")
+    _site(uow, data.site_id)
     pos = repo.stock_position_for_update(s, data.part_id, data.site_id)
     if pos is None:
         pos = StockPosition(part_id=data.part_id, site_id=data.site_id)
@@ -173,10 +198,10 @@ def adjust_stock(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID, dat
     """Add to a position's counts under a row lock, so concurrent adjustments lose nothing."""
     require(uow.actor, "fleet.stock.update")
     s = uow.session
+    _site(uow, site_id)
     pos = repo.stock_position_for_update(s, part_id, site_id)
     if pos is None:
         get_or_404(s, Part, part_id, "part")
-        get_or_404(s, Site, site_id, "site")
         pos = StockPosition(part_id=part_id, site_id=site_id, serviceable=0, unserviceable=0, in_repair=0, on_order=0)
         s.add(pos)
     errors = []
@@ -194,8 +219,12 @@ def adjust_stock(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID, dat
 
 def stock_totals(uow: UnitOfWork) -> dict[str, int]:
     require(uow.actor, "fleet.stock.read")
-    row = uow.session.execute(select(
+    stmt = select(
         func.coalesce(func.sum(StockPosition.serviceable), 0), func.coalesce(func.sum(StockPosition.unserviceable), 0),
         func.coalesce(func.sum(StockPosition.in_repair), 0), func.coalesce(func.sum(StockPosition.on_order), 0),
-    )).one()
+    )
+    scope = policies.visible_site_ids(uow.actor)
+    if scope is not None:
+        stmt = stmt.where(StockPosition.site_id.in_(scope))
+    row = uow.session.execute(stmt).one()
     return dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, row)))

@@ -1,0 +1,56 @@
+"""Who sees which sites, and through them which equipment units, stock and demand.
+
+- the installation's system actor and programme offices (leadership of both sides): every site;
+- armed-service organisations (HQ, depot, base): every site of their own party;
+- industry and quality organisations (OEM, export agency, joint venture, quality authority): the
+  sites of their own organisation only (a plant), never the armed forces' stock;
+- system administrators: none (they are refused business permissions anyway).
+
+Everything owned through a site (units, stock positions, demand) follows the site. Another
+party's site answers 404 exactly like a missing one, because the query never returns it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.sql import Select
+
+from setu.fleet.models import Site
+from setu.identity.models import Organisation
+from setu.kit.access import Actor
+
+MILITARY_KINDS = {"armed_service_hq", "depot", "base"}
+
+PERMISSIONS = (
+    "fleet.site.read", "fleet.site.create", "fleet.site.update",
+    "fleet.equipment_type.read", "fleet.equipment_type.create", "fleet.equipment_type.update",
+    "fleet.equipment_unit.read", "fleet.equipment_unit.create", "fleet.equipment_unit.update",
+    "fleet.stock.read", "fleet.stock.update",
+)
+
+
+def visible_site_ids(actor: Actor | None) -> Select | None:
+    """A subquery of the site ids the actor may see, or None when the actor sees every site."""
+    if actor is None:
+        return select(Site.id).where(Site.id.is_(None))
+    if actor.sees_all_parties:
+        return None
+    if actor.sysadmin or actor.party_id is None:
+        return select(Site.id).where(Site.id.is_(None))
+    if actor.organisation_kind in MILITARY_KINDS:
+        return select(Site.id).join(Organisation, Site.organisation_id == Organisation.id).where(
+            Organisation.party_id == actor.party_id)
+    return select(Site.id).where(Site.organisation_id == actor.organisation_id)
+
+
+def may_use_organisation(actor: Actor, org: Organisation) -> bool:
+    """May the actor create or move sites for this organisation?"""
+    if actor.system:
+        return True
+    if actor.organisation_kind in MILITARY_KINDS:
+        return org.party_id == actor.party_id
+    return org.id == actor.organisation_id
+
+
+def may_maintain(actor: Actor, owner_party_id) -> bool:
+    """May the actor change a shared record (equipment type) maintained by ``owner_party_id``?"""
+    return actor.system or (owner_party_id is not None and owner_party_id == actor.party_id)
