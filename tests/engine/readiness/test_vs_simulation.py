@@ -21,8 +21,8 @@ simulator's 95 % confidence interval, or within 1 %. Applied as:
 Cases are seeded and deterministic. Known limits of VARI-METRIC that the simulator exposes are
 kept as explicit tests (xfail with the reason, or a characterisation): long depot pipelines
 (high depot utilisation) where the negative-binomial fit understates base backorders; compound
-demand, whose depot backorders arrive in batches from one base, not binomially; SRUs returned
-from bases to the depot. Run this file as a script to print the agreement table.
+demand, whose depot backorders arrive in batches from one base, not binomially. Run this file as
+a script to print the agreement table.
 """
 from __future__ import annotations
 
@@ -252,11 +252,12 @@ def test_depot_lru_pipeline_carries_only_its_share_of_depot_sru_backorders():
         assert pipe.covers(expected, rel_tol=0.01), (ca.item_ids[i], pipe, expected)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "evaluate adds all depot SRU backorders to the depot LRU pipeline; with SRUs also returned "
-    "from bases only the share h = q m_0i / m_0k delays depot LRU repairs, so depot and base "
-    "LRU EBO are overstated (e.g. R1 at the depot 1.350 vs simulated ~1.05)"))
 def test_vari_metric_matches_simulation_when_bases_return_srus_to_the_depot():
+    """Only the depot-repair share h of depot SRU backorders delays depot LRU repairs.
+
+    (The first readiness evaluate added all of them: R1 at the depot 1.350 against a simulated
+    1.05; fixed in engine.readiness by the h = q m_0i / m_0k share, Sherbrooke 2004 ch. 5.)
+    """
     case = multi_indenture_case(sru_returns=True)
     res = simulate(case, MI_PLAN, horizon_years=1000, warmup_years=1, replications=10, seed=107)
     assert_agrees(case, MI_PLAN, res)
@@ -303,7 +304,7 @@ def agreement_table() -> list[dict]:  # pragma: no cover - used by the __main__ 
         ("fleet 6x3 deep depot", fleet_case(6, seed=11), "deep", 103),
         ("fleet 20x3 (+1 base)", fleet_case(20, seed=2026), "plus1", 104),
         ("multi-indenture, SRUs repaired in place", multi_indenture_case(False), MI_PLAN, 105),
-        ("multi-indenture, SRU returns (xfail)", multi_indenture_case(True), MI_PLAN, 107),
+        ("multi-indenture, SRU returns to depot", multi_indenture_case(True), MI_PLAN, 107),
         ("borges depot x8 (high utilisation)", borges_case(8.0),
          {"U1": {"DEPOT": 6, "B1": 2, "B2": 2}, "U2": {"DEPOT": 6, "B1": 2, "B2": 2}}, 108),
         ("fleet 6x3 v=2 (xfail)", fleet_case(6, seed=7, vtm=2.0), None, 109),
