@@ -16,6 +16,18 @@
     });
   }
 
+  /* a button with data-toggle-details="<selector>" opens (or closes) every <details> inside it */
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest("[data-toggle-details]");
+    if (!btn) { return; }
+    var root = document.querySelector(btn.dataset.toggleDetails);
+    if (!root) { return; }
+    var open = btn.dataset.open !== "1";
+    root.querySelectorAll("details").forEach(function (d) { d.open = open; });
+    btn.dataset.open = open ? "1" : "0";
+    btn.textContent = open ? "Collapse all" : "Expand all";
+  });
+
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { drawCharts(evt.target); });
   window.setuDrawCharts = drawCharts;
