@@ -324,3 +324,27 @@ def test_backorder_variance_matches_palm_with_interval():
                    warmup_years=0.5, replications=8, seed=12, track_units=False)
     _, vbo = poisson_ebo_vbo(2.0, 1)
     assert res.vbo_estimate("L1", "B1").covers(vbo, rel_tol=0.01)
+
+
+def test_result_to_dict_is_json_ready():
+    import json
+
+    res = simulate(TWO_ECHELON, {"U1": {"DEPOT": 1}}, horizon_years=5, replications=3, seed=1)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["items"]["U1"]["B1"]["ebo"]["mean"] == pytest.approx(res.ebo("U1", "B1").mean)
+    assert set(d["availability"]) == {"B1", "B2"}
+    assert d["fleet_availability"]["FIGHTER"]["mean"] > 0
+
+
+def test_explicit_sru_rate_is_flagged():
+    case = {
+        "sites": [{"id": "S", "echelon": "base", "units": {"JET": 2}}],
+        "items": [
+            {"id": "A", "unit_cost": 1, "qpa": {"JET": 1},
+             "demand": {"S": {"rate": 20, "repair_fraction": 1, "repair_time": 0.05}}},
+            {"id": "A1", "unit_cost": 1, "parent": "A", "failure_share": 0.6,
+             "demand": {"S": {"rate": 99, "repair_fraction": 1, "repair_time": 0.08}}},
+        ],
+    }
+    with pytest.warns(UserWarning, match="implied by its parent"):
+        compile_case(case)

@@ -143,6 +143,48 @@ class SimulationResult:
         return Estimate(float(self.availability_formula_mean[k]),
                         float(self.availability_formula_half_width[k]))
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (means and half-widths), shaped like the readiness Evaluation's."""
+        def est(m: float, h: float) -> dict[str, float]:
+            return {"mean": float(m), "half_width": float(h)}
+
+        items = {
+            item: {
+                site: {
+                    "ebo": est(self.ebo_mean[i, k], self.ebo_half_width[i, k]),
+                    "vbo": est(self.vbo[i, k], self.vbo_half_width[i, k]),
+                    "pipeline": est(self.pipeline_mean[i, k], self.pipeline_half_width[i, k]),
+                    "demand_rate": float(self.demand_rate[i, k]),
+                }
+                for k, site in enumerate(self.site_ids)
+            }
+            for i, item in enumerate(self.item_ids)
+        }
+        avail: dict[str, dict[str, Any]] = {}
+        for k, (site, ty) in enumerate(self.availability_keys):
+            avail.setdefault(site, {})[ty] = {
+                "units": est(self.availability_mean[k], self.availability_half_width[k]),
+                "formula": est(self.availability_formula_mean[k],
+                               self.availability_formula_half_width[k]),
+            }
+        total = self.base_ebo_total()
+        return {
+            "method": "independent replications",
+            "horizon_years": self.horizon_years,
+            "warmup_years": self.warmup_years,
+            "replications": self.replications,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "repair_distribution": self.repair_distribution,
+            "total_base_ebo": est(total.mean, total.half_width),
+            "availability": avail,
+            "fleet_availability": {
+                ty: est(self.fleet_availability_mean[k], self.fleet_availability_half_width[k])
+                for k, ty in enumerate(self.fleet_types)
+            },
+            "items": items,
+        }
+
 
 def _formula_availability(net: Network, ebo: np.ndarray, keys: list[tuple[int, str]]) -> np.ndarray:
     """A_jt = prod_i (1 - EBO_ij / P_ij)^{Z_it}, P_ij = sum_t N_jt Z_it (random spread)."""

@@ -12,7 +12,8 @@ Conventions (Sherbrooke 2004, ch. 2-5; the same as the analytic model):
   (``demand[j].rate``); an item naming a ``parent`` is an SRU whose failures are *caused*:
   when the parent fails, the cause is this SRU with probability ``failure_share``; the SRU's
   own ``demand[j]`` entry supplies its base repair fraction and repair time (its ``rate`` is
-  implied by the parent and is not used);
+  implied by the parent and is not used: a warning says so if one is given; its
+  ``variance_to_mean`` likewise follows from the parent's failure process);
 - ``repair_fraction`` is the fraction repaired at the base (1 - NRTS); the rest is shipped to
   the depot, which repairs everything in ``depot_repair_time``; a base's resupply from the depot
   takes ``order_ship_time`` (the demand entry's override, else the site's);
@@ -21,6 +22,7 @@ Conventions (Sherbrooke 2004, ch. 2-5; the same as the analytic model):
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +172,11 @@ def compile_case(case: Any) -> Network:
                 repair_time=_float(_get(d, "repair_time"), 0.0),
                 order_ship_time=base_ship[b] if ship is None else float(ship),
             ))
+        if parents[i] >= 0 and any(d is not None and _get(d, "rate") is not None
+                                   for d in dem_map.values()):
+            warnings.warn(f"item {ids[i]}: an SRU's demand rate is implied by its parent's "
+                          "failures and failure_share; the given rate is ignored by the simulator",
+                          stacklevel=2)
         shares = tuple(_float(_get(items[c], "failure_share"), 0.0) for c in children[i])
         if sum(shares) > 1.0 + 1e-9:
             raise ValueError(f"item {ids[i]}: failure shares of its SRUs sum to {sum(shares)} > 1")
