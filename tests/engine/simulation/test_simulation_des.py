@@ -348,3 +348,11 @@ def test_explicit_sru_rate_is_flagged():
     }
     with pytest.warns(UserWarning, match="implied by its parent"):
         compile_case(case)
+
+
+def test_parallel_replications_equal_serial():
+    kw = dict(horizon_years=20, warmup_years=0.5, replications=4, seed=77)
+    a = simulate(TWO_ECHELON, {"U1": {"DEPOT": 1}}, **kw)
+    b = simulate(TWO_ECHELON, {"U1": {"DEPOT": 1}}, workers=2, **kw)
+    np.testing.assert_array_equal(a.ebo_replicates, b.ebo_replicates)
+    np.testing.assert_array_equal(a.availability_replicates, b.availability_replicates)

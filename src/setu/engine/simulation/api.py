@@ -11,6 +11,7 @@ a given seed, whatever else runs.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,6 +204,11 @@ def _formula_availability(net: Network, ebo: np.ndarray, keys: list[tuple[int, s
     return out
 
 
+def _one_replication(args: tuple) -> Any:
+    net, stock, seq, kw = args
+    return run_replication(net, stock, np.random.Generator(np.random.PCG64(seq)), **kw)
+
+
 def simulate(
     case: Any,
     stock: Any,
@@ -214,6 +220,7 @@ def simulate(
     confidence: float = 0.95,
     repair_distribution: str = "deterministic",
     track_units: bool = True,
+    workers: int = 1,
 ) -> SimulationResult:
     """Simulate a stock plan and estimate EBO per item/site and availability per site/type.
 
@@ -232,6 +239,8 @@ def simulate(
             given); ship times are deterministic.
         track_units: also place holes on units and count units down (a Python loop over
             backordered failures; switch off for EBO-only runs).
+        workers: run replications in this many processes (results are identical to a serial
+            run, since every replication has its own seeded stream).
     """
     if horizon_years <= 0 or warmup_years < 0:
         raise ValueError("horizon_years must be > 0 and warmup_years >= 0")
@@ -243,12 +252,14 @@ def simulate(
     s = stock_array(net, stock)
     total = warmup_years + horizon_years
     seqs = np.random.SeedSequence(int(seed)).spawn(int(replications))
-    outs = [
-        run_replication(net, s, np.random.Generator(np.random.PCG64(sq)), horizon=total,
-                        warmup=warmup_years, repair_distribution=repair_distribution,
-                        track_units=track_units)
-        for sq in seqs
-    ]
+    kw = dict(horizon=total, warmup=warmup_years, repair_distribution=repair_distribution,
+              track_units=track_units)
+    if workers > 1 and replications > 1:
+        # replications are independent with their own streams: identical results in any order
+        with ProcessPoolExecutor(max_workers=min(int(workers), int(replications))) as pool:
+            outs = list(pool.map(_one_replication, [(net, s, sq, kw) for sq in seqs]))
+    else:
+        outs = [_one_replication((net, s, sq, kw)) for sq in seqs]
     cols = net.to_case_columns
     ebo_r = cols(np.stack([o.ebo for o in outs]))
     sq_r = cols(np.stack([o.ebo_sq for o in outs]))
