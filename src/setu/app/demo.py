@@ -77,7 +77,8 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
 
     Values are converted column by column with each column type's own bind processor for the
     connection's dialect (what SQLAlchemy would do row by row) and sent with the driver's
-    ``executemany``: the ORM and per-row parameter handling would cost more than the database.
+    ``executemany`` (SQLite) or ``COPY`` (PostgreSQL with psycopg): the ORM and per-row parameter
+    handling would cost more than the database.
     """
     _model_tables()
     conn = uow.session.connection()
@@ -142,8 +143,11 @@ class _BulkWriter:
         else:  # pragma: no cover - other drivers: numbered styles
             raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
         prep = dialect.identifier_preparer
-        self.sql = (f"INSERT INTO {prep.format_table(target)} ({', '.join(prep.quote(c) for c in cols)}) "
-                    f"VALUES ({marks})")
+        column_list = ", ".join(prep.quote(c) for c in cols)
+        self.sql = f"INSERT INTO {prep.format_table(target)} ({column_list}) VALUES ({marks})"
+        # PostgreSQL with psycopg 3: COPY ... FROM STDIN on the transaction's own connection
+        self.copy_sql = (f"COPY {prep.format_table(target)} ({column_list}) FROM STDIN"
+                         if dialect.name == "postgresql" and dialect.driver == "psycopg" else None)
         probe = uuid.UUID(int=1)
         self.uuid_hex = {k for k, c in target.columns.items()
                          if isinstance(c.type, Uuid) and self.procs[k] is not None and self.procs[k](probe) == probe.hex}
@@ -170,7 +174,12 @@ class _BulkWriter:
         cols = [self._column(n, table.columns[n], start, stop) for n in self.names]
         consts = tuple(self.constants.values())
         rows = [r + consts for r in zip(*cols)]
-        self.conn.exec_driver_sql(self.sql, rows)
+        if self.copy_sql:
+            with self.conn.connection.dbapi_connection.cursor() as cur, cur.copy(self.copy_sql) as cp:
+                for r in rows:
+                    cp.write_row(r)
+        else:
+            self.conn.exec_driver_sql(self.sql, rows)
 
 
 def load_demo(*, url: str | None = None, engine: Engine | None = None, scale: int = 1, seed: int = DEFAULT_SEED,
