@@ -458,8 +458,12 @@ class Curve:
         """Total stock S per item at point k."""
         return self.vertex_S[self.item_vertices(k)]
 
-    def stock_at(self, k: int, items: np.ndarray | None = None) -> np.ndarray:
-        """The (I, L) stock plan of point k (depot and base levels per item)."""
+    def stock_at(self, k: int, cache: dict | None = None) -> np.ndarray:
+        """The (I, L) stock plan of point k (depot and base levels per item).
+
+        ``cache`` (a dict kept by the caller) remembers base allocations per curve vertex, so
+        that evaluating many nearby points recomputes only the items that moved.
+        """
         ca = self.arrays
         v = self.item_vertices(k)
         stock = np.zeros((ca.n_items, ca.n_sites), dtype=np.int64)
@@ -468,9 +472,20 @@ class Curve:
         if ca.has_depot:
             stock[:, ca.depot_index] = s0
         rows = np.flatnonzero(nb > 0)
-        if rows.size:
+        if not rows.size:
+            return stock
+        if cache is None:
             b = self.item_model.take(rows)
             stock[np.ix_(rows, ca.base_index)] = allocate(b, s0[rows], nb[rows], self.vertex_k[v[rows]])
+            return stock
+        if "alloc" not in cache:
+            cache["alloc"] = np.full((self.vertex_S.size, ca.n_bases), -1, dtype=np.int32)
+        table = cache["alloc"]
+        todo = rows[table[v[rows], 0] < 0]
+        if todo.size:
+            b = self.item_model.take(todo)
+            table[v[todo]] = allocate(b, s0[todo], nb[todo], self.vertex_k[v[todo]])
+        stock[np.ix_(rows, ca.base_index)] = table[v[rows]]
         return stock
 
 
@@ -648,22 +663,42 @@ def _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets) ->
     VARI-METRIC/MOD-METRIC model, `evaluate_arrays`) meets every target, by bisection on the
     curve (availability grows along it). The pass estimates only guide the search."""
     full = _curve_from_table(ca, im, tab, steps, objective, model, budget, None)
+    cache: dict = {}
+    seen: dict[int, bool] = {}
 
     def ok(k: int) -> bool:
-        ev = evaluate_arrays(ca, full.stock_at(k), model)
-        return bool(np.all(np.nan_to_num(ev.fleet_availability, nan=1.0) >= targets - 1e-12))
+        if k not in seen:
+            ev = evaluate_arrays(ca, full.stock_at(k, cache), model)
+            seen[k] = bool(np.all(np.nan_to_num(ev.fleet_availability, nan=1.0) >= targets - 1e-12))
+        return seen[k]
 
     last = full.n_points - 1
-    if not ok(last):
-        return _truncate(full, last, stop_reason=full.stop_reason, target_met=False)
-    lo, hi = 0, last
+    est = np.flatnonzero(np.all(full.availability >= targets[None, :] - 1e-12, axis=1))
+    guess = int(est[0]) if est.size else last
+    # gallop from the estimate to a bracket [lo, hi] with not ok(lo - 1)... ok(hi), then bisect
+    if ok(guess):
+        hi, step = guess, 1
+        lo = max(0, hi - step)
+        while lo > 0 and ok(lo):
+            hi, step = lo, step * 2
+            lo = max(0, hi - step)
+        if ok(lo):
+            hi = lo
+    else:
+        lo, step = guess + 1, 1
+        hi = min(last, guess + step)
+        while not ok(hi):
+            if hi == last:
+                return _truncate(full, last, stop_reason=full.stop_reason, target_met=False)
+            lo, step = hi + 1, step * 2
+            hi = min(last, hi + step)
     while lo < hi:
         mid = (lo + hi) // 2
         if ok(mid):
             hi = mid
         else:
             lo = mid + 1
-    return _truncate(full, lo, stop_reason="target", target_met=True)
+    return _truncate(full, hi, stop_reason="target", target_met=True)
 
 
 def _cost_unit(costs: np.ndarray) -> float:
