@@ -62,7 +62,8 @@ def ses_levels(X: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     return G
 
 
-def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float, *, presorted: bool = False) -> np.ndarray:
+def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float | np.ndarray, *,
+             presorted: bool = False) -> np.ndarray:
     """SES forecast ``g_len`` of every problem with one scalar alpha, without storing the levels.
 
     Problems are visited in order of decreasing length, so that step ``i`` updates only the
@@ -72,13 +73,16 @@ def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float, *, presorted: boo
     K, n = X.shape
     if n == 0:
         return np.zeros(0)
-    alpha = float(alpha)
-    comp = 1.0 - alpha
+    scalar = np.ndim(alpha) == 0
+    alpha = float(alpha) if scalar else np.asarray(alpha, dtype=np.float64)
     order = None
     if not presorted and not (lengths == lengths[0]).all():
         order = np.argsort(-lengths, kind="stable")
         X = X[:, order]
         lengths = lengths[order]
+        if not scalar:
+            alpha = alpha[order]
+    comp = 1.0 - alpha
     running = np.searchsorted(-lengths, -np.arange(K), side="left")  # #problems with len > i
     g = X[0].copy()
     tmp = np.empty(n)
@@ -87,9 +91,13 @@ def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float, *, presorted: boo
         if m == 0:
             break
         gi = g[:m]
-        gi *= comp
         t = tmp[:m]
-        np.multiply(X[i, :m], alpha, out=t)
+        if scalar:
+            gi *= comp
+            np.multiply(X[i, :m], alpha, out=t)
+        else:
+            gi *= comp[:m]
+            np.multiply(X[i, :m], alpha[:m], out=t)
         gi += t
     g = np.where(lengths == 1, X[0], g)
     if order is None:
@@ -145,57 +153,53 @@ def ses_sse(X: np.ndarray, mask: np.ndarray | None, alpha: np.ndarray, work: np.
 
 
 def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """Golden-section search (statsforecast ``golden_section_ses``) for every column of X at once."""
+    """Golden-section search (statsforecast ``golden_section_ses``) for every column of X at once.
+
+    Each iteration moves every running problem left (``fc < fd``: ``b = d, d = c`` and a new
+    ``c``) or right (``a = c, c = d`` and a new ``d``) and evaluates the SSE at its one new point.
+    A problem stops when ``|b - a| < 1e-12`` or at an exact tie ``fc == fd``; stopped problems
+    are dropped from the working set at once, so no work is spent on them.
+    """
     K, n = X.shape
     mask = None
     if (lengths < K).any():
         mask = (np.arange(1, K)[:, None] < lengths[None, :]).astype(np.float64)
+    work = np.empty((2, max(K - 1, 1), n))
     a = np.full(n, float(lower))
     b = np.full(n, float(upper))
     c = b - (b - a) / GOLDEN_RATIO
     d = a + (b - a) / GOLDEN_RATIO
-    work = np.empty((2, max(K - 1, 1), n))
     fc = ses_sse(X, mask, c, work)
     fd = ses_sse(X, mask, d, work)
-    # Results are written back through `idx` when the working set is compacted.
     alpha_out = np.empty(n)
     idx = np.arange(n)
-    active = np.abs(b - a) >= GOLDEN_TOL
-    while True:
-        left = active & (fc < fd)
-        right = active & (fd < fc)
-        moving = left | right
-        if not moving.all():
-            # finished (tie, or bracket already narrow): freeze them.
-            done = ~moving
-            alpha_out[idx[done]] = (b[done] + a[done]) / 2.0
-            if not moving.any():
+    while idx.size:
+        stop = (np.abs(b - a) < GOLDEN_TOL) | (fc == fd)
+        if stop.any():
+            alpha_out[idx[stop]] = (b[stop] + a[stop]) / 2.0
+            keep = np.nonzero(~stop)[0]
+            if keep.size == 0:
                 break
-            if moving.mean() < 0.75:
-                keep = np.nonzero(moving)[0]
-                idx = idx[keep]
-                X = X[:, keep]
-                if mask is not None:
-                    mask = mask[:, keep]
-                a, b, c, d, fc, fd = a[keep], b[keep], c[keep], d[keep], fc[keep], fd[keep]
-                left, right = left[keep], right[keep]
-                moving = moving[keep]
-                work = np.empty((2, max(K - 1, 1), keep.size))
-        # left:  b = d; d = c; fd = fc; c = b - (b - a) / gr  (evaluate at c)
-        # right: a = c; c = d; fc = fd; d = a + (b - a) / gr  (evaluate at d)
+            idx = idx[keep]
+            X = np.ascontiguousarray(X[:, keep])
+            if mask is not None:
+                mask = np.ascontiguousarray(mask[:, keep])
+            a, b, c, d, fc, fd = a[keep], b[keep], c[keep], d[keep], fc[keep], fd[keep]
+            work = np.empty((2, max(K - 1, 1), keep.size))
+        left = fc < fd
+        # left:  b = d; d = c; fd = fc; c = b - (b - a) / gr  (new point c)
+        # right: a = c; c = d; fc = fd; d = a + (b - a) / gr  (new point d)
+        a = np.where(left, a, c)
         b = np.where(left, d, b)
-        a = np.where(right, c, a)
-        d_new = np.where(left, c, d)
-        fd_new = np.where(left, fc, fd)
-        c_new = np.where(right, d, c)
-        fc_new = np.where(right, fd, fc)
-        x_eval = np.where(left, b - (b - a) / GOLDEN_RATIO, a + (b - a) / GOLDEN_RATIO)
-        f_eval = ses_sse(X, mask, x_eval, work)
-        c = np.where(left, x_eval, c_new)
-        d = np.where(right, x_eval, d_new)
-        fc = np.where(left, f_eval, fc_new)
-        fd = np.where(right, f_eval, fd_new)
-        active = moving & (np.abs(b - a) >= GOLDEN_TOL)
+        kept_x = np.where(left, c, d)
+        kept_f = np.where(left, fc, fd)
+        w = (b - a) / GOLDEN_RATIO
+        x = np.where(left, b - w, a + w)
+        f = ses_sse(X, mask, x, work)
+        c = np.where(left, x, kept_x)
+        d = np.where(left, kept_x, x)
+        fc = np.where(left, f, kept_f)
+        fd = np.where(left, kept_f, f)
     return alpha_out
 
 
@@ -268,4 +272,4 @@ def ses_optimized_forecast(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forecast with the golden-section-optimised alpha; returns ``(forecast, alpha)``."""
     alpha = golden_alpha(X, lengths, lower, upper)
-    return ses_forecast(X, lengths, alpha), alpha
+    return ses_last(X, lengths, alpha), alpha
