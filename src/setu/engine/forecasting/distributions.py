@@ -236,8 +236,7 @@ def fit_negative_binomial(Y, start=None, mean=None, *, vmr=None, errors=None) ->
             mean = values.sum(axis=1) / observed.sum(axis=1)
     mean = np.nan_to_num(np.maximum(np.asarray(mean, dtype=float), 0.0))
     if vmr is None:
-        vmr = variance_to_mean_ratio(values, observed.argmax(axis=1) if observed.any() else None,
-                                     errors=errors, mean=mean if errors is not None else None)
+        vmr = variance_to_mean_ratio(Y, start, errors=errors, mean=mean if errors is not None else None)
     vmr = _as_series_array(vmr, values.shape[0], "vmr")
     return NegBinDemand(mean=mean, vmr=vmr)
 
