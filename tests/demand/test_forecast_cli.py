@@ -154,3 +154,20 @@ def test_raf_with_item_lead_times(tmp_path):
     assert len(got) == 5000 and got[0]["ds"] == "2003-01-01"
     lts = [float(r["lead_time"]) for r in got]
     assert min(lts) == 0 and max(lts) == 33
+
+
+def test_auto_reports_the_chosen_method_per_series(tmp_path):
+    from setu.engine.forecasting.selection import auto_select
+
+    rows = _demo_rows(n=40, seed=5)
+    src = tmp_path / "demand.csv"
+    _write(src, rows)
+    out = tmp_path / "auto.csv"
+    res = _invoke(src, "--model", "auto", "--horizon", 2, "--output", out)
+    assert res.exit_code == 0, res.output
+    got = _read(out)
+    assert list(got[0]) == ["unique_id", "ds", "mean", "model"]
+    panel = panel_from_long(*zip(*rows))
+    sel = auto_select(panel.Y, panel.start, 1)
+    assert [r["model"] for r in got[::2]] == list(sel.method)
+    np.testing.assert_array_equal([float(r["mean"]) for r in got[::2]], sel.mean)

@@ -8,7 +8,8 @@ Input: long format ``unique_id,ds,y`` (plain or gzip, detected from the content)
 or integer periods. Output: ``unique_id,ds,mean`` for every series and future period (the future
 ``ds`` continue the series' grid), plus ``var`` and ``q<level>`` columns when asked, the
 lead-time demand (``lead_time,ltd_mean,ltd_var,ltd_q<level>``) with ``--lead-time``, and the
-chosen ``model`` per series with ``--model auto``.
+chosen ``model`` per series with ``--model auto`` (selection by rolling-origin evaluation over the
+whole file, pooled by demand class; computed as one block).
 
 Every malformed row is reported as ``row N, column C: message`` (N = line in the file, header =
 row 1); the exit code is then 2 and nothing is written (output goes through a temporary file).
@@ -142,6 +143,8 @@ def forecast_file(
             n_blocks = max(n_blocks, int(workers))
         elif scheduler:
             n_blocks = max(n_blocks, 2)
+        if model == "auto":
+            n_blocks = 1  # selection pools series by demand class across the whole file
         ranges = split_ranges(n, n_blocks)
         blocks = [(panel.Y[a:b], panel.start[a:b], None if lead is None else lead[a:b]) for a, b in ranges]
         kwargs = dict(model=model, alpha=alpha, quantiles=levels, variance=variance)

@@ -7,7 +7,9 @@ workers through ``setu.kit.compute.run_blocks``) and give the same numbers as on
 The distribution of demand per period (variance, quantiles) and over a lead time comes from
 ``setu.engine.forecasting.distributions`` (negative binomial around the point forecast, with its
 dispersion from the method's in-sample one-step errors when the method has fitted values);
-``model="auto"`` picks a method per series with ``setu.engine.forecasting.selection``.
+``model="auto"`` picks a method per series with ``setu.engine.forecasting.selection`` (its
+evaluation window is the lead time when one is given). Its default pooling chooses per demand
+class over the whole batch, so for ``auto`` the batch must not be split into blocks.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def _method_params(model: str, alpha: float | None) -> dict[str, Any]:
 
 
 def _point(Y: np.ndarray, start: np.ndarray, model: str, alpha: float | None,
-           want_errors: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+           want_errors: bool, lead_time: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     if model == "auto":
         try:
             from setu.engine.forecasting import selection
@@ -70,7 +72,8 @@ def _point(Y: np.ndarray, start: np.ndarray, model: str, alpha: float | None,
             raise ComponentMissing(
                 "model 'auto' needs setu.engine.forecasting.selection.auto_select, which is not "
                 "available in this installation") from exc
-        sel = auto_select(Y, start)
+        horizon = 1 if lead_time is None else np.maximum(np.asarray(lead_time, dtype=np.float64), 1.0)
+        sel = auto_select(Y, start, horizon)
         mean = np.asarray(getattr(sel, "mean"), dtype=np.float64)
         names = getattr(sel, "method", None)
         if names is None:
@@ -108,7 +111,7 @@ def forecast_batch(Y: Any, start: Any = None, *, model: str = "sba", alpha: floa
         if not 0.0 < q < 1.0:
             raise ValueError(f"quantile levels must lie in (0, 1), got {q}")
     want_dist = bool(levels) or variance or lead_time is not None
-    names, mean, errors = _point(Y, start, model, alpha, want_dist)
+    names, mean, errors = _point(Y, start, model, alpha, want_dist, lead_time)
     if not want_dist:
         return BatchForecast(names, mean)
     try:
