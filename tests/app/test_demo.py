@@ -46,6 +46,17 @@ def test_same_seed_gives_identical_data_and_another_seed_different_data():
     assert rows(a, "demand_record") != rows(c, "demand_record")
 
 
+def test_data_is_identical_across_processes():
+    import os
+    import subprocess
+    import sys
+
+    code = "from setu.app.demo_data import generate; print(generate(seed=5).digest())"
+    out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": h}).stdout.strip() for h in ("1", "2")}
+    assert out == {generate(seed=5).digest()}
+
+
 # ---- shape -------------------------------------------------------------------------------
 
 def test_counts_are_in_the_stated_ranges(demo):

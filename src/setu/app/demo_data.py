@@ -39,11 +39,13 @@ the marginal statistics stay exactly calibrated while realism is kept: consumabl
 times per assembly (bolts, seals) get the large demand sizes, expensive repairable aggregates the
 small ones, and sites holding more units of the equipment demand more often.
 
-Which series exist: about 70 % of the parts have demand history; such a part has demand at one to
-four of the bases where its equipment is stationed (about two on average) and, for aggregates and
-components, sometimes at the parent depot as well (depot-level repair). That bounds the demand
-table at about 1.5 series per part, i.e. about 13 non-zero rows per part: ~26,000 rows at scale 1,
-~650,000 at 50,000 parts. Only months with demand are stored; a missing month means zero.
+Which series exist: about 70 % of the parts have demand history (the rest: new or very reliable
+items, for reliability-based forecasts); such a part has demand at one to four of the bases where
+its equipment is stationed (weighted by the units there; most equipment sits at two or three
+bases, so ~1.2 on average) and, for aggregates and components, sometimes at the parent depot as
+well (depot-level repair). That bounds the demand table at ~1.3 series per part, i.e. ~11 non-zero
+rows per part: ~22,000 rows at scale 1, ~530,000 at 50,000 parts. Only months with demand are
+stored; a missing month means zero demand.
 """
 from __future__ import annotations
 
@@ -322,6 +324,17 @@ class DemoData:
 
     def counts(self) -> dict[str, int]:
         return {name: len(t) for name, t in self.tables.items()}
+
+    def digest(self) -> str:
+        """SHA-256 over every row of every table: equal digests mean identical data sets."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for name, table in self.tables.items():
+            h.update(name.encode())
+            for start in range(0, len(table), 50_000):
+                h.update(repr(table.rows(start, start + 50_000)).encode())
+        return h.hexdigest()
 
     def demand_dense(self) -> np.ndarray:
         """Demand as a dense ``(series, months)`` array, zeros included."""
@@ -755,7 +768,9 @@ def _interchange(rng: np.random.Generator, parts: dict, part_id: list[uuid.UUID]
             break
     months = _months()
     code = [codes[i % len(codes)] for i in range(len(pairs))]
-    set_code = [f"SET-{i // 2 + 1:04d}" if c == "as_set" else None for i, c in enumerate(code)]
+    # as-set links come in pairs sharing a set code (two parts that change over only together)
+    as_set_no = np.cumsum([c == "as_set" for c in code]) - 1
+    set_code = [f"SET-{as_set_no[i] // 2 + 1:04d}" if c == "as_set" else None for i, c in enumerate(code)]
     eff = rng.integers(0, len(months), size=len(pairs))
     return Table("catalog_interchange", {
         "id": _uuids(rng, len(pairs)),
