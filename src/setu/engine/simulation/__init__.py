@@ -14,12 +14,24 @@ API::
 
     result = simulate(case, stock, horizon_years=200, warmup_years=1, replications=10, seed=7)
     result.ebo("U1", "B1")            # Estimate(mean, half_width) with .low/.high/.covers()
+    result.vbo_estimate("U1", "B1")   # variance of the backorder level over time
+    result.pipeline("U1", "B1")       # outstanding replenishments (Palm's X)
+    result.base_ebo_total()           # sum of LRU base backorders (the METRIC objective)
     result.availability("B1", "FIGHTER")          # units up, counted on simulated units
     result.availability_formula("B1", "FIGHTER")  # prod (1 - EBO/(N Z))^Z on simulated EBO
-    result.ebo_mean, result.ebo_half_width        # arrays [item, site], depot in column 0
+    result.fleet_availability("FIGHTER")          # unit-weighted over bases
+    result.ebo_mean, result.ebo_half_width        # arrays [item, site] in case site order
+    result.to_dict()                              # JSON-ready
+
+Keywords: ``horizon_years`` (measured length of each replication), ``warmup_years``
+(discarded start), ``replications``, ``seed``, ``confidence`` (0.95),
+``repair_distribution`` ("deterministic" or "exponential"), ``track_units`` (count units down;
+off for EBO-only runs), ``workers`` (replications in parallel processes, same results).
 
 ``case`` is a :class:`setu.engine.readiness.case.Case` or a mapping in the readiness JSON format;
-``stock`` maps item id -> site id -> level. Times are in years, rates per year.
+``stock`` maps item id -> site id -> level, or is an ``[item, site]`` array in case site order
+(the readiness engine's convention). Times are in years, rates per year. Result arrays use the
+case's item and site order, so they line up with ``setu.engine.readiness.evaluate``.
 
 Method (details in :mod:`.des` and :mod:`.api`): each replication draws all failure epochs at
 once and resolves every stock point with the sample-path identity "the n-th demand is filled by

@@ -295,6 +295,9 @@ def simulate(
     fl_m, fl_h = mean_half_width(fleet_r, confidence)
     a_m, a_h = mean_half_width(avail_r, confidence)
     f_m, f_h = mean_half_width(form_r, confidence)
+    for arr in (ebo_m, ebo_h, vbo, vbo_h, ebo_r, pipe_m, pipe_h, demand_rate, resupply, a_m, a_h,
+                avail_r, f_m, f_h, fl_m, fl_h):
+        arr.setflags(write=False)
     return SimulationResult(
         item_ids=net.item_ids,
         site_ids=net.site_ids,
