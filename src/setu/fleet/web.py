@@ -103,11 +103,13 @@ def site_page(request: Request, site_id: str, cursor: str | None = None, uow: Un
     site = service.get_site(uow, site_id=parse_id(site_id, "site"))
     stock = _page(service.list_stock, uow=uow, site_id=site.id, cursor=cursor, limit=PAGE_SIZE)
     rows = [(pos, catalog.get_part(uow, part_id=pos.part_id)) for pos in stock.items]
-    units = service.list_equipment_units(uow, site_id=site.id, limit=1)
+    units_by_status = {s: service.list_equipment_units(uow, site_id=site.id, status=s, limit=1).total or 0
+                       for s in UNIT_STATUSES}
     children = service.list_sites(uow, limit=500).items if site.echelon == 1 else []
     children = [c for c in children if c.parent_id == site.id]
     return render(request, "fleet/site.html", {"site": site, "stock": stock, "rows": rows,
-                                               "units_total": units.total or 0, "children": children},
+                                               "units_total": sum(units_by_status.values()),
+                                               "units_by_status": units_by_status, "children": children},
                   section="sites")
 
 
