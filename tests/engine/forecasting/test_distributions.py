@@ -1,0 +1,173 @@
+"""Forecast distributions: NB by moments, Willemain bootstrap, order-up-to levels."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from setu.engine.forecasting.distributions import (
+    NegBinDemand,
+    fill_rate,
+    fit_bootstrap,
+    fit_negative_binomial,
+    order_up_to_level,
+    variance_to_mean_ratio,
+)
+
+
+def _panel(n=300, T=48, seed=0):
+    rng = np.random.default_rng(seed)
+    occ = rng.random((n, T)) < rng.uniform(0.05, 0.6, n)[:, None]
+    return (occ * (1 + rng.poisson(rng.uniform(0.5, 8, n)[:, None], (n, T)))).astype(float)
+
+
+def test_vmr_hand_example_and_start():
+    Y = np.array([[0.0, 2.0, 0.0, 4.0, 0.0, 0.0],
+                  [9.0, 9.0, 1.0, 1.0, 1.0, 1.0],
+                  [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    vmr = variance_to_mean_ratio(Y, start=np.array([0, 2, 0]))
+    # series 0: mean 1, sample variance (1+1+1+9+1+1)/5 = 2.8
+    assert vmr[0] == pytest.approx(2.8)
+    # series 1 observed from period 2: all ones -> variance 0
+    assert vmr[1] == pytest.approx(0.0)
+    assert vmr[2] == 1.0  # no demand -> Poisson
+
+
+def test_nb_mean_variance_match_scipy_moments():
+    mu = np.array([0.3, 2.0, 15.0, 4.0])
+    vmr = np.array([3.0, 1.5, 12.0, 1.0])
+    L = np.array([2.5, 7.0, 1.0, 3.0])
+    ltd = NegBinDemand(mu, vmr).lead_time(L)
+    np.testing.assert_allclose(ltd.mean, mu * L)
+    np.testing.assert_allclose(ltd.variance, vmr * mu * L)
+    for i in range(3):  # the NB ones
+        p = ltd.mean[i] / ltd.variance[i]
+        r = ltd.mean[i] * p / (1 - p)
+        m, v = stats.nbinom.stats(r, p, moments="mv")
+        assert m == pytest.approx(ltd.mean[i]) and v == pytest.approx(ltd.variance[i])
+        # quantile is the scipy NB ppf
+        assert ltd.quantile(0.9)[i] == stats.nbinom.ppf(0.9, r, p)
+
+
+def test_poisson_special_case():
+    mu = np.array([0.5, 3.0, 10.0])
+    for vmr in (np.ones(3), np.array([0.2, 0.9, 1.0])):
+        ltd = NegBinDemand(mu, vmr).lead_time(2.0)
+        np.testing.assert_array_equal(ltd.variance, 2.0 * mu)
+        for q in (0.1, 0.5, 0.95, 0.999):
+            np.testing.assert_array_equal(ltd.quantile(q), stats.poisson.ppf(q, 2.0 * mu))
+        np.testing.assert_allclose(ltd.cdf(np.array([1.0, 5.0, 20.0])),
+                                   stats.poisson.cdf([1.0, 5.0, 20.0], 2.0 * mu))
+
+
+def test_quantiles_monotone_in_level_and_lead_time():
+    Y = _panel()
+    nb = fit_negative_binomial(Y)
+    levels = np.linspace(0.01, 0.999, 40)
+    q = nb.lead_time(4.0).quantile(levels)
+    assert q.shape == (Y.shape[0], levels.size)
+    assert np.all(np.diff(q, axis=1) >= 0)
+    q_l = np.stack([nb.lead_time(L).quantile(0.95) for L in (0.5, 1.0, 2.0, 4.0, 9.0)])
+    assert np.all(np.diff(q_l, axis=0) >= 0)
+    b = fit_bootstrap(Y, n_samples=300, seed=3).lead_time(4.0).quantile(levels)
+    assert np.all(np.diff(b, axis=1) >= 0)
+
+
+def test_nb_expected_excess_closed_form_equals_sum():
+    mu = np.array([1.2, 6.0, 0.4])
+    vmr = np.array([4.0, 1.0, 9.0])
+    ltd = NegBinDemand(mu, vmr).lead_time(3.0)
+    k = np.arange(0, 5000)
+    for s in (0.0, 1.0, 4.0, 17.0):
+        got = ltd.expected_excess(np.full(3, s))
+        for i in range(3):
+            if ltd.variance[i] > ltd.mean[i]:
+                p = ltd.mean[i] / ltd.variance[i]
+                pmf = stats.nbinom.pmf(k, ltd.mean[i] * p / (1 - p), p)
+            else:
+                pmf = stats.poisson.pmf(k, ltd.mean[i])
+            assert got[i] == pytest.approx((np.maximum(k - s, 0) * pmf).sum(), rel=1e-9, abs=1e-12)
+
+
+def test_zero_mean_and_zero_lead_time():
+    nb = NegBinDemand(np.array([0.0, 2.0]), np.array([5.0, 5.0]))
+    ltd = nb.lead_time(np.array([3.0, 0.0]))
+    np.testing.assert_array_equal(ltd.quantile(0.99), [0.0, 0.0])
+    np.testing.assert_array_equal(ltd.expected_excess(np.array([0.0, 0.0])), [0.0, 0.0])
+
+
+def test_fit_negative_binomial_with_errors_uses_mse():
+    Y = np.array([[1.0, 0.0, 3.0, 0.0, 2.0]])
+    errors = np.array([[np.nan, -1.0, 2.0, -2.0, 1.0]])
+    nb = fit_negative_binomial(Y, None, np.array([1.0]), errors=errors)
+    assert nb.vmr[0] == pytest.approx((1 + 4 + 4 + 1) / 4 / 1.0)
+
+
+def test_bootstrap_deterministic_with_seed():
+    Y = _panel(n=50)
+    a = fit_bootstrap(Y, n_samples=200, seed=7).lead_time(np.full(50, 3.5)).samples
+    b = fit_bootstrap(Y, n_samples=200, seed=7).lead_time(np.full(50, 3.5)).samples
+    c = fit_bootstrap(Y, n_samples=200, seed=8).lead_time(np.full(50, 3.5)).samples
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_bootstrap_paths_share_prefix_and_no_demand_is_zero():
+    Y = _panel(n=40)
+    Y[0] = 0.0
+    boot = fit_bootstrap(Y, n_samples=100, seed=1)
+    d3 = boot.lead_time(3.0).samples
+    d4 = boot.lead_time(4.0).samples
+    assert np.all(d4 >= d3)
+    assert np.all(d3[0] == 0)
+
+
+def test_bootstrap_without_jitter_resamples_history():
+    # constant sizes 5 and demand every period -> lead-time demand is exactly 5 L
+    Y = np.full((2, 12), 5.0)
+    Y[1, ::2] = 0.0  # alternating: Markov chain p01 = 1, p11 = 0
+    s = fit_bootstrap(Y, n_samples=50, seed=0, jitter=False).lead_time(4.0).samples
+    assert np.all(s[0] == 20.0)
+    assert np.all(s[1] == 10.0)  # last period (index 11) had demand -> 0, 5, 0, 5
+
+
+def test_bootstrap_mean_matches_markov_stationary_mean():
+    rng = np.random.default_rng(5)
+    Y = ((rng.random((200, 120)) < 0.3) * (1 + rng.poisson(2.0, (200, 120)))).astype(float)
+    boot = fit_bootstrap(Y, n_samples=2000, seed=2, jitter=False)
+    emp = boot.lead_time(24.0).mean / 24.0
+    np.testing.assert_allclose(emp, boot.mean, rtol=0.12)
+
+
+def test_order_up_to_fill_rate_is_smallest_feasible_level():
+    Y = _panel(n=200)
+    nb = fit_negative_binomial(Y)
+    L = np.random.default_rng(1).integers(0, 8, Y.shape[0]).astype(float)
+    for target in (0.8, 0.95, 0.99):
+        S = order_up_to_level(nb, L, target)
+        assert np.all(fill_rate(nb, L, S) >= target - 1e-9)
+        below = S > 0
+        assert np.all(fill_rate(nb, L, S - 1)[below] < target)
+
+
+def test_order_up_to_fill_rate_poisson_hand_check():
+    # L = 0, R = 1, Poisson(2): fill(S) = 1 - E[(D - S)^+] / 2
+    nb = NegBinDemand(np.array([2.0]), np.array([1.0]))
+    k = np.arange(200)
+    pmf = stats.poisson.pmf(k, 2.0)
+    fills = [1 - (np.maximum(k - s, 0) * pmf).sum() / 2.0 for s in range(10)]
+    expected = next(s for s, f in enumerate(fills) if f >= 0.95)
+    assert order_up_to_level(nb, 0.0, 0.95)[0] == expected
+
+
+def test_order_up_to_csl_is_quantile_of_protection_interval():
+    Y = _panel(n=100)
+    nb = fit_negative_binomial(Y)
+    S = order_up_to_level(nb, 3.0, 0.9, service="csl")
+    np.testing.assert_array_equal(S, nb.lead_time(4.0).quantile(0.9))
+
+
+def test_order_up_to_with_bootstrap():
+    Y = _panel(n=60)
+    boot = fit_bootstrap(Y, n_samples=400, seed=4)
+    S = order_up_to_level(boot, 2.0, 0.95)
+    assert np.all(fill_rate(boot, 2.0, S) >= 0.95 - 1e-9)
