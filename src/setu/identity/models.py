@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from setu.kit.db import Base, Entity
@@ -43,10 +44,6 @@ class Organisation(Entity, Base):
 
     party: Mapped[Party] = relationship(back_populates="organisations")
 
-
-from datetime import datetime  # noqa: E402
-
-from sqlalchemy import DateTime, Integer, Text  # noqa: E402
 
 ROLES = ("viewer", "clerk", "approver", "admin")
 
