@@ -419,3 +419,21 @@ def test_lists_link_to_csv_and_excel_exports_of_what_is_on_screen(client, engine
         assert client.get(link.group(1).replace("&amp;", "&")).status_code == 200, page
     r = client.get("/export/parts", params={"format": "pdf"})
     assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+
+
+def test_a_crash_shows_an_error_page_without_details(engine, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from setu.app.main import create_app
+    from setu.catalog import service as catalog
+
+    build_world(engine, n_parts=1)
+
+    def boom(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(catalog, "list_parts", boom)
+    with TestClient(create_app(engine), raise_server_exceptions=False) as c:
+        r = c.get("/parts")
+        assert r.status_code == 500 and "Something went wrong" in r.text and "boom" not in r.text
+        assert c.get("/sites").status_code == 200

@@ -460,3 +460,13 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed"}
         detail = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)
         return _error_page(request, exc.status_code, titles.get(exc.status_code, "Error"), detail)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # Starlette still logs and re-raises the exception; this only chooses what the user sees.
+        if not _wants_html(request):
+            from fastapi.responses import PlainTextResponse
+
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return _error_page(request, 500, "Something went wrong",
+                           "The page could not be shown. Nothing was changed; please try again.")
