@@ -33,10 +33,12 @@ unchanged.
 from __future__ import annotations
 
 import math
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -314,9 +316,20 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _new_ids(n: int) -> Iterator[uuid.UUID]:
+    """Random (version 4) UUIDs, drawn from the OS in blocks rather than one call per row."""
+    while n > 0:
+        k = min(n, 4096)
+        raw = os.urandom(16 * k)
+        for i in range(k):
+            yield uuid.UUID(bytes=raw[16 * i:16 * i + 16], version=4)
+        n -= k
 
 
 class _Writer:
@@ -335,11 +348,14 @@ class _Writer:
         if self.progress:
             self.progress("writing", self.done, self.total)
 
-    def insert(self, model: Any, rows: list[dict], count: bool = True) -> None:
+    def insert(self, model: Any, rows: Iterable[dict], count: bool = True) -> None:
         if self.dry_run:  # a dry run validates everything and writes nothing
             return
+        # render_nulls: every row has the same columns, so each chunk is one executemany (without
+        # it the ORM splits the batch wherever the pattern of NULL values changes)
+        stmt = insert(model).execution_options(render_nulls=True)
         for chunk in _chunks(rows):
-            self.uow.session.execute(insert(model), chunk)
+            self.uow.session.execute(stmt, chunk)
             if count:
                 self._tick(len(chunk))
 
@@ -366,11 +382,11 @@ def _import_parts(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
     for r in s.execute(select(*cols)):
         d = dict(r._mapping)
         existing[(d["manufacturer_code"], d["part_number"])] = d
-    present = rows.present
+    present = rows.present & set(PART_FIELDS)
     names = {c.name for c in IMPORT_COLUMNS["parts"]}
     seen: dict[tuple[str, str], int] = {}
     nsn_rows: dict[str, tuple[int, tuple[str, str]]] = {}
-    creates: list[tuple[int, dict]] = []
+    creates: list[tuple] = []  # compact: (manufacturer_code, part_number, *PART_FIELDS values)
     updates: list[tuple[int, dict, dict]] = []
     for n, v in rows:
         ident = _identity(errs, n, v.get("manufacturer_code", ""), v.get("part_number", ""),
@@ -384,13 +400,13 @@ def _import_parts(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
             seen[ident] = n
         if old is not None:
             data = {k: old[k] for k in PART_FIELDS}
-            for k in present & set(PART_FIELDS):
+            for k in present:
                 if v[k] != "":
                     data[k] = v[k]
                 elif k in PART_NULLABLE:
                     data[k] = None
         else:
-            data = {k: v[k] for k in present & set(PART_FIELDS) if v[k] != ""}
+            data = {k: v[k] for k in present if v[k] != ""}
         data["manufacturer_code"] = v.get("manufacturer_code", "")
         data["part_number"] = v.get("part_number", "")
         try:
@@ -412,7 +428,7 @@ def _import_parts(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
                 continue
             nsn_rows[vals["nsn"]] = (n, ident)
         if old is None:
-            creates.append((n, {"manufacturer_code": ident[0], "part_number": ident[1], **vals}))
+            creates.append((ident[0], ident[1], *(vals[k] for k in PART_FIELDS)))
         elif any(_differs(old[k], vals[k]) for k in PART_FIELDS):
             updates.append((n, old, vals))
         else:
@@ -437,8 +453,9 @@ def _import_parts(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
             **vals} for _, old, vals in updates]
     if upd:
         w.update(Part, upd, "parts")
-    w.insert(Part, [{"id": uuid.uuid4(), "created_at": now, "updated_at": now, "version": 1, **vals}
-                 for _, vals in creates])
+    cols = ("manufacturer_code", "part_number", *PART_FIELDS)
+    w.insert(Part, ({"id": i, "created_at": now, "updated_at": now, "version": 1, **dict(zip(cols, c))}
+                    for i, c in zip(_new_ids(len(creates)), creates)))
 
 
 def _differs(a: Any, b: Any) -> bool:
@@ -699,8 +716,7 @@ def _import_stock(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
     for key, (n, counts) in file.items():
         old = existing.get(key)
         if old is None:
-            creates.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "version": 1,
-                            "part_id": key[0], "site_id": key[1], **{c: counts.get(c, 0) for c in COUNTS}})
+            creates.append((key, counts))
         else:
             new = {c: counts.get(c, old[c]) for c in COUNTS}
             if any(new[c] != old[c] for c in COUNTS):
@@ -711,7 +727,9 @@ def _import_stock(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
     w = _Writer(uow, len(creates) + len(updates), progress, dry_run)
     if updates:
         w.update(StockPosition, updates, "stock positions")
-    w.insert(StockPosition, creates)
+    w.insert(StockPosition, ({"id": i, "created_at": now, "updated_at": now, "version": 1, "part_id": key[0],
+                              "site_id": key[1], **{c: counts.get(c, 0) for c in COUNTS}}
+                             for i, (key, counts) in zip(_new_ids(len(creates)), creates)))
 
 
 # -- demand --------------------------------------------------------------------------------------
@@ -776,8 +794,7 @@ def _import_demand(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportRes
     for key, (n, qty) in file.items():
         old = existing.get(key)
         if old is None:
-            creates.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "version": 1,
-                            "part_id": key[0], "site_id": key[1], "period": key[2], "quantity": qty})
+            creates.append((key, qty))
         elif _differs(old[2], qty):
             updates.append({"id": old[0], "version": old[1], "updated_at": now, "quantity": qty})
         else:
@@ -786,7 +803,9 @@ def _import_demand(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportRes
     w = _Writer(uow, len(creates) + len(updates), progress, dry_run)
     if updates:
         w.update(DemandRecord, updates, "demand records")
-    w.insert(DemandRecord, creates)
+    w.insert(DemandRecord, ({"id": i, "created_at": now, "updated_at": now, "version": 1, "part_id": key[0],
+                             "site_id": key[1], "period": key[2], "quantity": qty}
+                            for i, (key, qty) in zip(_new_ids(len(creates)), creates)))
 
 
 _IMPORTERS = {"parts": _import_parts, "bom": _import_bom, "stock": _import_stock, "demand": _import_demand}
