@@ -258,6 +258,55 @@ LEAF_WEIGHTS = {
     "Seal kit": 3, "Storage battery": 1, "Sealing compound": 1, "Washer": 4, "Cable harness": 2,
     "Circuit card assembly": 6, "Solenoid valve": 3, "Cathode-ray display tube": 1, "Hydraulic pump cartridge": 2,
 }
+#: Which components sit in which kind of aggregate, and which piece parts in which component.
+COMPONENTS_BY_FLAVOUR = {
+    "engine": ("Fuel pump", "Accessory gearbox", "Starter generator", "Oil pump", "Compressor module",
+               "Turbine blade set", "Drive shaft", "Pressure transducer", "Electric motor"),
+    "mechanical": ("Hydraulic actuator", "Servo valve", "Valve block", "Shock absorber", "Brake assembly",
+                   "Wheel assembly", "Electric motor", "Drive shaft", "Pressure transducer", "Cooling turbine"),
+    "electronic": ("Power supply unit", "Transmitter module", "Receiver module", "Signal processor LRU",
+                   "Display processor", "Gyro unit", "Control panel", "Sensor head", "Antenna drive unit",
+                   "Data bus interface unit", "Video amplifier unit", "Thermal imager module", "Laser rangefinder"),
+}
+LEAVES_BY_FLAVOUR = {
+    "electronic": ("Capacitor", "Resistor", "Transformer", "Photodiode", "Relay", "Connector", "Fuse",
+                   "Indicator lamp", "Cable harness", "Circuit card assembly", "Cathode-ray display tube",
+                   "Storage battery"),
+    "mechanical": ("O-ring seal", "Bolt", "Self-locking nut", "Rivet", "Ball bearing", "Filter element", "Gasket",
+                   "Spring", "Seal kit", "Hose assembly", "Washer", "Sealing compound", "Solenoid valve",
+                   "Hydraulic pump cartridge", "Connector"),
+    "wheel": ("Tyre", "Brake disc", "Ball bearing", "Seal kit", "Bolt", "Self-locking nut", "Washer"),
+}
+_MECHANICAL_WORDS = ("hydraulic", "landing gear", "wheels", "seat", "running gear", "gun", "launcher", "loader",
+                     "handling", "levelling", "steering", "rotor", "tube", "gripstock", "mover", "cooling", "fuel",
+                     "environmental", "weapon", "erector", "drive")
+_ENGINE_WORDS = ("engine", "turbine", "propulsion", "gearbox", "transmission", "generator", "power")
+
+
+_ELECTRONIC_WORDS = ("radar", "sonar", "sight", "radio", "avionics", "electronic", "instrument", "navigation",
+                     "command", "communications", "management", "interrogator", "fly-by-wire", "fire-control")
+#: Aggregates fitted twice (twin engines, main gear legs, main wheels, paired generators).
+TWIN_AGGREGATES = ("Turbofan engine", "Turboshaft engine", "Main landing gear", "Main wheels and brakes",
+                   "Gas turbine propulsion unit", "Diesel generator")
+
+
+def _aggregate_flavour(name: str) -> str:
+    low = name.lower()
+    if any(w in low for w in _ELECTRONIC_WORDS):
+        return "electronic"
+    if any(w in low for w in _MECHANICAL_WORDS):
+        return "mechanical"
+    if any(w in low for w in _ENGINE_WORDS):
+        return "engine"
+    return "electronic"
+
+
+def _component_flavour(name: str) -> str:
+    if name in ("Wheel assembly", "Brake assembly"):
+        return "wheel"
+    return "electronic" if name in COMPONENTS_BY_FLAVOUR["electronic"] else "mechanical"
+
+
 #: Aggregate (level 1) attributes: median price USD and NSC by keyword; repairable, QPA 1 or 2.
 AGGREGATE_NSC = {
     "engine": ("2840", 900000), "Turbofan": ("2840", 3500000), "Turboshaft": ("2840", 900000),
@@ -549,10 +598,9 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
     per_type = np.floor(shares / shares.sum() * (total - n_common)).astype(int)
     per_type[int(np.argmax(per_type))] += total - n_common - per_type.sum()
 
-    comp_names = list(COMPONENT_CLASSES)
-    leaf_names = list(LEAF_CLASSES)
-    leaf_p = np.array([LEAF_WEIGHTS[n] for n in leaf_names], dtype=float)
-    leaf_p /= leaf_p.sum()
+    def pick(names: tuple[str, ...], size: int) -> list[str]:
+        w = np.array([LEAF_WEIGHTS.get(x, 1) for x in names], dtype=float)
+        return [names[i] for i in rng.choice(len(names), size=size, p=w / w.sum())]
 
     # part attribute columns (indices into class tables first, values later)
     cls_name: list[str] = []
@@ -579,7 +627,13 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
         comp = np.arange(base + n_agg, base + n_agg + n_comp)
         comp_parent = np.concatenate([agg, rng.choice(agg, size=n_comp - n_agg)])
         rng.shuffle(comp_parent)
-        cls_name += [comp_names[i] for i in rng.integers(0, len(comp_names), size=n_comp)]
+        agg_flavour = np.array([_aggregate_flavour(cls_name[a]) for a in agg.tolist()])
+        comp_flavour = agg_flavour[comp_parent - base]
+        comp_cls = np.empty(n_comp, dtype=object)
+        for fl, names in COMPONENTS_BY_FLAVOUR.items():
+            m = comp_flavour == fl
+            comp_cls[m] = [names[i] for i in rng.integers(0, len(names), size=int(m.sum()))]
+        cls_name += comp_cls.tolist()
         level += [2] * n_comp
         b_type += [t] * n_comp
         b_parent.append(comp_parent)
@@ -587,10 +641,16 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
         b_level += [2] * n_comp
         # level 3: piece parts, each under one component
         leaf = np.arange(base + n_agg + n_comp, base + n)
-        cls_name += [leaf_names[i] for i in rng.choice(len(leaf_names), size=n_leaf, p=leaf_p)]
+        leaf_parent = rng.choice(comp, size=n_leaf)
+        leaf_flavour = np.array([_component_flavour(c) for c in comp_cls.tolist()])[leaf_parent - comp[0]]
+        leaf_cls = np.empty(n_leaf, dtype=object)
+        for fl, names in LEAVES_BY_FLAVOUR.items():
+            m = leaf_flavour == fl
+            leaf_cls[m] = pick(names, int(m.sum()))
+        cls_name += leaf_cls.tolist()
         level += [3] * n_leaf
         b_type += [t] * n_leaf
-        b_parent.append(rng.choice(comp, size=n_leaf))
+        b_parent.append(leaf_parent)
         b_child.append(leaf)
         b_level += [3] * n_leaf
         owner += [t] * n
@@ -699,11 +759,11 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
     cond = np.where(repairable, np.round(rng.beta(2, 18, size=n), 3), 1.0)
     shelf_life = [int(shelf[i]) if shelf[i] else None for i in range(n)]
 
-    # quantities per assembly: aggregates 1 (engines/wheels sometimes 2), else up to the class max
-    qpa = np.ones(len(b_child_a))
+    # quantities per assembly: aggregates 1 (twin engines, main gear and wheels 2), else up to the class max
     qm = qmax[b_child_a]
     lv = b_level_a
-    qpa = np.where(lv == 1, np.where(rng.random(len(qm)) < 0.15, 2.0, 1.0),
+    twin = np.array([cls_name[c].split(" Mk ")[0] in TWIN_AGGREGATES for c in b_child_a.tolist()])
+    qpa = np.where(lv == 1, np.where(twin, 2.0, 1.0),
                    np.ceil(qm * rng.beta(1.2, 3.0, size=len(qm))).clip(1, None))
 
     # failure shares: within each parent (the equipment type itself for level 1), a Dirichlet
