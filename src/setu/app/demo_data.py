@@ -809,6 +809,7 @@ def _interchange(rng: np.random.Generator, parts: dict, part_id: list[uuid.UUID]
     """Links between parts of the same class and equipment: ~2 % of parts, every code present."""
     cls = np.array(parts["_class"])
     owner = parts["_owner"]
+    source = parts["_source"]
     n = len(cls)
     n_links = max(len(INTERCHANGE_REMARKS) * 3, int(0.02 * n))
     codes = list(INTERCHANGE_REMARKS)
@@ -822,6 +823,8 @@ def _interchange(rng: np.random.Generator, parts: dict, part_id: list[uuid.UUID]
         free = [m for m in members if m not in used]
         while len(free) >= 2 and len(pairs) < n_links:
             a, b = free.pop(), free.pop()
+            if source[a] == "local" and source[b] != "local":  # the local part replaces, not the reverse
+                a, b = b, a
             used.update((a, b))
             pairs.append((a, b))
         if len(pairs) >= n_links:
