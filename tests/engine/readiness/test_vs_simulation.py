@@ -18,7 +18,11 @@ simulator's 95 % confidence interval, or within 1 %. Applied as:
   0.008753 +/- 0.000212; fleet_case(6, 11), L05 at B1: exact 0.09680, VARI-METRIC 0.09487
   (-2.0 %), simulated 0.09742 +/- 0.00107. So |VM - sim| <= hw + 3 % + 5e-5.
 
-Cases are seeded and deterministic. Known limits of VARI-METRIC that the simulator exposes are
+Horizons are long enough that the 95 % half-width of the total is ~0.3 % or less, so that
+"within 1 %" is decided by the model, not by luck: VARI-METRIC's total base EBO is itself biased
+by up to -0.65 % on the multi-indenture cases (10 x 10,000-year runs: -0.65 % with SRU returns,
+-0.39 % without; -0.4 % on the deep-depot fleet case, confirmed there by the exact Graves
+decomposition). Cases are seeded and deterministic. Known limits of VARI-METRIC that the simulator exposes are
 kept as explicit tests (xfail with the reason, or a characterisation): long depot pipelines
 (high depot utilisation) where the negative-binomial fit understates base backorders; compound
 demand, whose depot backorders arrive in batches from one base, not binomially. Run this file as
@@ -229,7 +233,7 @@ def test_vari_metric_matches_simulation_on_twenty_item_three_base_case():
 
 def test_vari_metric_matches_simulation_on_multi_indenture_case():
     case = multi_indenture_case(sru_returns=False)
-    res = simulate(case, MI_PLAN, horizon_years=2000, warmup_years=1, replications=10, seed=105)
+    res = simulate(case, MI_PLAN, horizon_years=3000, warmup_years=1, replications=10, seed=105)
     assert_agrees(case, MI_PLAN, res)
 
 
@@ -259,7 +263,7 @@ def test_vari_metric_matches_simulation_when_bases_return_srus_to_the_depot():
     1.05; fixed in engine.readiness by the h = q m_0i / m_0k share, Sherbrooke 2004 ch. 5.)
     """
     case = multi_indenture_case(sru_returns=True)
-    res = simulate(case, MI_PLAN, horizon_years=1000, warmup_years=1, replications=10, seed=107)
+    res = simulate(case, MI_PLAN, horizon_years=3000, warmup_years=1, replications=10, seed=107)
     assert_agrees(case, MI_PLAN, res)
 
 
@@ -320,7 +324,7 @@ def agreement_table() -> list[dict]:  # pragma: no cover - used by the __main__ 
             plan = rule_of_thumb_plan(case, depot_factor=1.5)
         elif plan == "plus1":
             plan = rule_of_thumb_plan(case, base_extra=1)
-        horizon = {101: 1000, 102: 3000, 103: 3000, 104: 2000, 105: 2000}.get(seed, 1000)
+        horizon = {101: 1000, 102: 3000, 103: 3000, 104: 2000, 105: 3000, 107: 3000}.get(seed, 1000)
         horizon = 2000 if "x8" in name else horizon
         t0 = time.perf_counter()
         res = simulate(case, plan, horizon_years=horizon, warmup_years=2 if "x8" in name else 1,
