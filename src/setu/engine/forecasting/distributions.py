@@ -41,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "NegBinDemand",
@@ -119,6 +119,34 @@ def variance_to_mean_ratio(Y, start=None, *, errors=None, mean=None) -> np.ndarr
 # ----------------------------------------------------------------- negative binomial
 
 
+def _nb_ppf(q, r, p):
+    """Smallest integer x with NB(r, p) cdf(x) >= q (equals ``scipy.stats.nbinom.ppf``).
+
+    Starts from the continuous inverse of the cdf in its count argument
+    (``special.nbdtrik``; cdf(k) = I_p(r, k + 1)) and corrects by one step either way,
+    which is several times faster than scipy's generic discrete search for large means."""
+    q, r, p = np.broadcast_arrays(np.asarray(q, float), np.asarray(r, float), np.asarray(p, float))
+    k = np.zeros(q.shape)
+    need = p**r < q  # cdf(0) = p^r: where it already reaches q the quantile is 0
+    with np.errstate(invalid="ignore"):
+        k[need] = special.nbdtrik(q[need], r[need], p[need])
+    x = np.maximum(np.ceil(np.where(np.isfinite(k), k, 0.0) - 1e-7), 0.0)
+    bad = ~np.isfinite(k)
+    if bad.any():
+        x[bad] = stats.nbinom.ppf(q[bad], r[bad], p[bad])
+    for _ in range(3):
+        up = stats.nbinom.cdf(x, r, p) < q
+        if not up.any():
+            break
+        x = np.where(up, x + 1, x)
+    for _ in range(3):
+        down = (x > 0) & (stats.nbinom.cdf(x - 1, r, p) >= q)
+        if not down.any():
+            break
+        x = np.where(down, x - 1, x)
+    return np.where(q >= 1.0, np.inf, x)
+
+
 @dataclass(frozen=True)
 class NegBinLeadTimeDemand:
     """Lead-time demand ~ NB with the given mean and variance per series (Poisson when
@@ -171,7 +199,7 @@ class NegBinLeadTimeDemand:
             raise ValueError("quantile levels must lie in [0, 1]")
         out = self._apply(
             qq,
-            lambda x, r, p, mu: stats.nbinom.ppf(x, r, p),
+            lambda x, r, p, mu: _nb_ppf(x, r, p),
             lambda x, mu: stats.poisson.ppf(x, mu),
             0.0,
         )
