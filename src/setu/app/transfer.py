@@ -47,6 +47,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from setu.catalog import repository as catalog_repo
@@ -303,13 +304,13 @@ def parse_period(raw: str) -> date:
     return date(y, mo, 1)
 
 
-def _parts_by_identity(uow: UnitOfWork) -> dict[tuple[str, str], uuid.UUID]:
-    return {(m, p): i for i, m, p in uow.session.execute(
+def _parts_by_identity(s: Session) -> dict[tuple[str, str], uuid.UUID]:
+    return {(m, p): i for i, m, p in s.execute(
         select(Part.id, Part.manufacturer_code, Part.part_number))}
 
 
-def _sites_by_code(uow: UnitOfWork) -> dict[str, uuid.UUID]:
-    return {c.upper(): i for i, c in uow.session.execute(select(Site.id, Site.code))}
+def _sites_by_code(s: Session) -> dict[str, uuid.UUID]:
+    return {c.upper(): i for i, c in s.execute(select(Site.id, Site.code))}
 
 
 def _now() -> datetime:
@@ -374,9 +375,8 @@ class _Writer:
 # -- parts ---------------------------------------------------------------------------------------
 
 
-def _import_parts(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResult, progress: Progress | None,
-                  dry_run: bool) -> None:
-    s = uow.session
+def _import_parts(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: ImportResult,
+                  progress: Progress | None, dry_run: bool) -> None:
     cols = [Part.__table__.c[f] for f in ("id", "version", "manufacturer_code", "part_number", *PART_FIELDS)]
     existing: dict[tuple[str, str], dict[str, Any]] = {}
     for r in s.execute(select(*cols)):
@@ -469,10 +469,9 @@ def _differs(a: Any, b: Any) -> bool:
 # -- bills of material ---------------------------------------------------------------------------
 
 
-def _import_bom(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResult, progress: Progress | None,
-                dry_run: bool) -> None:
-    s = uow.session
-    parts = _parts_by_identity(uow)
+def _import_bom(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: ImportResult,
+                progress: Progress | None, dry_run: bool) -> None:
+    parts = _parts_by_identity(s)
     part_label = {i: f"{m} {p}" for (m, p), i in parts.items()}
     types = {c.upper(): i for i, c in s.execute(select(EquipmentType.id, EquipmentType.code))}
     present = rows.present
@@ -677,10 +676,9 @@ def _site_ref(errs: ErrorList, n: int, sites: dict, code: str) -> uuid.UUID | No
 # -- stock ---------------------------------------------------------------------------------------
 
 
-def _import_stock(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResult, progress: Progress | None,
-                  dry_run: bool) -> None:
-    s = uow.session
-    parts, sites = _parts_by_identity(uow), _sites_by_code(uow)
+def _import_stock(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: ImportResult,
+                  progress: Progress | None, dry_run: bool) -> None:
+    parts, sites = _parts_by_identity(s), _sites_by_code(s)
     present = [c for c in COUNTS if c in rows.present]
     file: dict[tuple, tuple[int, dict]] = {}
     for n, v in rows:
@@ -735,10 +733,9 @@ def _import_stock(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResu
 # -- demand --------------------------------------------------------------------------------------
 
 
-def _import_demand(uow: UnitOfWork, rows: _Rows, errs: ErrorList, res: ImportResult, progress: Progress | None,
-                   dry_run: bool) -> None:
-    s = uow.session
-    parts, sites = _parts_by_identity(uow), _sites_by_code(uow)
+def _import_demand(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: ImportResult,
+                   progress: Progress | None, dry_run: bool) -> None:
+    parts, sites = _parts_by_identity(s), _sites_by_code(s)
     file: dict[tuple, tuple[int, float]] = {}
     part_cache: dict[tuple[str, str], uuid.UUID | None] = {}
     period_cache: dict[str, date] = {}
@@ -828,7 +825,11 @@ def import_table(uow: UnitOfWork, resource: str, table: Table, *, dry_run: bool 
     res = ImportResult(resource=resource, dry_run=dry_run)
     rows = _Rows(table, IMPORT_COLUMNS[resource], errs, progress)
     try:
-        _IMPORTERS[resource](uow, rows, errs, res, progress, dry_run)
+        # reads (references, existing rows) go through a separate read-only unit of work, so the
+        # write lock (SQLite: BEGIN IMMEDIATE) is taken only when the validated rows are written;
+        # rows changed meanwhile are refused by their version, duplicates by the unique indexes
+        with UnitOfWork(uow.actor, engine=uow.engine) as reader:
+            _IMPORTERS[resource](uow, reader.session, rows, errs, res, progress, dry_run)
     except (IntegrityError, DBAPIError) as exc:
         errs.add("(database)", f"the database refused the import: {getattr(exc, 'orig', exc)}")
     res.rows = rows.count
