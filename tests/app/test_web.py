@@ -437,3 +437,12 @@ def test_a_crash_shows_an_error_page_without_details(engine, monkeypatch):
         r = c.get("/parts")
         assert r.status_code == 500 and "Something went wrong" in r.text and "boom" not in r.text
         assert c.get("/sites").status_code == 200
+
+
+def test_demand_chart_for_one_site(client, engine):
+    w = build_world(engine, n_parts=1)
+    page = client.get(f"/parts/{w.part_ids[0]}").text
+    assert f'<option value="{w.base_id}">BAS1</option>' in page
+    assert "setu-figure" in client.get(f"/parts/{w.part_ids[0]}/demand-chart", params={"site_id": str(w.base_id)}).text
+    html = client.get(f"/parts/{w.part_ids[0]}/demand-chart", params={"site_id": str(w.depot_id)}).text
+    assert "No demand recorded at this site" in html

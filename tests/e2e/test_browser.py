@@ -149,6 +149,10 @@ def test_search_open_part_see_chart_and_form_errors(page, live_app):
     page.locator("#family-switch").check()
     expect(page.locator("#demand-chart")).to_contain_text("superseded parts included")
     expect(page.locator("#demand-chart .js-plotly-plot .main-svg").first).to_be_visible()
+    page.locator("#demand-site").select_option(label="DEP1")
+    expect(page.locator("#demand-chart")).to_contain_text("No demand recorded for this part's family at this site")
+    page.locator("#demand-site").select_option(label="BAS1")
+    expect(page.locator("#demand-chart .js-plotly-plot .main-svg").first).to_be_visible()
 
     # a bad value is refused, the message stands next to the field, the input is kept
     page.get_by_role("link", name="Edit part").click()

@@ -107,8 +107,10 @@ def part_page(request: Request, part_id: str, family: bool = False, uow: UnitOfW
     stock = fleet.list_stock(uow, part_id=part.id, limit=500).items
     stock.sort(key=lambda p: p.site.code)
     totals = {k: sum(getattr(p, k) for p in stock) for k in ("serviceable", "unserviceable", "in_repair", "on_order")}
+    sites = fleet.list_sites(uow, sort="code", limit=500).items
     return render(request, "catalog/part.html", {
         "part": part, "used": used, "links": links, "stock": stock, "stock_totals": totals, "family": family,
+        "sites": sites,
     }, section="parts")
 
 

@@ -6,7 +6,7 @@ from fastapi.responses import HTMLResponse
 
 from setu.app.deps import read_uow
 from setu.app.permissions import needs
-from setu.app.web import parse_id, plotly_chart, render
+from setu.app.web import optional_id, parse_id, plotly_chart, render
 from setu.demand import service
 from setu.kit.uow import UnitOfWork
 
@@ -28,14 +28,15 @@ def demand_figure(history: list, title: str) -> dict:
 
 @router.get("/parts/{part_id}/demand-chart", response_class=HTMLResponse,
             dependencies=[Depends(needs("demand.record.read"))])
-def demand_chart(request: Request, part_id: str, family: bool = False, uow: UnitOfWork = Depends(read_uow)):
+def demand_chart(request: Request, part_id: str, family: bool = False, site_id: str | None = None,
+                 uow: UnitOfWork = Depends(read_uow)):
     pid = parse_id(part_id, "part")
-    history = service.demand_history(uow, part_id=pid, by_family=family)
+    history = service.demand_history(uow, part_id=pid, site_id=optional_id(site_id), by_family=family)
     total = sum(q for _, q in history)
     chart = None
     if history:
         chart = plotly_chart(demand_figure(history, "demand"), chart_id=f"demand-{pid}", height=300,
                              label="Monthly demand")
     return render(request, "demand/_demand_chart.html", {
-        "history": history, "total": total, "family": family, "chart": chart,
+        "history": history, "total": total, "family": family, "chart": chart, "one_site": bool(optional_id(site_id)),
     })
