@@ -76,3 +76,15 @@ def test_paging_to_the_end_is_as_fast_as_the_first_page(big_client):
         pages += 1
     assert pages == 25  # 1,250 parts of M003, 50 a page
     assert max(times) < BUDGET_S
+
+
+@pytest.mark.slow
+def test_home_and_a_part_page_answer_fast_at_50k_parts(big_client):
+    for path in ("/", "/parts?q=P049999"):
+        t = time.perf_counter()
+        r = big_client.get(path)
+        assert r.status_code == 200 and time.perf_counter() - t < BUDGET_S, path
+    assert re.search(r'id="stat-parts">50,000<', big_client.get("/").text)
+    href = re.search(r'href="(/parts/[0-9a-f-]{36})"', big_client.get("/parts?q=P049999").text).group(1)
+    t = time.perf_counter()
+    assert big_client.get(href).status_code == 200 and time.perf_counter() - t < BUDGET_S
