@@ -171,3 +171,18 @@ def test_auto_reports_the_chosen_method_per_series(tmp_path):
     sel = auto_select(panel.Y, panel.start, 1)
     assert [r["model"] for r in got[::2]] == list(sel.method)
     np.testing.assert_array_equal([float(r["mean"]) for r in got[::2]], sel.mean)
+
+
+def test_scheduler_address_gives_the_same_file_as_serial(tmp_path):
+    from dask.distributed import LocalCluster
+
+    rows = _demo_rows(n=50, seed=9)
+    src = tmp_path / "demand.csv"
+    _write(src, rows)
+    serial, remote = tmp_path / "s.csv", tmp_path / "r.csv"
+    args = ["--model", "croston_opt", "--horizon", 2, "--variance"]
+    assert _invoke(src, *args, "--output", serial).exit_code == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res = _invoke(src, *args, "--scheduler", cluster.scheduler_address, "--output", remote)
+        assert res.exit_code == 0, res.output
+    assert serial.read_bytes() == remote.read_bytes()

@@ -124,8 +124,11 @@ def _unsort(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
 def _demands(Yo: np.ndarray, start: np.ndarray, *, by_count: bool = False) -> _Demands:
     """Sizes and intervals, left-aligned. ``by_count``: columns ordered by decreasing number of
     demands (``order`` gives the series of each column), for :func:`_ses.ses_last`."""
-    n = Yo.shape[0]
-    rows, cols = np.nonzero(Yo > 0)
+    n, T = Yo.shape
+    Yc = np.ascontiguousarray(Yo)
+    flat = np.flatnonzero(Yc > 0)
+    rows = flat // T
+    cols = flat - rows * T
     count = np.bincount(rows, minlength=n).astype(np.int64)
     order = None
     place = rows
@@ -137,16 +140,17 @@ def _demands(Yo: np.ndarray, start: np.ndarray, *, by_count: bool = False) -> _D
     K = max(int(count.max()) if n else 0, 1)
     sizes = np.zeros((K, n))
     intervals = np.zeros((K, n))
-    if cols.size:
-        first = np.concatenate(([0], np.cumsum(count)[:-1]))
-        flat = (np.arange(cols.size) - first[rows]) * n + place
-        sizes.reshape(-1)[flat] = Yo[rows, cols]
-        prev = np.empty_like(cols)
-        newrow = np.ones(cols.size, dtype=bool)
-        newrow[1:] = rows[1:] != rows[:-1]
-        prev[1:] = cols[:-1]
-        prev[newrow] = start[rows[newrow]] - 1
-        intervals.reshape(-1)[flat] = cols - prev
+    if flat.size:
+        first = np.cumsum(count) - count
+        rank = np.arange(flat.size) - np.repeat(first, count)
+        dest = rank * n + place
+        sizes.reshape(-1)[dest] = Yc.reshape(-1)[flat]
+        iv = np.empty(flat.size, dtype=np.int64)
+        iv[1:] = cols[1:] - cols[:-1]
+        has = count > 0
+        f = first[has]
+        iv[f] = cols[f] - start[has] + 1  # the first interval counts from the series' start
+        intervals.reshape(-1)[dest] = iv
     if order is not None:
         return _Demands(sizes, intervals, count[order], rows, cols, order)
     return _Demands(sizes, intervals, count, rows, cols)
@@ -359,8 +363,12 @@ def tsb(Y: Any, start: Any = None, *, alpha_d: float = 0.1, alpha_p: float = 0.1
     Y, start = _prepare(Y, start)
     Yo = _observed(Y, start)
     n, T = Y.shape
-    occ = (Yo > 0).astype(np.float64)
-    Xo, lengths = _series_left_aligned(occ, start)
+    if not start.any():  # occurrence, time-major, in one pass
+        Xo = np.empty((T, n))
+        np.greater(Yo.T, 0.0, out=Xo)
+        lengths = np.full(n, T, dtype=np.int64)
+    else:
+        Xo, lengths = _series_left_aligned((Yo > 0).astype(np.float64), start)
     if not fitted:
         ds = _demands(Yo, start, by_count=True)
         z = _unsort(_ses.ses_last(ds.sizes, ds.count, alpha_d, presorted=True), ds.order)
