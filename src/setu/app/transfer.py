@@ -499,14 +499,14 @@ def _import_bom(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: 
                 line[col] = x
             elif col == "failure_share" and col in present:
                 line[col] = None
-        if et is None or child is None or ((pm or pp) and parent is None) or bad:
+        if et is None or child is None or ((pm or pp) and parent is None):
             continue
-        try:
-            BomLineCreate.model_validate({"equipment_type_id": et, "parent_part_id": parent, "child_part_id": child,
-                                          **line})
-        except ValidationError as exc:
-            _pydantic_errors(errs, exc, n, set(present), new=False)
-            continue
+        if not bad:
+            try:
+                BomLineCreate.model_validate({"equipment_type_id": et, "parent_part_id": parent,
+                                              "child_part_id": child, **line})
+            except ValidationError as exc:
+                _pydantic_errors(errs, exc, n, set(present), new=False)
         if parent == child:
             errs.add("child_part_number", "a part cannot contain itself", n)
             continue
@@ -515,9 +515,9 @@ def _import_bom(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, res: 
             errs.add("child_part_number", f"the same line (equipment type, parent, child) is also on row "
                      f"{file_lines[key][0]}", n)
             continue
+        # a line with bad numbers but good references still takes part in the structure checks
+        # below, so that cycles and orphans are reported in the same run as the row errors
         file_lines[key] = (n, line)
-    if errs:
-        return
     et_ids = {k[0] for k in file_lines}
     existing: dict[tuple, dict] = {}
     if et_ids:
