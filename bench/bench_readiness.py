@@ -37,7 +37,6 @@ from readiness_reference import curve_ref, evaluate_ref, synthetic_arrays  # noq
 
 from setu.engine.readiness import evaluate_arrays, optimize  # noqa: E402
 from setu.engine.readiness.case import CaseArrays  # noqa: E402
-from setu.engine.readiness.optimize import build_item_model  # noqa: E402
 
 
 def subset(ca: CaseArrays, rows: np.ndarray) -> CaseArrays:
@@ -105,21 +104,30 @@ def run(quick: bool) -> list[dict]:
                          ref_note="" if n_ref == n else f"scaled from {n_ref:,} items", target=eval_target[tier],
                          peak=peak_mb(lambda: evaluate_arrays(ca, stock, "vari-metric")), check=check, points=None))
         # ---- full efficient curve, single indenture
-        t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), reps)
+        if tier == "L":  # one run, traced (tracemalloc adds little to numpy-heavy code)
+            tracemalloc.start()
+            t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), 1)
+            curve_peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        else:
+            t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), reps)
+            curve_peak = None
         n_ref = 100 if tier == "M" else 60
         sel = np.sort(np.random.default_rng(0).choice(n, n_ref, replace=False))
         sub = subset(ca, sel)
-        im = build_item_model(sub, "vari-metric", "ebo")
-        t0 = time.perf_counter()
-        cost, ebo = curve_ref(sub, "vari-metric", im.depot_levels, im.base_levels)
-        t_ref = (time.perf_counter() - t0) * n / n_ref
         sub_curve = optimize(sub, model="vari-metric", objective="ebo")
+        n_d, n_b = sub_curve.item_levels()
+        t0 = time.perf_counter()
+        cost, ebo = curve_ref(sub, "vari-metric", n_d, n_b)
+        t_ref = (time.perf_counter() - t0) * n / n_ref
         k = min(len(cost), sub_curve.n_points) // 2
         check = float(np.max(np.abs(np.array(ebo[:k]) - sub_curve.total_base_ebo[:k])))
         rows.append(dict(task="full efficient curve, 1 indenture", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(curve)], ref=t_ref,
                          ref_note=f"scaled from {n_ref} items", target=curve_target[tier],
-                         peak=peak_mb(lambda: optimize(ca, model="vari-metric", objective="ebo")), check=check,
-                         points=curve.n_points))
+                         peak=curve_peak if curve_peak is not None else peak_mb(
+                             lambda: optimize(ca, model="vari-metric", objective="ebo")),
+                         check=check, points=curve.n_points))
+        del curve
         if tier == "M":
             t_eng, curve = timed(lambda: optimize(ca, model="vari-metric"), reps)
             rows.append(dict(task="full curve, availability objective", size=f"{n:,} x {j}", engine=t_eng,

@@ -133,10 +133,9 @@ def test_more_stock_never_more_backorders():
 @pytest.mark.parametrize("model", ["metric", "vari-metric"])
 def test_curve_matches_item_by_item_reference(seed, model):
     ca = synthetic_arrays(12, 3, levels=1, seed=seed)
-    im = build_item_model(ca, model, "ebo")
-    curve = optimize(ca, model=model, objective="ebo", max_elements=10**9)  # one block
-    n_d, n_b = int(im.depot_levels.max()), int(im.base_levels.max())
-    cost, ebo = curve_ref(ca, model, [n_d] * ca.n_items, [n_b] * ca.n_items)
+    curve = optimize(ca, model=model, objective="ebo")
+    n_d, n_b = curve.item_levels()  # the level bounds of each item's block
+    cost, ebo = curve_ref(ca, model, n_d, n_b)
     # compare while steps still gain more than 1e-5 (in the far tail float noise in tiny EBO
     # values can reorder near-equal ratios)
     k = int(np.argmax(-np.diff(curve.total_base_ebo) < 1e-5)) + 1

@@ -244,8 +244,9 @@ def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.n
         dh = (h[..., :-1] - h[..., 1:]).reshape(m, n_d, jk)
         cs = np.cumsum(np.take_along_axis(dh, order, -1), axis=-1)
         ch[:, c] = h0[loc, s0] - np.where(nb > 0, cs[loc, s0, np.maximum(nb - 1, 0)], 0.0)
-    return {"item": rows[loc], "S": s_tot, "s0": s0, "f": f[loc, s_tot], "channels": ch,
-            "k": np.full(loc.size, k, dtype=np.int64)}
+    return {"item": rows[loc].astype(np.int32), "S": s_tot.astype(np.int32), "s0": s0.astype(np.int32),
+            "f": f[loc, s_tot], "channels": ch, "k": np.full(loc.size, k, dtype=np.int16),
+            "nd": np.full(loc.size, n_d, dtype=np.int16)}
 
 
 def allocate(b: Mapping[str, Any], s0: np.ndarray, nb: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -257,7 +258,7 @@ def allocate(b: Mapping[str, Any], s0: np.ndarray, nb: np.ndarray, k: np.ndarray
     m = b["rows"].size
     n_j = b["local_mean"].shape[1]
     out = np.zeros((m, n_j), dtype=np.int64)
-    for kk in np.unique(k):
+    for kk in np.unique(k).tolist():
         sel = np.flatnonzero(k == kk)
         sub = {key: (val[sel] if isinstance(val, np.ndarray) and key != "objective_weights" else val)
                for key, val in b.items()}
@@ -291,7 +292,7 @@ def build_item_model(
     model: str,
     objective: str,
     ref_stock: np.ndarray | None = None,
-    tol: float = 1e-6,
+    tol: float = 1e-5,
     max_depot: int = 200,
     max_base: int = 200,
 ) -> ItemModel:
@@ -440,6 +441,12 @@ class Curve:
     item_model: ItemModel = field(repr=False)
     arrays: CaseArrays = field(repr=False)
     point_vertices: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    vertex_nd: np.ndarray | None = field(default=None, repr=False)
+
+    def item_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(depot levels, base levels) each item's curve was computed over (block bounds)."""
+        first = self.item_first_vertex
+        return self.vertex_nd[first].astype(np.int64), self.vertex_k[first].astype(np.int64)
 
     @property
     def n_points(self) -> int:
@@ -516,10 +523,16 @@ def _targets(ca: CaseArrays, target: float | Mapping[str, float] | None) -> np.n
 
 
 def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict[str, np.ndarray]:
-    keys = blocks_out[0].keys()
-    tab = {key: np.concatenate([o[key] for o in blocks_out]) for key in keys}
+    keys = list(blocks_out[0].keys())
+    tab = {}
+    for key in keys:
+        tab[key] = np.concatenate([o[key] for o in blocks_out])
+        for o in blocks_out:
+            del o[key]
     order = np.lexsort((tab["S"], tab["item"]))
-    tab = {key: val[order] for key, val in tab.items()}
+    for key in keys:
+        tab[key] = tab[key][order]
+    del order
     first = np.searchsorted(tab["item"], np.arange(n_items))
     tab["first"] = first
     return tab
@@ -536,8 +549,9 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     ok = gain > min_gain
     a, bv, gain, dc = a[ok], bv[ok], gain[ok], dc[ok]
     ratio = gain / dc
+    del gain
     order = np.lexsort((tab["S"][a], item[a], -ratio))
-    return {"from": a[order], "to": bv[order], "cost": dc[order], "ratio": ratio[order]}
+    return {"from": a[order].astype(np.int64), "to": bv[order].astype(np.int64), "cost": dc[order]}
 
 
 def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exact=False):
@@ -546,8 +560,12 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exa
     ch0 = tab["channels"][first].sum(axis=0)
     if im.channel_offset is not None:
         ch0 = ch0 - im.channel_offset.sum(axis=0)
-    dch = tab["channels"][steps["to"]] - tab["channels"][steps["from"]]
-    chan = np.vstack([ch0[None, :], ch0[None, :] + np.cumsum(dch, axis=0)])
+    n_steps = steps["to"].size
+    chan = np.empty((n_steps + 1, ch0.size))
+    chan[0] = ch0
+    chan[1:] = tab["channels"][steps["to"]]
+    chan[1:] -= tab["channels"][steps["from"]]
+    np.cumsum(chan, axis=0, out=chan)
     cost = np.concatenate([[0.0], np.cumsum(steps["cost"])])
     ow = im.objective_weights
     avail = np.exp(-chan[:, 1:])
@@ -573,7 +591,7 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exa
         equipment_types=ca.equipment_types, cost=cost[: k + 1], total_base_ebo=chan[: k + 1, 0],
         objective_value=chan[: k + 1] @ ow, availability=avail[: k + 1],
         step_item=tab["item"][steps["to"][:k]], step_vertex=steps["to"][:k],
-        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], item_first_vertex=first,
+        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], vertex_nd=tab["nd"], item_first_vertex=first,
         stop_reason=stop_reason, target_met=target_met, exact=(ca.max_level == 0),
         item_model=im, arrays=ca,
     )
@@ -610,7 +628,7 @@ def optimize(
     budget: float | None = None,
     target: float | Mapping[str, float] | None = None,
     passes: int | None = None,
-    tol: float = 1e-6,
+    tol: float = 1e-5,
     map_fn: MapFn | None = None,
     max_elements: int = 3_000_000,
     min_gain: float = 1e-12,
@@ -717,7 +735,7 @@ def exact_frontier(
     target: float | Mapping[str, float] | None = None,
     model: str | None = None,
     objective: str | None = None,
-    tol: float = 1e-6,
+    tol: float = 1e-5,
     max_cells: int = 50_000_000,
     map_fn: MapFn | None = None,
 ) -> Curve:
@@ -794,7 +812,7 @@ def exact_frontier(
         equipment_types=ca.equipment_types, cost=cost[sl], total_base_ebo=chan[sl, 0],
         objective_value=chan[sl] @ im.objective_weights, availability=avail[sl],
         step_item=np.zeros(0, dtype=np.int64), step_vertex=np.zeros(0, dtype=np.int64),
-        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], item_first_vertex=first,
+        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], vertex_nd=tab["nd"], item_first_vertex=first,
         stop_reason=stop_reason, target_met=target_met, exact=True, item_model=im, arrays=ca,
         point_vertices=tuple(vertices[sl]),
     )
@@ -802,7 +820,7 @@ def exact_frontier(
 
 def item_curves(
     case: Case | CaseArrays, *, model: str | None = None, objective: str | None = None,
-    tol: float = 1e-6, smax: int | None = None,
+    tol: float = 1e-5, smax: int | None = None,
 ) -> dict[str, Any]:
     """Full item curves F_i(S) with their optimal (depot, base...) allocation (no hull).
 
