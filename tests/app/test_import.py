@@ -433,3 +433,50 @@ def test_zip_bomb_xlsx_import_is_refused_and_changes_nothing(db, tmp_path):
     res = run_import(db, "parts", bomb)
     assert [e.field for e in res.errors] == ["(file)"] and "zip bomb" in res.errors[0].message
     assert counts(db) == before
+
+
+# -- uploads held in memory (the web layer), progress, delimiters ----------------------------------
+
+
+def test_upload_bytes_import_and_error_file_bytes(db, tmp_path):
+    from setu.kit import tabular
+
+    data = b"".join(tabular.iter_csv_bytes(PART_HEADER, [part_row("RUS01", "U1", "ok"),
+                                                         part_row("RUS01", "U2", "bad", kind="?")]))
+    before = counts(db)
+    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
+        res = transfer.import_bytes(uow, "parts", data, "csv", dry_run=True)
+    assert messages(res) == ["row 3, column kind: Input should be 'repairable' or 'consumable' (got '?')"]
+    err = transfer.error_file_bytes(data, "csv", res.errors)
+    with tabular.open_table_bytes(err, "csv") as t:
+        assert [cells[-1] for _, cells in t.rows()] == ["", messages(res)[0]]
+    xlsx = tabular.xlsx_bytes(PART_HEADER, [part_row("RUS01", "U1", "ok")])
+    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
+        res = transfer.import_bytes(uow, "parts", xlsx, "xlsx")
+        assert res.ok and res.created == 1
+        uow.commit()
+    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
+        res = transfer.import_bytes(uow, "parts", b"not a zip", "xlsx")
+    assert [e.field for e in res.errors] == ["(file)"]
+    assert counts(db)["catalog_part"] == before["catalog_part"] + 1
+
+
+def test_progress_reports_reading_then_writing(db, tmp_path):
+    p = write_csv(tmp_path / "p.csv", PART_HEADER, [part_row("RUS01", f"PR{i}", "x") for i in range(4500)])
+    seen: list[tuple[str, int, int]] = []
+    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
+        res = transfer.import_file(uow, "parts", p, progress=lambda *a: seen.append(a))
+    assert res.ok and res.created == 4500
+    phases = [a[0] for a in seen]
+    assert phases.index("writing") > max(i for i, ph in enumerate(phases) if ph == "reading")
+    assert seen[-1] == ("writing", 4500, 4500)
+    reading = [a for a in seen if a[0] == "reading"]
+    assert reading[-1][1] == reading[-1][2] == p.stat().st_size
+
+
+def test_semicolon_csv_gets_a_semicolon_error_file(db, tmp_path):
+    p = write_csv(tmp_path / "semi.csv", PART_HEADER, [part_row("RUS01", "S1", "x", unit_price="1,5")], delimiter=";")
+    res = run_import(db, "parts", p)
+    assert messages(res) == ["row 2, column unit_price: '1,5' is not a number"]
+    err = transfer.write_error_file(p, tmp_path / "semi.errors.csv", res.errors)
+    assert err.read_text(encoding="utf-8-sig").splitlines()[0] == ";".join(PART_HEADER + ["errors"])

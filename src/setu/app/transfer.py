@@ -856,47 +856,73 @@ def default_error_path(source: str | Path) -> Path:
     return p.with_name(f"{p.stem}.errors{p.suffix.lower()}")
 
 
-def write_error_file(source: str | Path, target: str | Path, errors: list[FieldError]) -> Path:
-    """Write the input rows plus an ``errors`` column (same format as the input) to ``target``.
+def error_rows(table: Table, errors: list[FieldError]) -> tuple[list[str], Iterator[list[str]]]:
+    """The rows of ``table`` (an input opened again) plus an ``errors`` column.
 
     Every row is kept (rows without errors have an empty ``errors`` cell), so the user fixes the
-    file and imports it whole again; the importer ignores the ``errors`` column. Errors without a
-    row, or on the header, go on the first data row.
+    file and imports it whole again; the importer ignores the ``errors`` column (an ``errors``
+    column already in the input is replaced). Errors without a row, or on the header, go on the
+    first data row.
     """
-    source, target = Path(source), Path(target)
     by_row: dict[int, list[str]] = {}
     for e in errors:
         by_row.setdefault(e.row or 0, []).append(str(e))
+    header = list(table.header)
+    drop = next((i for i, h in enumerate(header) if h.strip().lower() == ERRORS_COLUMN), None)
+    if drop is not None:
+        header.pop(drop)
+    width = len(header)
+    general = by_row.pop(0, []) + by_row.pop(table.header_row, [])
+
+    def rows() -> Iterator[list[str]]:
+        first = True
+        try:
+            for n, cells in table.rows():
+                if drop is not None and drop < len(cells):
+                    cells = cells[:drop] + cells[drop + 1:]
+                cells = (cells + [""] * width)[:max(width, len(cells))]
+                msgs = by_row.pop(n, [])
+                if first:
+                    msgs, first = general + msgs, False
+                yield cells[:width] + ["; ".join(msgs)] + cells[width:]
+        except TableError:
+            pass
+        rest = general if first else []
+        for n in sorted(by_row):
+            rest += by_row[n]
+        if rest:
+            yield [""] * width + ["; ".join(rest)]
+
+    return header + [ERRORS_COLUMN], rows()
+
+
+def write_error_file(source: str | Path, target: str | Path, errors: list[FieldError]) -> Path:
+    """Write the input rows plus an ``errors`` column to ``target``, in the input's format (and
+    CSV delimiter): see :func:`error_rows`."""
     with tabular.open_table(source) as table:
-        header = list(table.header)
-        drop = next((i for i, h in enumerate(header) if h.strip().lower() == ERRORS_COLUMN), None)
-        if drop is not None:
-            header.pop(drop)
-        width = len(header)
-        general = by_row.pop(0, []) + by_row.pop(table.header_row, [])
+        header, rows = error_rows(table, errors)
+        tabular.write_table(target, header, rows, fmt=table.format, delimiter=table.delimiter, sheet_title="errors")
+    return Path(target)
 
-        def rows() -> Iterator[list[str]]:
-            first = True
-            try:
-                for n, cells in table.rows():
-                    if drop is not None and drop < len(cells):
-                        cells = cells[:drop] + cells[drop + 1:]
-                    cells = (cells + [""] * width)[:max(width, len(cells))]
-                    msgs = by_row.pop(n, [])
-                    if first:
-                        msgs, first = general + msgs, False
-                    yield cells[:width] + ["; ".join(msgs)] + cells[width:]
-            except TableError:
-                pass
-            rest = general if first else []
-            for n in sorted(by_row):
-                rest += by_row[n]
-            if rest:
-                yield [""] * width + ["; ".join(rest)]
 
-        tabular.write_table(target, header + [ERRORS_COLUMN], rows(), fmt=table.format, delimiter=table.delimiter,
-                            sheet_title="errors")
-    return target
+def error_file_bytes(data: bytes, fmt: str, errors: list[FieldError]) -> bytes:
+    """The error file of an upload held in memory (``fmt`` csv or xlsx), as bytes."""
+    with tabular.open_table_bytes(data, fmt) as table:
+        header, rows = error_rows(table, errors)
+        if fmt == "csv":
+            return b"".join(tabular.iter_csv_bytes(header, rows, delimiter=table.delimiter))
+        return tabular.xlsx_bytes(header, rows, sheet_title="errors")
+
+
+def import_bytes(uow: UnitOfWork, resource: str, data: bytes, fmt: str, *, dry_run: bool = False,
+                 progress: Progress | None = None) -> ImportResult:
+    """:func:`import_file` for an upload held in memory (``fmt``: ``tabular.detect_format(filename)``)."""
+    try:
+        table = tabular.open_table_bytes(data, fmt)
+    except TableError as exc:
+        return ImportResult(resource=resource, dry_run=dry_run, errors=[FieldError("(file)", exc.message, exc.row)])
+    with table:
+        return import_table(uow, resource, table, dry_run=dry_run, progress=progress)
 
 
 # -- exports -------------------------------------------------------------------------------------
