@@ -405,8 +405,9 @@ def _aggregation_level(dm: _Demands, start: np.ndarray, T: int) -> np.ndarray:
     """round(mean inter-demand interval), half to even as Python's round; 0 when no demand."""
     n = start.size
     last = np.full(n, -1, dtype=np.int64)
-    if dm.cols.size:
-        np.maximum.at(last, dm.rows, dm.cols)
+    if dm.cols.size:  # demands are in series order, then time order: the last one ends each run
+        has = dm.count > 0
+        last[has] = dm.cols[np.cumsum(dm.count)[has] - 1]
     span = (last - start + 1).astype(np.float64)
     k = np.maximum(dm.count, 1).astype(np.float64)
     return np.where(dm.count > 0, np.rint(span / k), 0).astype(np.int64)
