@@ -13,6 +13,8 @@ Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"; Fox
    (objective gain) / (cost), which gives every efficient point of the convexified problem
    (Fox 1966, Management Science 13(3):210-216): each point is optimal for its own cost.
 4. Stopping: a budget, an availability target per equipment type, or both; or the whole curve.
+   A target stop is checked with `evaluate` (the exact model value of the plan), so the first
+   point whose evaluated fleet availability meets every target ends the curve.
 
 Objectives: ``"ebo"`` minimises total base backorders sum_ij EBO_ij; ``"availability"`` minimises
 -sum_e sum_j (N_je / N_e) log A_je, the separable log form of Sherbrooke 2004 eq. for
@@ -655,10 +657,10 @@ def optimize(
         tab = _vertex_table(_run_blocks(im, False, map_fn, max_elements), ca.n_items)
         steps = _greedy(tab, im.cost, min_gain)
         curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
-        if ca.max_level == 0:
-            break
         if targets is not None:
             curve = _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets)
+        if ca.max_level == 0:
+            break
         k = curve.n_points - 1
         if curve.stop_reason == "end":
             gain = curve.objective_value[0] - curve.objective_value
@@ -677,9 +679,11 @@ def _truncate(curve: Curve, k: int, **changes: Any) -> Curve:
 
 
 def _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets) -> Curve:
-    """Multi-indenture: stop at the first curve point whose *evaluated* availability (full
-    VARI-METRIC/MOD-METRIC model, `evaluate_arrays`) meets every target, by bisection on the
-    curve (availability grows along it). The pass estimates only guide the search."""
+    """Stop at the first curve point whose *evaluated* fleet availability (the full model,
+    `evaluate_arrays`: unit-weighted mean over bases, SRU effects exact) meets every target,
+    found by galloping and bisection along the curve (availability grows along it). The curve's
+    own availability column (geometric mean over bases; pass estimates for multi-indenture) only
+    gives the starting guess."""
     full = _curve_from_table(ca, im, tab, steps, objective, model, budget, None)
     cache: dict = {}
     seen: dict[int, bool] = {}
