@@ -51,6 +51,12 @@ def _mount_optional() -> None:
     """Mount command groups that live in their own modules."""
     import importlib
 
+    for extension in ("setu.demand.forecast_cli", "setu.readiness.plan_cli"):
+        try:  # modules that add commands to the forecast and readiness groups
+            importlib.import_module(extension)
+        except ModuleNotFoundError as exc:
+            if exc.name != extension:
+                raise
     for module, attr, name in (
         ("setu.app.demo", "demo_app", "demo"),
         ("setu.app.transfer_cli", "import_app", "import"),

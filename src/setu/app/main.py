@@ -15,6 +15,23 @@ from setu.kit.db import get_engine
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+OPTIONAL_API = ("setu.demand.forecast_api", "setu.readiness.api")
+
+
+def _optional_routers() -> list[APIRouter]:
+    """API routers of capabilities that live in their own modules (present in this build)."""
+    import importlib
+
+    out = []
+    for name in OPTIONAL_API:
+        try:
+            out.append(importlib.import_module(name).router)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return out
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     from setu.catalog.api import router as catalog_api
     from setu.demand.api import router as demand_api
@@ -33,7 +50,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     problems.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for r in (identity_api, catalog_api, fleet_api, demand_api):
+    for r in (identity_api, catalog_api, fleet_api, demand_api, *_optional_routers()):
         api.include_router(r)
     app.include_router(api)
 
