@@ -204,6 +204,7 @@ def test_vari_metric_matches_simulation_on_borges_case(name):
     assert_agrees(case, stock, res)
 
 
+@pytest.mark.slow
 def test_vari_metric_matches_simulation_on_three_base_six_item_case():
     case = fleet_case(6, seed=7)
     stock = rule_of_thumb_plan(case)
@@ -211,6 +212,7 @@ def test_vari_metric_matches_simulation_on_three_base_six_item_case():
     assert_agrees(case, stock, res)
 
 
+@pytest.mark.slow
 def test_vari_metric_matches_simulation_with_deep_depot_stock():
     case = fleet_case(6, seed=11)
     stock = rule_of_thumb_plan(case, depot_factor=1.5)
@@ -231,6 +233,7 @@ def test_vari_metric_matches_simulation_on_twenty_item_three_base_case():
 # ---- multi-indenture -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_vari_metric_matches_simulation_on_multi_indenture_case():
     case = multi_indenture_case(sru_returns=False)
     res = simulate(case, MI_PLAN, horizon_years=3000, warmup_years=1, replications=10, seed=105)
@@ -256,6 +259,7 @@ def test_depot_lru_pipeline_carries_only_its_share_of_depot_sru_backorders():
         assert pipe.covers(expected, rel_tol=0.01), (ca.item_ids[i], pipe, expected)
 
 
+@pytest.mark.slow
 def test_vari_metric_matches_simulation_when_bases_return_srus_to_the_depot():
     """Only the depot-repair share h of depot SRU backorders delays depot LRU repairs.
 
@@ -283,10 +287,11 @@ def test_high_depot_utilisation_vari_metric_understates_base_backorders_less_tha
     err_vm = vm["total_analytic"] - tot.mean
     err_me = me["total_analytic"] - tot.mean
     assert err_me < err_vm < 0  # both low, VARI-METRIC less so
-    assert abs(err_vm) < 0.05 * tot.mean  # ~2 % here
-    assert abs(err_me) > 0.15 * tot.mean  # ~24 % here
+    assert abs(err_vm) < 0.05 * tot.mean  # ~1 % in total, 6 % at U1@B1
+    assert abs(err_me) > 0.15 * tot.mean  # ~23 % here
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason=(
     "compound (negative-binomial) demand: depot backorders arrive in batches from one base, so "
     "the binomial disaggregation f(1-f)EBO0 + f^2 VBO0 understates base pipeline variance; "
