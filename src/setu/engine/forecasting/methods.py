@@ -245,10 +245,13 @@ def ses_optimized(Y: Any, start: Any = None, *, fitted: bool = False) -> PointFo
     Y, start = _prepare(Y, start)
     Xs, lengths = _series_left_aligned(Y, start)
     alpha = _ses.golden_alpha(Xs, lengths, 0.01, 0.99)
-    G = _ses.ses_levels(Xs, alpha)
     n = Y.shape[0]
-    mean = np.where(lengths == 1, Xs[0], G[lengths, np.arange(n)])
-    fit = _series_fitted(G, start, Y.shape[1]) if fitted else None
+    if not fitted:
+        mean, fit = _ses.ses_last(Xs, lengths, alpha), None
+    else:
+        G = _ses.ses_levels(Xs, alpha)
+        mean = np.where(lengths == 1, Xs[0], G[lengths, np.arange(n)])
+        fit = _series_fitted(G, start, Y.shape[1])
     return PointForecast("ses_opt", mean, fit, MappingProxyType({"alpha": alpha}))
 
 
