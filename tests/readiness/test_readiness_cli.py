@@ -91,6 +91,17 @@ def test_optimize_budget_writes_curve(tmp_path):
     assert pts[-1]["total_base_ebo"] < pts[0]["total_base_ebo"]
 
 
+def test_optimize_max_points_thins_the_output(tmp_path):
+    case = _write(tmp_path, "case.json", CASE)
+    full, thin = tmp_path / "full.json", tmp_path / "thin.json"
+    assert runner.invoke(readiness_app, ["optimize", str(case), "--budget", "60", "--output", str(full)]).exit_code == 0
+    res = runner.invoke(readiness_app, ["optimize", str(case), "--budget", "60", "--max-points", "5", "--output", str(thin)])
+    assert res.exit_code == 0, res.output
+    a, b = json.loads(full.read_text()), json.loads(thin.read_text())
+    assert len(b["points"]) == 5 and b["curve_points"] == len(a["points"])
+    assert b["points"][0] == a["points"][0] and b["points"][-1] == a["points"][-1]
+
+
 def test_optimize_target_per_type(tmp_path):
     case = _write(tmp_path, "case.json", CASE)
     out = tmp_path / "curve.json"
