@@ -202,6 +202,7 @@ class _Rows:
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         idx = list(self.index.items())
         unnamed = [i for i in sorted(self.ignored) if not self.table.header[i].strip()]
+        no_name = f"has a value but the column has no name in row {self.table.header_row}"
         last = 0
         try:
             for n, cells in self.table.rows():
@@ -209,11 +210,11 @@ class _Rows:
                 width = len(cells)
                 for i in unnamed:
                     if i < width and cells[i].strip():
-                        self.errs.add(column_letter(i), "has a value but the column has no name in row 1", n)
+                        self.errs.add(column_letter(i), no_name, n)
                 if width > self.width:
                     for i in range(self.width, width):
                         if cells[i].strip():
-                            self.errs.add(column_letter(i), "has a value but the column has no name in row 1", n)
+                            self.errs.add(column_letter(i), no_name, n)
                 yield n, {k: (cells[i].strip() if i < width else "") for k, i in idx}
                 if self.progress and self.count - last >= 2000:
                     last = self.count
