@@ -38,3 +38,20 @@ def route_permission(route) -> str | None:
             return perm
         stack.extend(d.dependencies)
     return None
+
+
+def iter_routes(app) -> list[tuple[str, set[str], object]]:
+    """Every HTTP route of the app as (full path, methods, route-like object with ``dependant``).
+
+    Works with routers included into routers (FastAPI wraps them; their effective contexts
+    carry the full path)."""
+    from fastapi.routing import APIRoute
+
+    out: list[tuple[str, set[str], object]] = []
+    for r in app.routes:
+        if isinstance(r, APIRoute):
+            out.append((r.path, set(r.methods or ()), r))
+        elif hasattr(r, "effective_route_contexts"):
+            for c in r.effective_route_contexts():
+                out.append((c.path, set(c.methods or ()), c))
+    return out

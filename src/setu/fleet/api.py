@@ -130,3 +130,10 @@ def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow:
     pos = service.adjust_stock(uow, part_id=part_id, site_id=site_id, data=data)
     uow.commit()
     return StockPositionRead.model_validate(pos)
+
+
+@router.get("/parts/{part_id}/stock", dependencies=[Depends(needs("fleet.stock.read"))])
+def part_stock(part_id: uuid.UUID, by_family: bool = False, uow: UnitOfWork = Depends(read_uow)):
+    """Stock of the part per site; ``by_family`` pools the stock of interchangeable parts."""
+    rows = service.stock_by_site(uow, part_id=part_id, by_family=by_family)
+    return [{**r, "site_id": str(r["site_id"]), "part_ids": [str(p) for p in r["part_ids"]]} for r in rows]

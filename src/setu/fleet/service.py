@@ -228,3 +228,31 @@ def stock_totals(uow: UnitOfWork) -> dict[str, int]:
         stmt = stmt.where(StockPosition.site_id.in_(scope))
     row = uow.session.execute(stmt).one()
     return dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, row)))
+
+
+def stock_by_site(uow: UnitOfWork, *, part_id: uuid.UUID, by_family: bool = False) -> list[dict]:
+    """Stock of a part per visible site; with ``by_family`` the stock of the parts that may fill
+    its demand is pooled in (interchangeability resolved, see catalog.rules.resolve_families)."""
+    require(uow.actor, "fleet.stock.read")
+    from setu.catalog.service import family_heads
+
+    get_or_404(uow.session, Part, part_id, "part")
+    part_ids = [part_id]
+    if by_family:
+        _, stock_heads = family_heads(uow)
+        head = stock_heads.get(part_id, part_id)
+        part_ids = sorted({head, part_id} | {p for p, h in stock_heads.items() if h == head}, key=str)
+    cols = (StockPosition.serviceable, StockPosition.unserviceable, StockPosition.in_repair, StockPosition.on_order)
+    stmt = (select(StockPosition.site_id, *[func.sum(c) for c in cols])
+            .where(StockPosition.part_id.in_(part_ids)).group_by(StockPosition.site_id))
+    scope = policies.visible_site_ids(uow.actor)
+    if scope is not None:
+        stmt = stmt.where(StockPosition.site_id.in_(scope))
+    sites = {s.id: s for s in uow.session.scalars(select(Site).where(Site.id.in_(select(StockPosition.site_id).where(
+        StockPosition.part_id.in_(part_ids)))))}
+    out = []
+    for site_id, *vals in uow.session.execute(stmt):
+        site = sites[site_id]
+        out.append({"site_id": site_id, "site_code": site.code, "site_name": site.name, "part_ids": part_ids,
+                    **dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, vals)))})
+    return sorted(out, key=lambda r: r["site_code"])
