@@ -56,7 +56,7 @@ from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
 from setu.fleet import policies as fleet_policies
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site
 from setu.kit.access import Actor, require
-from setu.kit.errors import ErrorList, NotFound
+from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
@@ -532,18 +532,24 @@ def start_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 
                        holdout_months: int = 6, part_ids: Iterable[Any] | None = None,
                        site_ids: Iterable[Any] | None = None, seed: int = 0, prior_months: float = 12.0,
                        workers: int | None = None, scheduler: str | None = None,
-                       progress: Progress | None = None) -> ForecastRun:
+                       progress: Progress | None = None, max_series: int | None = None) -> ForecastRun:
     """Forecast every visible part x site series (optionally only ``part_ids`` / ``site_ids``) and
     store the run with one result per series, in this unit of work (the adapter commits).
 
     Bad parameters raise ``ValidationFailed`` naming each field, before anything is read or
-    written. ``workers`` / ``scheduler``: compute the blocks on Dask (same results)."""
+    written. ``workers`` / ``scheduler``: compute the blocks on Dask (same results).
+    ``max_series``: refuse (``ValidationFailed``) a run over more series than that (the API runs
+    in the request and sends larger runs to the CLI)."""
     require(uow.actor, "demand.forecast.create")
     spec = validate_spec(method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months,
                          part_ids=part_ids, site_ids=site_ids, seed=seed, prior_months=prior_months,
                          workers=workers, scheduler=scheduler)
     started = datetime.now(timezone.utc)
     inp = load_forecast_input(uow, spec)
+    if max_series is not None and inp.n_series > max_series:
+        raise ValidationFailed("too many series for one request", [FieldError(
+            "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one request; "
+                        "filter by parts or sites, or run `setu forecast run`")])
     out = compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=progress)
     return store_forecast_run(uow, spec, inp, out, started_at=started)
 

@@ -1,0 +1,177 @@
+"""JSON API for forecast runs (thin adapter over ``setu.demand.forecast_service``).
+
+* ``POST /forecast-runs``: start a run; it runs in the request (up to ``MAX_SYNC_SERIES`` series;
+  larger runs go through ``setu forecast run``) and answers 201 with the finished run;
+* ``GET /forecast-runs``, ``GET /forecast-runs/{id}``, ``GET /forecast-runs/{id}/accuracy``;
+* ``GET /forecast-runs/{id}/results``: one result per part x site, filtered, cursor pagination;
+* ``GET /parts/{part_id}/forecast``: the latest run's distribution per visible site and the fan
+  chart data (per month ahead: mean, q50/q90/q99 of the month's and of the cumulative demand).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.demand import forecast_service as service
+from setu.demand.models import ForecastRun
+from setu.kit.listing import PageOut, page_out
+from setu.kit.uow import UnitOfWork
+
+router = APIRouter(tags=["forecasting"])
+
+#: Largest run (series) computed inside one API request.
+MAX_SYNC_SERIES = 20_000
+
+
+class ForecastRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field("auto", description="auto, ses, ses_opt, croston, sba, tsb, croston_opt, adida or imapa")
+    horizon: int = Field(12, description="months ahead (1..120)")
+    alpha: Optional[float] = Field(None, description="smoothing constant for ses, croston, sba, tsb")
+    holdout_months: int = Field(6, description="last months held out to measure accuracy (0: none)")
+    part_ids: Optional[list[uuid.UUID]] = Field(None, description="only these parts")
+    site_ids: Optional[list[uuid.UUID]] = Field(None, description="only these sites (that you may see)")
+    seed: int = Field(0, description="seed of any random step (recorded; same seed, same results)")
+    prior_months: float = Field(12.0, description="weight, in months of data, of reliability-based rates")
+
+
+class ForecastRunRead(BaseModel):
+    id: uuid.UUID
+    party_id: Optional[uuid.UUID]
+    started_by: str
+    method: str
+    horizon: int
+    params: dict[str, Any]
+    status: str
+    started_at: datetime
+    finished_at: Optional[datetime]
+    n_series: int
+    error: Optional[str]
+    accuracy: Optional[dict[str, Any]]
+
+    @classmethod
+    def of(cls, run: ForecastRun) -> "ForecastRunRead":
+        return cls(id=run.id, party_id=run.party_id, started_by=run.started_by, method=run.method,
+                   horizon=run.horizon, params=json.loads(run.params or "{}"), status=run.status,
+                   started_at=run.started_at, finished_at=run.finished_at, n_series=run.n_series, error=run.error,
+                   accuracy=json.loads(run.accuracy) if run.accuracy else None)
+
+
+class ForecastResultRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    run_id: uuid.UUID
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    method: str
+    demand_class: str
+    mean: float = Field(description="mean demand per month")
+    variance_to_mean: float = Field(description="variance-to-mean ratio of monthly demand")
+    lead_time_months: float
+    lead_time_mean: float
+    lead_time_var: float
+    q50: float
+    q90: float
+    q99: float
+    rmsse: Optional[float]
+    scaled_bias: Optional[float]
+    mase: Optional[float]
+
+
+class FanPoint(BaseModel):
+    month: date
+    mean: float
+    q50: float
+    q90: float
+    q99: float
+    cumulative_mean: float
+    cumulative_q50: float
+    cumulative_q90: float
+    cumulative_q99: float
+
+
+class SiteForecast(BaseModel):
+    site_id: uuid.UUID
+    site_code: Optional[str]
+    result: ForecastResultRead
+
+
+class HistoryPoint(BaseModel):
+    month: date
+    quantity: float
+
+
+class PartForecast(BaseModel):
+    part_id: uuid.UUID
+    run: Optional[ForecastRunRead]
+    mean_per_month: Optional[float] = None
+    variance_per_month: Optional[float] = None
+    sites: list[SiteForecast]
+    fan: list[FanPoint]
+    history: list[HistoryPoint]
+
+
+@router.post("/forecast-runs", status_code=201, response_model=ForecastRunRead,
+             dependencies=[Depends(needs("demand.forecast.create"))])
+def start_run(data: ForecastRunCreate, uow: UnitOfWork = Depends(write_uow)):
+    """Forecast every visible part x site series (or the filtered ones) and store the run."""
+    run = service.start_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
+    uow.commit()
+    return ForecastRunRead.of(run)
+
+
+@router.get("/forecast-runs", response_model=PageOut[ForecastRunRead],
+            dependencies=[Depends(needs("demand.forecast.read"))])
+def list_runs(status: Optional[str] = None, sort: Optional[str] = None, cursor: Optional[str] = None,
+              limit: int = 50, uow: UnitOfWork = Depends(read_uow)):
+    page = service.list_runs(uow, status=status, sort=sort, cursor=cursor, limit=limit)
+    return {"items": [ForecastRunRead.of(r) for r in page.items], "next_cursor": page.next_cursor,
+            "total": page.total}
+
+
+@router.get("/forecast-runs/{run_id}", response_model=ForecastRunRead,
+            dependencies=[Depends(needs("demand.forecast.read"))])
+def get_run(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return ForecastRunRead.of(service.get_run(uow, run_id=run_id))
+
+
+@router.get("/forecast-runs/{run_id}/accuracy", dependencies=[Depends(needs("demand.forecast.read"))])
+def run_accuracy(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)) -> dict[str, Any]:
+    """Holdout RMSSE, scaled bias and MASE over the results you may see: overall, per demand class
+    and per method."""
+    out = service.accuracy_summary(uow, run_id=run_id)
+    out.pop("series", None)
+    return out
+
+
+@router.get("/forecast-runs/{run_id}/results", response_model=PageOut[ForecastResultRead],
+            dependencies=[Depends(needs("demand.forecast.read"))])
+def run_results(run_id: uuid.UUID, part_id: Optional[uuid.UUID] = None, site_id: Optional[uuid.UUID] = None,
+                method: Optional[str] = None, demand_class: Optional[str] = None, sort: Optional[str] = None,
+                cursor: Optional[str] = None, limit: int = 50, uow: UnitOfWork = Depends(read_uow)):
+    page = service.run_results(uow, run_id=run_id, part_id=part_id, site_id=site_id, method=method,
+                               demand_class=demand_class, sort=sort, cursor=cursor, limit=limit)
+    return page_out(page, ForecastResultRead)
+
+
+@router.get("/parts/{part_id}/forecast", response_model=PartForecast,
+            dependencies=[Depends(needs("demand.forecast.read"))])
+def part_forecast(part_id: uuid.UUID, run_id: Optional[uuid.UUID] = None, uow: UnitOfWork = Depends(read_uow)):
+    """The latest run's forecast of the part at every site you may see, and the fan chart data."""
+    f = service.part_forecast(uow, part_id=part_id, run_id=run_id)
+    return {
+        "part_id": f["part_id"], "run": ForecastRunRead.of(f["run"]) if f["run"] else None,
+        "mean_per_month": f.get("mean_per_month"), "variance_per_month": f.get("variance_per_month"),
+        "sites": [{"site_id": s["site_id"], "site_code": s["site_code"],
+                   "result": ForecastResultRead.model_validate(s["result"])} for s in f["sites"]],
+        "fan": f["fan"], "history": [{"month": m, "quantity": q} for m, q in f["history"]],
+    }
