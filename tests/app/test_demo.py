@@ -347,3 +347,30 @@ def test_force_loads_alongside_existing_data_reusing_the_parties(tmp_path):
     assert res.loaded and "identity_party" not in {k for k, v in res.counts.items() if v}
     n = _count(url)
     assert n["identity_party"] == 2 and n["catalog_part"] == 2001
+
+
+def test_load_is_audited_and_the_chain_verifies(tmp_path):
+    from setu.catalog.models import Part
+    from setu.identity.models import Party
+    from setu.kit import audit
+    from setu.kit.access import system_actor
+    from setu.kit.db import make_engine
+    from setu.kit.uow import UnitOfWork
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    res = load_demo(url=url)
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(system_actor("test"), engine=engine) as uow:
+            s = uow.session
+            assert audit.verify_database(s).ok
+            entries = {e.action: e for e in s.scalars(select(audit.AuditEntry))}
+            assert {f"{t}.bulk_insert" for t, n in res.counts.items() if n} | {"demo.load"} == set(entries)
+            assert '"rows":2000' in entries["catalog_part.bulk_insert"].after
+            assert entries["demo.load"].actor == "system:demo"
+            # origin parts are maintained by the origin party, the others by the operator
+            owners = dict(s.execute(select(Party.id, Party.code)).all())
+            by_owner = Counter((owners[o], c) for o, c in s.execute(select(Part.owner_party_id, Part.currency)))
+            assert set(by_owner) == {("RUS", "RUB"), ("IND", "INR"), ("IND", "USD")}
+    finally:
+        engine.dispose()

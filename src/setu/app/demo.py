@@ -14,15 +14,20 @@ commit, and may return ``{table: rows added}`` for the summary. The identity sli
 users per persona this way, using ``data.organisation_ids`` / ``data.party_ids`` (codes as in
 :data:`setu.app.demo_data.ORGANISATIONS`).
 
-Audit: the bulk inserts bypass ORM flush events; when the audit hook lands, this loader should
-write one audit entry ``demo.load`` (scale, seed, counts) for the whole load.
+Audit: the rows go in below the ORM, so the flush hook does not see them; instead, in the same
+transaction, the loader appends to the hash chain (:func:`setu.kit.audit.append`) one entry per
+table, ``<table>.bulk_insert`` with the row count and a SHA-256 of the rows (the convention of
+``audit_bulk_digest`` for synthetic data), and one ``demo.load`` entry with scale, seed and counts.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,7 @@ from sqlalchemy import Uuid, func, select
 from sqlalchemy.engine import Engine
 
 from setu.app.demo_data import BASE_PARTS, DEFAULT_SEED, DemoData, _Gather, _LazyUuids, generate
+from setu.kit import audit
 from setu.kit.access import system_actor
 from setu.kit.db import Base, make_engine, upgrade_database, utcnow
 from setu.kit.uow import UnitOfWork
@@ -88,16 +94,25 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
     now = utcnow()
     _reuse_parties(uow, data)
     counts: dict[str, int] = {}
+    entries: list[dict[str, Any]] = []
     for name, table in data.tables.items():
         target = Base.metadata.tables[name]
         writer = _BulkWriter(conn, target, {"created_at": now, "updated_at": now, "version": 1}, list(table.columns))
+        digest = _RowsDigest(sorted(table.columns))
         n = len(table)
         for start in range(0, n, chunk_rows):
             stop = min(n, start + chunk_rows)
             writer.write(table, start, stop)
+            digest.update(table, start, stop)
             if progress:
                 progress(name, stop - start)
         counts[name] = n
+        if n:
+            entries.append({"action": f"{name}.bulk_insert", "object_type": name, "object_id": None,
+                            "after": {"rows": n, "sha256": digest.hexdigest(), "digest_of": _RowsDigest.ABOUT}})
+    entries.append({"action": "demo.load", "object_type": "demo", "object_id": None,
+                    "after": {"scale": data.scale, "seed": data.seed, "counts": dict(counts)}})
+    audit.append(uow.session, entries)
     for hook in POST_LOAD_HOOKS:
         counts.update(hook(uow, data) or {})
     if sqlite:
@@ -116,10 +131,50 @@ def _reuse_parties(uow: UnitOfWork, data: DemoData) -> None:
     parties = data.tables["identity_party"]
     keep = [i for i, pid in enumerate(parties.columns["id"]) if pid not in remap]
     parties.columns = {k: [v[i] for i in keep] for k, v in parties.columns.items()}
-    for table, col in (("identity_organisation", "party_id"), ("fleet_equipment_type", "origin_party_id")):
+    for table, col in (("identity_organisation", "party_id"), ("fleet_equipment_type", "origin_party_id"),
+                       ("catalog_part", "owner_party_id")):
         cols = data.tables[table].columns
         cols[col] = [remap.get(v, v) for v in cols[col]]
     data.party_ids = {c: remap.get(v, v) for c, v in data.party_ids.items()}
+
+
+class _RowsDigest:
+    """SHA-256 of a table's rows as written, computed column-wise (cheap at 500,000 rows)."""
+
+    ABOUT = ("sha256 over one line per chunk of 10,000 rows: canonical JSON {column: [values]} of the "
+             "generated columns (ids, keys and values; not the timestamps)")
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.h = hashlib.sha256()
+        self._cache: dict[int, list[Any]] = {}
+
+    @staticmethod
+    def _json(vals: list[Any]) -> list[Any]:
+        probe = next((v for v in vals if v is not None), None)
+        if isinstance(probe, (uuid.UUID, Decimal)):
+            return [None if v is None else str(v) for v in vals]
+        if isinstance(probe, (date, datetime)):
+            return [None if v is None else v.isoformat() for v in vals]
+        return vals
+
+    def update(self, table: Any, start: int, stop: int) -> None:
+        chunk = {}
+        for n in self.names:
+            col = table.columns[n]
+            if isinstance(col, _Gather):
+                key = id(col.values)
+                if key not in self._cache:
+                    self._cache[key] = self._json(list(col.values))
+                base = self._cache[key]
+                chunk[n] = [base[i] for i in col.index[start:stop].tolist()]
+            else:
+                vals = col[start:stop]
+                chunk[n] = self._json(vals.tolist() if isinstance(vals, np.ndarray) else list(vals))
+        self.h.update(audit.canonical(chunk).encode("utf-8") + b"\n")
+
+    def hexdigest(self) -> str:
+        return self.h.hexdigest()
 
 
 class _BulkWriter:

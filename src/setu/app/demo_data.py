@@ -565,6 +565,9 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> DemoData:
         "site_id": unit_site, "status": unit_status})
 
     parts, bom = _parts_and_bom(rng, scale, tid)
+    # the party maintaining each catalogue record: origin-country parts the origin party (its OEMs'
+    # catalogues), locally made and tender-bought parts the operator party
+    parts["owner_party_id"] = [pid["RUS"] if src == "origin" else pid["IND"] for src in parts["_source"].tolist()]
     n_parts = len(parts["name"])
     part_id = _uuids(rng, n_parts)
     T["catalog_part"] = Table("catalog_part", {"id": part_id, **{k: v for k, v in parts.items() if not k.startswith("_")}})
