@@ -49,9 +49,9 @@ def _open_text(path: Path) -> tuple[io.TextIOBase, Callable[[], int]]:
 class LongColumns:
     """The three columns of a long-format file, as strings, with each value's file row number."""
 
-    unique_id: list[str]
-    ds: list[str]
-    y: list[str]
+    unique_id: np.ndarray
+    ds: np.ndarray
+    y: np.ndarray
     rows: np.ndarray
     errors: tuple[str, ...] = ()
 
@@ -60,7 +60,7 @@ def read_long_csv(path: str | os.PathLike[str], *, progress: Callable[[int, int]
                   id_col: str = "unique_id", ds_col: str = "ds", y_col: str = "y") -> LongColumns:
     """Read the ``unique_id, ds, y`` columns (any order; other columns ignored).
 
-    ``progress(bytes_read, total_bytes)`` is called every 50,000 rows. A header without the needed
+    ``progress(bytes_read, total_bytes)`` is called every 100,000 rows. A header without the needed
     columns raises :class:`FileFormatError`; rows with too few fields are left out and listed in
     ``errors`` (so that the values of the other rows can still be checked).
     """
@@ -74,6 +74,13 @@ def read_long_csv(path: str | os.PathLike[str], *, progress: Callable[[int, int]
     dss: list[str] = []
     ys: list[str] = []
     rows: list[int] = []
+    parts: list[tuple[np.ndarray, ...]] = []
+
+    def flush() -> None:  # compact each chunk into numpy arrays (far smaller than Python strings)
+        if rows:
+            parts.append((np.array(ids, dtype=str), np.array(dss, dtype=str), np.array(ys, dtype=str),
+                          np.array(rows, dtype=np.int64)))
+            ids.clear(), dss.clear(), ys.clear(), rows.clear()
     try:
         reader = csv.reader(stream)
         try:
@@ -103,15 +110,22 @@ def read_long_csv(path: str | os.PathLike[str], *, progress: Callable[[int, int]
                 dss.append(rec[di])
                 ys.append(rec[yi])
                 rows.append(line)
-                if progress is not None and len(rows) % 50000 == 0:
-                    progress(tell(), total)
+                if len(rows) >= 100_000:
+                    flush()
+                    if progress is not None:
+                        progress(tell(), total)
         except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
             errors.append(f"row {line + 1}, column unique_id: unreadable ({exc})")
     finally:
         stream.close()
+    flush()
     if progress is not None:
         progress(total, total)
-    return LongColumns(ids, dss, ys, np.asarray(rows, dtype=np.int64), tuple(errors))
+    if not parts:
+        empty = np.zeros(0, dtype=str)
+        return LongColumns(empty, empty, empty, np.zeros(0, dtype=np.int64), tuple(errors))
+    cols = [np.concatenate([p[k] for p in parts]) for k in range(4)]
+    return LongColumns(cols[0], cols[1], cols[2], cols[3], tuple(errors))
 
 
 def load_panel(path: str | os.PathLike[str], *, freq: str | None = None,

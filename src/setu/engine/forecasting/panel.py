@@ -306,7 +306,7 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     row: empty id, unparseable or off-grid period, non-numeric / non-finite / negative demand,
     duplicate (id, period).
     """
-    ids_in = np.asarray(unique_id, dtype=object).reshape(-1)
+    ids_in = np.asarray(unique_id).reshape(-1)
     n = ids_in.size
     if np.asarray(ds).reshape(-1).size != n or np.asarray(y).reshape(-1).size != n:
         raise ValueError("unique_id, ds and y must have the same length")
