@@ -119,6 +119,19 @@ def variance_to_mean_ratio(Y, start=None, *, errors=None, mean=None) -> np.ndarr
 # ----------------------------------------------------------------- negative binomial
 
 
+def _nb_sf(k, r, p):
+    """P(X > k) for X ~ NB(r, p) at integer k: ``I_{1-p}(k + 1, r)`` (regularised incomplete
+    beta; Johnson, Kemp & Kotz 2005, eq. 5.31), accurate in the upper tail."""
+    k = np.asarray(k, float)
+    return np.where(k < 0, 1.0, special.betainc(np.maximum(k, 0.0) + 1.0, r, 1.0 - p))
+
+
+def _poisson_sf(k, mu):
+    """P(X > k) for X ~ Poisson(mu) at integer k: the regularised lower gamma P(k + 1, mu)."""
+    k = np.asarray(k, float)
+    return np.where(k < 0, 1.0, special.gammainc(np.maximum(k, 0.0) + 1.0, mu))
+
+
 def _nb_ppf(q, r, p):
     """Smallest integer x with NB(r, p) cdf(x) >= q (equals ``scipy.stats.nbinom.ppf``).
 
@@ -162,6 +175,10 @@ class NegBinLeadTimeDemand:
     def vmr(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.mean > 0, self.variance / self.mean, 1.0)
+
+    def take(self, idx) -> NegBinLeadTimeDemand:
+        """The distribution of the series ``idx`` only."""
+        return NegBinLeadTimeDemand(self.mean[idx], self.variance[idx], self.lead_time[idx])
 
     def _parts(self):
         mu = np.maximum(self.mean, 0.0)
@@ -219,8 +236,8 @@ class NegBinLeadTimeDemand:
         s = np.asarray(s, dtype=float)
         return self._apply(
             s,
-            lambda x, r, p, mu: mu * stats.nbinom.sf(x - 2, r + 1.0, p) - x * stats.nbinom.sf(x - 1, r, p),
-            lambda x, mu: mu * stats.poisson.sf(x - 2, mu) - x * stats.poisson.sf(x - 1, mu),
+            lambda x, r, p, mu: mu * _nb_sf(x - 2, r + 1.0, p) - x * _nb_sf(x - 1, r, p),
+            lambda x, mu: mu * _poisson_sf(x - 2, mu) - x * _poisson_sf(x - 1, mu),
             lambda x: np.maximum(-x, 0.0),
         )
 
@@ -282,6 +299,10 @@ class EmpiricalLeadTimeDemand:
     @property
     def mean(self) -> np.ndarray:
         return self.samples.mean(axis=1)
+
+    def take(self, idx) -> EmpiricalLeadTimeDemand:
+        """The distribution of the series ``idx`` only."""
+        return EmpiricalLeadTimeDemand(self.samples[idx], self.lead_time[idx])
 
     @property
     def variance(self) -> np.ndarray:
@@ -454,27 +475,33 @@ def order_up_to_level(demand, lead_time, target, *, service: str = "fill",
     d_l = demand.lead_time(L)
     d_r_mean = d_lr.mean - d_l.mean  # demand expected in the last R periods of the cycle
 
-    def fr(S):
-        short = np.maximum(d_lr.expected_excess(S) - d_l.expected_excess(S), 0.0)
+    def feasible(S, idx):
+        """fill(S) >= target for the series ``idx`` (evaluated on that subset only)."""
+        short = np.maximum(d_lr.take(idx).expected_excess(S) - d_l.take(idx).expected_excess(S), 0.0)
+        dm = d_r_mean[idx]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(d_r_mean > 0, 1.0 - short / d_r_mean, 1.0)
+            f = np.where(dm > 0, 1.0 - short / dm, 1.0)
+        return f >= target[idx] - 1e-12
 
-    hi = np.maximum(d_lr.quantile(np.full(n, 1.0 - 1e-6)[:, None])[:, 0], 1.0)
+    everyone = np.arange(n)
+    # start above the mean by 8 standard deviations (Cantelli: P(X > hi) < 1/65); grown below
+    hi = np.maximum(np.ceil(d_lr.mean + 8.0 * np.sqrt(np.maximum(d_lr.variance, 0.0))), 1.0)
+    idx = everyone
     for _ in range(60):  # grow until feasible (rarely needed)
-        ok = fr(hi) >= target - 1e-12
+        ok = feasible(hi[idx], idx)
         if ok.all():
             break
-        hi = np.where(ok, hi, 2.0 * hi)
-    lo = np.full(n, -1.0)  # fr(-1) treated as infeasible; S = 0 is checked below
-    ok0 = fr(np.zeros(n)) >= target - 1e-12
-    hi = np.where(ok0, 0.0, hi)
-    lo = np.where(ok0, -1.0, 0.0)
-    while True:
-        active = hi - lo > 1
-        if not active.any():
-            break
-        mid = np.floor((lo + hi) / 2)
-        good = fr(np.where(active, mid, hi)) >= target - 1e-12
-        hi = np.where(active & good, mid, hi)
-        lo = np.where(active & ~good, mid, lo)
+        idx = idx[~ok]
+        hi[idx] *= 2.0
+    lo = np.zeros(n)  # invariant: S = lo infeasible (or lo = -1), S = hi feasible
+    ok0 = feasible(np.zeros(n), everyone)
+    hi[ok0] = 0.0
+    lo[ok0] = -1.0
+    idx = np.nonzero(hi - lo > 1)[0]
+    while idx.size:
+        mid = np.floor((lo[idx] + hi[idx]) / 2)
+        good = feasible(mid, idx)
+        hi[idx[good]] = mid[good]
+        lo[idx[~good]] = mid[~good]
+        idx = idx[hi[idx] - lo[idx] > 1]
     return hi

@@ -1,0 +1,216 @@
+"""Inventory outcome of each forecasting method: achieved fill rate against average stock.
+
+Protocol (Teunter & Duncan 2009; Syntetos, Babai & Gardner 2015; reference note section 5):
+
+* Periodic review every month (R = 1), order-up-to level S, backorders, lead time L =
+  the item's lead time (RAF; 0..33 months) or L = 1 (AUTO, which has no lead times).
+* Test window: the last 24 months of RAF (the last 8 of AUTO). At the end of every month the
+  level is re-set from the forecast made with the data up to that month (rolling origin).
+  The policy starts in steady state (inventory position S, pipeline = the actual demand of the
+  last L + 1 months), see setu.engine.forecasting.evaluation.simulate_order_up_to.
+* Policies, each swept over service targets 0.80..0.99:
+  - ``SBA + NB (CSL quantile)``: the reference note's baseline, S = the target quantile of a
+    negative binomial lead-time(+review) demand around the SBA forecast (variance from the
+    series' variance-to-mean ratio);
+  - ``<method> + NB (fill)``: S = the smallest level whose expected unit fill rate (Silver,
+    Pyke & Peterson eq. 7.21) reaches the target, NB around that method's forecast;
+  - ``bootstrap (fill)``: the same with the Willemain, Smart & Schwarz (2004) bootstrap of the
+    history instead of the NB (200 paths; targets 0.90/0.95/0.99 only; ``--no-bootstrap`` skips);
+  - ``auto + NB (fill)``: Setu's recommended policy; the method per series from
+    ``selection.auto_select`` (inventory criterion at 95 %, horizon L + 1), re-selected every 12
+    months (RAF: at the first test month and 12 months later), forecasts rolling every month.
+* Reported per policy and target: achieved unit fill rate averaged over items with demand in
+  the window (the calibration target is |achieved - target| <= 3 points), the pooled
+  (unit-weighted) fill rate, average on-hand stock scaled by each item's mean demand, and (RAF)
+  average stock value in GBP per item. A curve dominates another when it gives more fill for
+  the same stock (here: the baseline's fill interpolated at the policy's stock value).
+
+Data are read from ../shared/data at run time; without it the benchmark says so and exits 0.
+Usage: python bench/bench_forecasting_inventory.py [--quick] [--no-bootstrap]
+Tables: bench/out/forecasting_inventory.md; curves: bench/out/forecasting_inventory_<data>.png.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_forecasting_accuracy import DATA, OUT, cached_forecasts, load, raf  # noqa: E402
+
+from setu.engine.forecasting import evaluation as ev  # noqa: E402
+from setu.engine.forecasting.selection import DEFAULT_CANDIDATES, auto_select  # noqa: E402
+
+TARGETS = (0.80, 0.85, 0.90, 0.95, 0.98, 0.99)
+CALIBRATION = (0.90, 0.95, 0.99)
+BASELINE = "SBA + NB (CSL quantile)"
+AUTO = "auto + NB (fill)"
+
+
+def auto_forecasts(Y, fc, all_origins, test, H, k_inner, every):
+    """Rolling forecasts (k, n) of the per-series method chosen at every ``every``-th test origin."""
+    names = list(fc)
+    F = np.zeros((len(test), Y.shape[0]))
+    chosen = None
+    mix = []
+    for j, o in enumerate(test):
+        if j % every == 0:
+            inner = {nm: fc[nm][[all_origins.index(x) for x in range(o - k_inner, o)]] for nm in names}
+            final = {nm: fc[nm][all_origins.index(o)] for nm in names}
+            sel = auto_select(Y[:, :o], None, H, n_origins=k_inner, forecasts=inner, final=final, target=0.95)
+            chosen = np.array([names.index(m) for m in sel.method])
+            u, c = np.unique(sel.method, return_counts=True)
+            mix.append(f"origin {o}: " + ", ".join(f"{a} {b / c.sum():.0%}" for a, b in
+                                                    sorted(zip(u, c), key=lambda x: -x[1])))
+        stack = np.stack([fc[nm][all_origins.index(o)] for nm in names])
+        F[j] = stack[chosen, np.arange(Y.shape[0])]
+    return F, mix
+
+
+def run_dataset(label, Y, L, price, test_len, k_inner, every, names, bootstrap, lines, curves):
+    t_start = time.perf_counter()
+    n, T = Y.shape
+    t0 = T - test_len
+    test = list(range(t0, T))
+    all_origins = list(range(t0 - k_inner, T))
+    fc, _ = cached_forecasts(Y, all_origins, names)
+    pick = [all_origins.index(o) for o in test]
+    F = {nm: fc[nm][pick] for nm in names}
+    ta = time.perf_counter()
+    F_auto, mix = auto_forecasts(Y, fc, all_origins, test, L + 1.0, k_inner, every)
+    t_auto = time.perf_counter() - ta
+    policies = {BASELINE: (F["sba"], "negbin", "csl", TARGETS), "SBA + NB (fill)": (F["sba"], "negbin", "fill", TARGETS)}
+    for nm in names:
+        if nm != "sba":
+            policies[f"{nm} + NB (fill)"] = (F[nm], "negbin", "fill", TARGETS)
+    policies[AUTO] = (F_auto, "negbin", "fill", TARGETS)
+    if bootstrap:
+        policies["bootstrap (fill)"] = (None, "bootstrap", "fill", CALIBRATION)
+    res = {}
+    for pol, (Fp, dist, svc, targets) in policies.items():
+        for tgt in targets:
+            S = ev.rolling_order_up_to_levels(Y, None, Fp, test, L, tgt, distribution=dist, service=svc,
+                                              n_samples=200, seed=0)
+            r = ev.simulate_order_up_to(Y, None, S, t0, L)
+            res[(pol, tgt)] = r.summary(price)
+    curves[label] = (res, policies)
+    value_key = "avg_stock_value" if price is not None else "avg_stock_scaled"
+    value_name = "stock value (GBP/item)" if price is not None else "scaled stock"
+
+    lines += [f"\n## {label}: {n} series, test months {t0}..{T - 1}, lead time "
+              f"{'item lead times' if np.ndim(L) and np.unique(L).size > 1 else int(np.max(L))}\n",
+              "Achieved unit fill rate (item average) / pooled fill / average scaled stock"
+              + (" / average stock value (GBP per item)" if price is not None else "") + "\n",
+              "| policy | " + " | ".join(f"target {t:.2f}" for t in TARGETS) + " |",
+              "|---|" + "---|" * len(TARGETS)]
+    for pol, (_, _, _, targets) in policies.items():
+        cells = []
+        for t in TARGETS:
+            if (pol, t) not in res:
+                cells.append("")
+                continue
+            s = res[(pol, t)]
+            cell = f"{s['fill_rate']:.3f} / {s['fill_rate_pooled']:.3f} / {s['avg_stock_scaled']:.1f}"
+            if price is not None:
+                cell += f" / {s['avg_stock_value']:,.0f}"
+            cells.append(cell)
+        lines.append(f"| {pol} | " + " | ".join(cells) + " |")
+
+    lines += [f"\n**Calibration** (item-average fill rate minus target, points; goal within +-3):\n",
+              "| policy | " + " | ".join(f"{t:.2f}" for t in CALIBRATION) + " | all within 3 points |",
+              "|---|" + "---|" * (len(CALIBRATION) + 1)]
+    for pol in policies:
+        gaps = [100 * (res[(pol, t)]["fill_rate"] - t) for t in CALIBRATION if (pol, t) in res]
+        if len(gaps) == len(CALIBRATION):
+            ok = all(abs(g) <= 3 for g in gaps)
+            lines.append(f"| {pol} | " + " | ".join(f"{g:+.1f}" for g in gaps) + f" | {'yes' if ok else 'no'} |")
+
+    # dominance over the baseline curve: fill at equal stock
+    bx = np.array([res[(BASELINE, t)][value_key] for t in TARGETS])
+    by = np.array([res[(BASELINE, t)]["fill_rate"] for t in TARGETS])
+    order = np.argsort(bx)
+    lines += [f"\n**Against the baseline curve ({BASELINE})** at equal {value_name}: the baseline's "
+              "fill rate interpolated at the policy's stock (outside its range: not compared).\n",
+              "| policy | target | stock | fill | baseline fill at that stock | gain (points) |",
+              "|---|---|---|---|---|---|"]
+    for pol in (AUTO, "SBA + NB (fill)", "bootstrap (fill)"):
+        for t in CALIBRATION:
+            if (pol, t) not in res:
+                continue
+            x = res[(pol, t)][value_key]
+            y = res[(pol, t)]["fill_rate"]
+            if bx.min() <= x <= bx.max():
+                b = float(np.interp(x, bx[order], by[order]))
+                lines.append(f"| {pol} | {t:.2f} | {x:,.1f} | {y:.3f} | {b:.3f} | {100 * (y - b):+.1f} |")
+            else:
+                lines.append(f"| {pol} | {t:.2f} | {x:,.1f} | {y:.3f} | outside baseline range "
+                             f"({bx.min():,.1f}..{bx.max():,.1f}) | |")
+    lines.append("\nauto's method mix: " + "; ".join(mix))
+    lines.append(f"\n(selection {t_auto:.0f} s; total {time.perf_counter() - t_start:.0f} s)")
+
+
+def plot(label, res, policies, price, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [("avg_stock_scaled", "average on-hand stock / mean demand per month")]
+    if price is not None:
+        keys.insert(0, ("avg_stock_value", "average stock value per item (GBP)"))
+    fig, axes = plt.subplots(1, len(keys), figsize=(7 * len(keys), 5.5), squeeze=False)
+    for ax, (key, xlabel) in zip(axes[0], keys):
+        for pol, (_, _, _, targets) in policies.items():
+            xs = [res[(pol, t)][key] for t in targets]
+            ys = [res[(pol, t)]["fill_rate"] for t in targets]
+            style = dict(lw=2.5, color="tab:red") if pol == AUTO else dict(lw=2.5, color="black", ls="--") \
+                if pol == BASELINE else dict(lw=1, alpha=0.7)
+            ax.plot(xs, ys, marker="o", ms=3, label=pol, **style)
+        for t in CALIBRATION:
+            ax.axhline(t, color="gray", lw=0.5, ls=":")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("achieved unit fill rate (item average)")
+        ax.set_title(f"{label}: fill rate vs stock (targets {TARGETS[0]}..{TARGETS[-1]})")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1,000 series per data set, no bootstrap")
+    ap.add_argument("--no-bootstrap", action="store_true", help="skip the (slow) bootstrap policy")
+    args = ap.parse_args(argv)
+    if not (DATA / "raf_demand.csv.gz").exists():
+        print(f"data not found under {DATA}: forecasting inventory benchmark skipped")
+        return 0
+    OUT.mkdir(exist_ok=True)
+    names = list(DEFAULT_CANDIDATES)
+    bootstrap = not (args.quick or args.no_bootstrap)
+    lines = ["# Inventory outcome of forecasts: fill rate against stock (rolling origin, (R, S) policy)\n",
+             __doc__.split("\n\n", 1)[1].split("Data are read")[0].strip()]
+    curves = {}
+    _, Yr, Lr, pr = raf()
+    _, Ya = load("auto_demand.csv.gz")
+    if args.quick:
+        Yr, Lr, pr, Ya = Yr[:1000], Lr[:1000], pr[:1000], Ya[:1000]
+    run_dataset("RAF", Yr, Lr, pr, 24, 12, 12, names, bootstrap, lines, curves)
+    run_dataset("AUTO", Ya, np.ones(Ya.shape[0]), None, 8, 6, 8, names, bootstrap, lines, curves)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (OUT / "forecasting_inventory.md").write_text(text)
+    for label, (res, policies) in curves.items():
+        plot(label, res, policies, pr if label == "RAF" else None, OUT / f"forecasting_inventory_{label.lower()}.png")
+    print(f"saved {OUT / 'forecasting_inventory.md'} and the curves forecasting_inventory_*.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
