@@ -61,6 +61,8 @@ import numpy as np
 DEFAULT_SEED = 20190904
 #: Parts at scale 1 (the brief's "~2,000 parts"); equipment units at scale 1 (~300).
 BASE_PARTS = 2000
+#: Part numbers and NIINs are unique by construction up to ~1,000,000 parts.
+MAX_SCALE = 500
 HISTORY_START = date(2019, 1, 1)
 HISTORY_MONTHS = 84
 
@@ -505,8 +507,8 @@ def intermittency_stats(y: np.ndarray) -> dict[str, Any]:
 
 def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> DemoData:
     """Build the whole demo data set. Pure and deterministic in ``(scale, seed)``."""
-    if scale < 1:
-        raise ValueError("scale must be at least 1")
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be between 1 and {MAX_SCALE}")
     rng = np.random.default_rng([seed, scale])
     data = DemoData(scale=scale, seed=seed)
     T = data.tables
