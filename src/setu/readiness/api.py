@@ -1,0 +1,65 @@
+"""JSON API for readiness: today's availability, and plans computed, saved and exported (thin adapter)."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.kit.listing import PageOut, page_out
+from setu.kit.uow import UnitOfWork
+from setu.readiness import service
+from setu.readiness.schemas import PlanCreate, PlanDetail, PlanLineRead, PlanRead, ReadinessToday
+
+router = APIRouter(tags=["readiness"])
+
+
+def plan_detail(uow: UnitOfWork, plan_id) -> PlanDetail:
+    row = service.get_plan(uow, plan_id=plan_id)
+    summary = service.plan_summary(row)
+    return PlanDetail(**PlanRead.model_validate(row).model_dump(),
+                      lines=[PlanLineRead(**ln) for ln in service.plan_lines(uow, plan_id=row.id)],
+                      curve=summary.get("points", []), moves=summary.get("moves", []),
+                      sites=summary.get("sites", []), stop_reason=summary.get("stop_reason"),
+                      target_met=summary.get("target_met"))
+
+
+@router.get("/readiness/plans", response_model=PageOut[PlanRead], dependencies=[Depends(needs("readiness.plan.read"))])
+def list_plans(equipment_type_id: uuid.UUID | None = None, sort: str | None = None, cursor: str | None = None,
+               limit: int = Query(50, ge=1, le=500), uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_plans(uow, equipment_type_id=equipment_type_id, sort=sort, cursor=cursor,
+                                       limit=limit), PlanRead)
+
+
+@router.post("/readiness/plans", response_model=PlanDetail, status_code=201,
+             dependencies=[Depends(needs("readiness.plan.create"))])
+def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
+    result = service.plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget, target=data.target,
+                          model=data.model, site_ids=data.site_ids, currency=data.currency)
+    row = service.save_plan(uow, result, name=data.name)
+    uow.commit()
+    return plan_detail(uow, row.id)
+
+
+@router.get("/readiness/plans/{plan_id}", response_model=PlanDetail,
+            dependencies=[Depends(needs("readiness.plan.read"))])
+def get_plan(plan_id: str, uow: UnitOfWork = Depends(read_uow)):
+    return plan_detail(uow, plan_id)
+
+
+@router.get("/readiness/plans/{plan_id}/export", dependencies=[Depends(needs("readiness.plan.read"))])
+def export_plan(plan_id: str, format: str = "xlsx", uow: UnitOfWork = Depends(read_uow)):
+    name, media, body = service.export_plan(uow, plan_id=plan_id, fmt=format)
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/readiness/{equipment_type_id}", response_model=ReadinessToday,
+            dependencies=[Depends(needs("readiness.plan.read"))])
+def readiness_today(equipment_type_id: str, site_id: uuid.UUID | None = None,
+                    model: str = "vari-metric", top: int = Query(10, ge=1, le=100),
+                    uow: UnitOfWork = Depends(read_uow)):
+    out = service.evaluate_today(uow, equipment_type_id=equipment_type_id, site_ids=[site_id] if site_id else None,
+                                 model=model, top=top)
+    return ReadinessToday(**{k: v for k, v in out.items() if k not in ("evaluation", "built")})
