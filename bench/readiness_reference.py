@@ -76,7 +76,7 @@ def evaluate_ref(ca, stock, model: str = "vari-metric") -> dict:
             if model == "metric":
                 var = v * mean
             else:
-                var = v * local + subj[i][j][1] + f * (1 - f) * e0 + f * f * w0
+                var = v * local + subj[i][j][1] + v * f * (1 - f) * e0 + f * f * w0
             e, w = ebo_vbo(mean, var, int(stock[i][bidx[j]]))
             ebo[i][bidx[j]], vbo[i][bidx[j]] = e, w
         p = int(ca.parent[i])
@@ -132,7 +132,7 @@ def item_curve_ref(ca, i: int, model: str, n_depot: int, n_base: int) -> list[tu
             f = float(ca.depot_share[i, j])
             local = m * r * float(ca.repair_time[i, j]) + m * (1 - r) * float(ca.order_ship_time[i, j])
             mean = local + f * e0
-            var = v * mean if model == "metric" else v * local + f * (1 - f) * e0 + f * f * w0
+            var = v * mean if model == "metric" else v * local + v * f * (1 - f) * e0 + f * f * w0
             curves.append([ebo_vbo(mean, var, s)[0] for s in range(n_base + 1)])
         total = sum(c[0] for c in curves)
         level = [0] * n_j

@@ -15,7 +15,9 @@ Models (``model=``):
   with f_j = (1 - r_j) m_j / m_0 (Sherbrooke 2004 eq. 4.11-4.12), and SRU backorder variances are
   added to the LRU pipeline (Sherbrooke 2004 ch. 5):
 
-      Var_j = v (m_j r_j T_j + m_j (1 - r_j) O_j) + f_j (1 - f_j) EBO_0 + f_j^2 VBO_0 + sum_k VBO_kj
+      Var_j = v (m_j r_j T_j + m_j (1 - r_j) O_j) + v f_j (1 - f_j) EBO_0 + f_j^2 VBO_0 + sum_k VBO_kj
+
+  (the factor v on the thinning term: demand batches go whole to one base; v = 1 is Poisson)
       depot:  mu_0 = m_0 T_0 + sum_k h_k EBO_0k,
               Var_0 = v m_0 T_0 + sum_k [h_k (1 - h_k) EBO_0k + h_k^2 VBO_0k]
 
@@ -122,13 +124,18 @@ def base_pipeline(
     """Base pipeline (mean, var) given depot backorder moments; broadcasting over any shape.
 
     METRIC (Sherbrooke 1968): mean = local + f EBO_0, var = v mean.
-    VARI-METRIC (Sherbrooke 1986; Graves 1985): var = local_var + f(1-f) EBO_0 + f^2 VBO_0.
+    VARI-METRIC (Sherbrooke 1986; Graves 1985): var = local_var + v f(1-f) EBO_0 + f^2 VBO_0,
+    where v is the demand variance-to-mean: with compound-Poisson demand the depot backorders
+    are thinned in whole batches (v = size-biased mean batch size), an extension of the binomial
+    disaggregation of Sherbrooke 1986 (v = 1) checked against setu.engine.simulation.
     ``local_*`` already include SRU backorder terms.
     """
     mean = local_mean + share * ebo0
     if model == "metric":
         return mean, vtm * mean
-    return mean, local_var + share * (1.0 - share) * ebo0 + share * share * vbo0
+    # whole demand batches come from one base: with compound-Poisson demand of variance-to-mean
+    # v the thinning term is v f (1 - f) EBO_0 (v = size-biased mean batch), = binomial for v = 1
+    return mean, local_var + vtm * share * (1.0 - share) * ebo0 + share * share * vbo0
 
 
 def _check_model(model: str) -> str:
