@@ -55,32 +55,46 @@ def test_auto_select_with_precomputed_forecasts():
     k = 10
     fc = {"a": np.full((k, n), 2.0), "b": np.full((k, n), 9.0)}
     final = {"a": np.full(n, 2.1), "b": np.full(n, 9.1)}
-    sel = auto_select(Y, None, 2, n_origins=k, forecasts=fc, final=final)
+    sel = auto_select(Y, None, 2, n_origins=k, forecasts=fc, final=final, top_k=1)
     assert isinstance(sel, Selection)
     method, mean = sel
     assert np.all(method == "a") and np.all(mean == 2.1)
     assert sel.scores.shape == (2, n) and sel.candidates == ("a", "b")
+    # combination of the two best: their mean, names joined best first
+    fc["c"], final["c"] = np.full((k, n), 30.0), np.full(n, 30.0)
+    combo = auto_select(Y, None, 2, n_origins=k, forecasts=fc, final=final, top_k=2)
+    assert np.all(combo.method == "a+b")
+    np.testing.assert_allclose(combo.mean, (2.1 + 9.1) / 2)
 
 
 def test_auto_select_real_methods_on_synthetic_panel():
     Y = _panel()
     start = np.zeros(Y.shape[0], np.int64)
     start[:5] = 30  # ragged: series that start late
-    sel = auto_select(Y, start, horizon=np.full(Y.shape[0], 3), n_origins=6, candidates=("sba", "ses", "tsb", "adida"))
+    sel = auto_select(Y, start, horizon=np.full(Y.shape[0], 3), n_origins=6, candidates=("sba", "ses", "tsb", "adida"),
+                      top_k=1)
     assert sel.method.shape == (Y.shape[0],) and set(sel.method) <= {"sba", "ses", "tsb", "adida"}
     fns = candidate_forecasters(("sba", "ses", "tsb", "adida"))
     for name in set(sel.method):
         rows = sel.method == name
         np.testing.assert_allclose(sel.mean[rows], fns[name](Y, start)[rows])
     # deterministic
-    again = auto_select(Y, start, horizon=np.full(Y.shape[0], 3), n_origins=6, candidates=("sba", "ses", "tsb", "adida"))
+    again = auto_select(Y, start, horizon=np.full(Y.shape[0], 3), n_origins=6, candidates=("sba", "ses", "tsb", "adida"),
+                        top_k=1)
     np.testing.assert_array_equal(sel.method, again.method)
+    # default: mean of the three best, the best first in the name
+    top3 = auto_select(Y, start, horizon=np.full(Y.shape[0], 3), n_origins=6, candidates=("sba", "ses", "tsb", "adida"))
+    F = {nm: fns[nm](Y, start) for nm in ("sba", "ses", "tsb", "adida")}
+    for i in range(0, Y.shape[0], 17):
+        parts = top3.method[i].split("+")
+        assert len(parts) == 3 and parts[0] == sel.method[i]
+        assert top3.mean[i] == pytest.approx(np.mean([F[p][i] for p in parts]))
 
 
 def test_auto_select_defaults_and_short_history():
     Y = _panel(n=30, T=20)
     sel = auto_select(Y, None)
-    assert set(sel.method) <= set(DEFAULT_CANDIDATES)
+    assert all(set(m.split("+")) <= set(DEFAULT_CANDIDATES) for m in sel.method)
     short = auto_select(Y[:, :2], None, n_origins=12, candidates=("sba", "ses"))
     assert short.method.shape == (30,)
     with pytest.raises(ValueError):
