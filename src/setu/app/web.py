@@ -39,7 +39,7 @@ APP_DIR = Path(__file__).resolve().parent
 SRC_DIR = APP_DIR.parent
 STATIC_DIR = APP_DIR / "static"
 #: Capabilities with web pages; each has ``<domain>/web.py`` (``router``) and ``<domain>/templates/<domain>/``.
-WEB_DOMAINS = ("catalog", "fleet", "demand", "identity")
+WEB_DOMAINS = ("catalog", "fleet", "demand", "identity", "readiness")
 
 NAV = [
     ("Home", "/", "home"),
@@ -47,6 +47,7 @@ NAV = [
     ("Equipment types", "/equipment-types", "equipment_types"),
     ("Units", "/units", "units"),
     ("Sites", "/sites", "sites"),
+    ("Readiness", "/readiness", "readiness"),
     ("Organisations", "/organisations", "organisations"),
 ]
 

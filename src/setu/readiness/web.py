@@ -1,0 +1,139 @@
+"""Readiness pages: availability per equipment type and site with today's stock, the items that
+cost the most availability, and plans (interactive cost-versus-availability curve, buys and moves,
+Excel export, saved with their inputs). Thin adapter over setu.readiness.service."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from setu.app.deps import read_uow, write_uow
+from setu.app.permissions import needs
+from setu.app.web import FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
+from setu.kit.errors import SetuError
+from setu.kit.uow import UnitOfWork
+from setu.readiness import service
+
+router = APIRouter(include_in_schema=False)
+FORM_FIELDS = ("budget", "target", "model", "currency", "name", "site_id")
+
+
+def curve_figure(points: list[dict], *, currency: str, now: float | None = None,
+                 target: float | None = None) -> dict:
+    """Plotly figure: availability against the cost of buys, the recommended point marked."""
+    xs = [p["cost"] for p in points]
+    ys = [p["availability"] for p in points]
+    rec = [p for p in points if p.get("recommended")]
+    data = [{"type": "scatter", "mode": "lines+markers", "x": xs, "y": ys, "name": "efficient curve",
+             "line": {"shape": "hv", "color": "#1d2b44"}, "marker": {"size": 5},
+             "hovertemplate": f"%{{x:,.0f}} {currency}<br>availability %{{y:.3f}}<extra></extra>"}]
+    if rec:
+        data.append({"type": "scatter", "mode": "markers", "x": [rec[0]["cost"]], "y": [rec[0]["availability"]],
+                     "name": "recommended", "marker": {"size": 13, "color": "#d9480f", "symbol": "star"},
+                     "hovertemplate": f"recommended: %{{x:,.0f}} {currency}<br>availability %{{y:.3f}}<extra></extra>"})
+    shapes = []
+    if target is not None:
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
+                       "line": {"dash": "dot", "color": "#2b8a3e"}})
+    return {"data": data, "layout": {
+        "margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {"title": {"text": f"cost of buys ({currency})"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": "fleet availability"}, "range": [0, 1.02]}, "shapes": shapes}}
+
+
+def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) -> dict:
+    from setu.fleet import service as fleet
+
+    et = fleet.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
+    sid = optional_id(site_id)
+    error = None
+    today = None
+    try:
+        today = service.evaluate_today(uow, equipment_type_id=et.id, site_ids=[sid] if sid else None)
+    except SetuError as exc:
+        if exc.status in (403, 404):
+            raise
+        error = exc.errors[0].message if exc.errors else exc.detail
+    plans = service.list_plans(uow, equipment_type_id=et.id, limit=20).items
+    all_sites = []
+    if today is not None and sid is None:
+        all_sites = today["sites"]
+    elif sid is not None:
+        try:
+            all_sites = service.evaluate_today(uow, equipment_type_id=et.id)["sites"]
+        except SetuError:
+            all_sites = []
+    return {"et": et, "today": today, "error": error, "plans": plans, "site_id": str(sid) if sid else "",
+            "site_options": [(str(s["site_id"]), s["site_code"]) for s in all_sites]}
+
+
+@router.get("/readiness", response_class=HTMLResponse, dependencies=[Depends(needs("readiness.plan.read"))])
+def readiness_index(request: Request, uow: UnitOfWork = Depends(read_uow)):
+    from setu.fleet import service as fleet
+
+    types = fleet.list_equipment_types(uow, limit=500).items
+    plans = service.list_plans(uow, limit=20).items
+    names = {t.id: t.code for t in types}
+    return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names},
+                  section="readiness")
+
+
+@router.get("/readiness/plans/{plan_id}", response_class=HTMLResponse,
+            dependencies=[Depends(needs("readiness.plan.read"))])
+def plan_page(request: Request, plan_id: str, uow: UnitOfWork = Depends(read_uow)):
+    from setu.fleet import service as fleet
+
+    row = service.get_plan(uow, plan_id=parse_id(plan_id, "readiness plan"))
+    summary = service.plan_summary(row)
+    lines = service.plan_lines(uow, plan_id=row.id)
+    et = fleet.get_equipment_type(uow, equipment_type_id=row.equipment_type_id)
+    chart = plotly_chart(curve_figure(summary.get("points", []), currency=row.currency,
+                                      target=row.target_availability),
+                         chart_id="readiness-curve", height=380, label="Cost versus availability") \
+        if summary.get("points") else None
+    return render(request, "readiness/plan.html", {
+        "plan": row, "et": et, "summary": summary, "lines": lines, "chart": chart,
+        "moves": summary.get("moves", []), "sites": summary.get("sites", []),
+    }, section="readiness")
+
+
+@router.get("/readiness/plans/{plan_id}/export", dependencies=[Depends(needs("readiness.plan.read"))])
+def plan_export(plan_id: str, format: str = "xlsx", uow: UnitOfWork = Depends(read_uow)):
+    name, media, body = service.export_plan(uow, plan_id=parse_id(plan_id, "readiness plan"), fmt=format)
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/readiness/{equipment_type_id}", response_class=HTMLResponse,
+            dependencies=[Depends(needs("readiness.plan.read"))])
+def type_page(request: Request, equipment_type_id: str, site_id: str | None = None,
+              uow: UnitOfWork = Depends(read_uow)):
+    ctx = _type_context(uow, equipment_type_id, site_id)
+    values = {"model": "vari-metric", "currency": "USD", "site_id": ctx["site_id"]}
+    return render(request, "readiness/type.html", {**ctx, "values": values, "errors": FormErrors()},
+                  section="readiness")
+
+
+@router.post("/readiness/{equipment_type_id}/plans", response_class=HTMLResponse,
+             dependencies=[Depends(needs("readiness.plan.create"))])
+def create_plan(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
+                uow: UnitOfWork = Depends(write_uow)):
+    values = {k: (data.get(k) or "").strip() for k in FORM_FIELDS}
+    values["model"] = values["model"] or "vari-metric"
+    values["currency"] = values["currency"] or "USD"
+    tid = parse_id(equipment_type_id, "equipment type")
+    sid = optional_id(values["site_id"])
+    try:
+        result = service.plan(uow, equipment_type_id=tid, budget=values["budget"] or None,
+                              target=values["target"] or None, model=values["model"],
+                              site_ids=[sid] if sid else None, currency=values["currency"])
+        row = service.save_plan(uow, result, name=values["name"] or None)
+    except SetuError as exc:
+        if exc.status in (403, 404) and not exc.errors:
+            raise
+        uow.session.rollback()
+        errors = FormErrors.from_exception(exc, FORM_FIELDS)
+        ctx = _type_context(uow, equipment_type_id, values["site_id"])
+        return render(request, "readiness/type.html", {**ctx, "values": values, "errors": errors},
+                      status_code=422, section="readiness")
+    uow.commit()
+    return redirect(f"/readiness/plans/{row.id}?saved=1")
