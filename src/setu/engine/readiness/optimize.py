@@ -96,7 +96,7 @@ class ItemModel:
         return out
 
 
-def _objective_of(b: Mapping[str, Any], ebo: np.ndarray, site_axis_first: bool = False) -> np.ndarray:
+def _objective_of(b: Mapping[str, Any], ebo: np.ndarray) -> np.ndarray:
     """Objective value per base of EBO values ``ebo`` of shape (m, ..., J, K)."""
     ow = b["objective_weights"]
     lin = b["lin_base"] @ ow  # (m, J)
@@ -105,7 +105,12 @@ def _objective_of(b: Mapping[str, Any], ebo: np.ndarray, site_axis_first: bool =
     extra = ebo.ndim - 3
     shp = (lin.shape[0],) + (1,) * extra + (lin.shape[1], 1)
     lin, logc, pos = lin.reshape(shp), logc.reshape(shp), pos.reshape(shp)
-    g = lin * ebo
+    if np.all(lin == 1.0):
+        g = ebo  # read-only use: no copy needed
+    elif np.any(lin):
+        g = lin * ebo
+    else:
+        g = np.zeros_like(ebo)
     if np.any(logc):
         with np.errstate(divide="ignore", invalid="ignore"):
             frac = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
@@ -134,18 +139,6 @@ def _sorted_base(b: Mapping[str, Any], e0: np.ndarray, v0: np.ndarray, k: int):
     flat = dec.reshape(m, d, j * k)
     order = np.argsort(-flat, axis=-1, kind="stable")
     return ebo, g, flat, order
-
-
-def _channels(b: Mapping[str, Any], loc: np.ndarray, ebo_j: np.ndarray, ebo0: np.ndarray) -> np.ndarray:
-    """Channel values (V, C) for vertices of block-local items ``loc`` with base EBO (V, J)."""
-    lin = b["lin_base"][loc]  # (V, J, C)
-    logc = b["log_coef"][loc]
-    pos = b["pos"][loc]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(pos > 0, ebo_j / np.where(pos > 0, pos, 1.0), 0.0)
-        nl = -np.log(np.clip(1.0 - frac, 1e-300, 1.0))
-    return (np.einsum("vj,vjc->vc", ebo_j, lin) + np.einsum("vj,vjc->vc", nl, logc)
-            + b["lin_depot"][loc] * ebo0[:, None])
 
 
 def lower_hull_mask(f: np.ndarray) -> np.ndarray:
@@ -556,7 +549,7 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     return {"from": a[order].astype(np.int64), "to": bv[order].astype(np.int64), "cost": dc[order]}
 
 
-def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets, exact=False):
+def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
     n_i = ca.n_items
     first = tab["first"]
     ch0 = tab["channels"][first].sum(axis=0)
