@@ -114,7 +114,9 @@ def test_bootstrap_deterministic_with_seed():
 def test_bootstrap_paths_share_prefix_and_no_demand_is_zero():
     Y = _panel(n=40)
     Y[0] = 0.0
+    Y[-1] = 0.0
     boot = fit_bootstrap(Y, n_samples=100, seed=1)
+    assert boot.mean[0] == 0.0 and boot.mean[-1] == 0.0 and np.all(boot.mean[1:-1] > 0)
     d3 = boot.lead_time(3.0).samples
     d4 = boot.lead_time(4.0).samples
     assert np.all(d4 >= d3)

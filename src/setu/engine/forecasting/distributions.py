@@ -364,7 +364,7 @@ class BootstrapDemand:
     def mean(self) -> np.ndarray:
         """Stationary mean demand per period of the fitted chain × mean size."""
         pi1 = np.where(self.counts > 0, self.p01 / np.maximum(1.0 - self.p11 + self.p01, 1e-12), 0.0)
-        sums = np.add.reduceat(self.sizes, self.offsets) if self.sizes.size else np.zeros(self.n_series)
+        sums = np.bincount(np.repeat(np.arange(self.n_series), self.counts), self.sizes, minlength=self.n_series)
         with np.errstate(invalid="ignore", divide="ignore"):
             msize = np.where(self.counts > 0, sums / np.maximum(self.counts, 1), 0.0)
         return pi1 * msize
