@@ -83,8 +83,14 @@ def ses_last(X: np.ndarray, lengths: np.ndarray, alpha: float | np.ndarray, *,
         if not scalar:
             alpha = alpha[order]
     comp = 1.0 - alpha
-    running = np.searchsorted(-lengths, -np.arange(K), side="left")  # #problems with len > i
     g = X[0].copy()
+    if (lengths == K).all():  # dense: every problem runs every step
+        AX = X * alpha
+        for i in range(K):
+            g *= comp
+            g += AX[i]
+        return np.where(lengths == 1, X[0], g)
+    running = np.searchsorted(-lengths, -np.arange(K), side="left")  # #problems with len > i
     tmp = np.empty(n)
     for i in range(K):
         m = int(running[i])
@@ -157,8 +163,8 @@ def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float
 
     Each iteration moves every running problem left (``fc < fd``: ``b = d, d = c`` and a new
     ``c``) or right (``a = c, c = d`` and a new ``d``) and evaluates the SSE at its one new point.
-    A problem stops when ``|b - a| < 1e-12`` or at an exact tie ``fc == fd``; stopped problems
-    are dropped from the working set at once, so no work is spent on them.
+    A problem stops when ``|b - a| < 1e-12`` or at an exact tie ``fc == fd``; its answer is
+    recorded then, and stopped problems are dropped from the working set in batches.
     """
     K, n = X.shape
     mask = None
@@ -173,13 +179,19 @@ def _golden_dense(X: np.ndarray, lengths: np.ndarray, lower: float, upper: float
     fd = ses_sse(X, mask, d, work)
     alpha_out = np.empty(n)
     idx = np.arange(n)
+    done = np.zeros(n, dtype=bool)
     while idx.size:
-        stop = (np.abs(b - a) < GOLDEN_TOL) | (fc == fd)
+        stop = ~done & ((np.abs(b - a) < GOLDEN_TOL) | (fc == fd))
         if stop.any():
             alpha_out[idx[stop]] = (b[stop] + a[stop]) / 2.0
-            keep = np.nonzero(~stop)[0]
-            if keep.size == 0:
+            done |= stop
+            if done.all():
                 break
+        # Stopped problems keep moving harmlessly (their answer is recorded) until a quarter of
+        # the working set has stopped; then the working set is compacted.
+        if done.mean() >= 0.25:
+            keep = np.nonzero(~done)[0]
+            done = np.zeros(keep.size, dtype=bool)
             idx = idx[keep]
             X = np.ascontiguousarray(X[:, keep])
             if mask is not None:
