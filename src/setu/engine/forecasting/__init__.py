@@ -21,8 +21,13 @@ Modules
 * ``methods``: point forecasts (SES, SES-optimised, Croston, SBA, TSB, Croston-optimised, ADIDA,
   IMAPA), each ``method(Y, start=None, **params) -> PointForecast`` with a flat forecast
   ``mean`` of shape ``(n_series,)``; identical to statsforecast 2.x (parity tested to 1e-9);
+* ``pipeline``: :func:`forecast_batch`, one call from histories to point forecasts plus their
+  distribution (variance, quantiles, lead-time demand) for a block of series;
 * ``distributions``, ``reliability``, ``selection``, ``evaluation``: forecast distributions,
   reliability-based forecasts, automatic selection and evaluation.
+
+Missing values: NaN inside a series' observed span counts as zero demand; negative or infinite
+demand is rejected (``ValueError``).
 
 All functions are pure and vectorised across series: they loop over time (or over the number of
 demands) only, never over series. Results of one series never depend on the other series of the
