@@ -63,7 +63,8 @@ from setu.kit.uow import UnitOfWork
 __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
-    "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "part_forecast",
+    "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
+    "result_labels",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -763,3 +764,17 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     return {"part_id": part.id, "run": run, "params": params,
             "sites": [{"site_id": r.site_id, "site_code": site_codes.get(r.site_id), "result": r} for r in results],
             "fan": fan, "history": history, "mean_per_month": mean, "variance_per_month": var}
+
+
+def result_labels(uow: UnitOfWork, results: Sequence[ForecastResult]) -> tuple[dict, dict]:
+    """Part numbers/names and site codes of some results (for pages): ``(parts, sites)`` where
+    ``parts[id] = (part_number, name)`` and ``sites[id] = code``."""
+    require(uow.actor, "demand.forecast.read")
+    pids = list({r.part_id for r in results})
+    sids = list({r.site_id for r in results})
+    parts: dict[uuid.UUID, tuple[str, str]] = {}
+    for chunk in _chunks(pids):
+        for pid, pn, name in uow.session.execute(select(Part.id, Part.part_number, Part.name).where(Part.id.in_(chunk))):
+            parts[pid] = (pn, name)
+    sites = dict(uow.session.execute(select(Site.id, Site.code).where(Site.id.in_(sids))).all()) if sids else {}
+    return parts, sites

@@ -40,3 +40,8 @@ def demand_chart(request: Request, part_id: str, family: bool = False, site_id: 
     return render(request, "demand/_demand_chart.html", {
         "history": history, "total": total, "family": family, "chart": chart, "one_site": bool(optional_id(site_id)),
     })
+
+
+from setu.demand.forecast_web import router as forecast_router  # noqa: E402  (forecast runs, fan chart)
+
+router.include_router(forecast_router)
