@@ -47,6 +47,7 @@ NAV = [
     ("Equipment types", "/equipment-types", "equipment_types"),
     ("Units", "/units", "units"),
     ("Sites", "/sites", "sites"),
+    ("Forecasts", "/forecast-runs", "forecasts"),
     ("Readiness", "/readiness", "readiness"),
     ("Organisations", "/organisations", "organisations"),
 ]
