@@ -227,4 +227,4 @@ def test_lines_are_stored_through_the_session(engine):
         n = uow.session.scalar(select(func.count()).select_from(ReadinessPlanLine)
                                .where(ReadinessPlanLine.plan_id == plan_id))
         got = service.get_plan(uow, plan_id=plan_id)
-    assert now < target and n > 0 and got.availability_planned >= target and got.target_availability == target
+        assert now < target and n > 0 and got.availability_planned >= target and got.target_availability == target
