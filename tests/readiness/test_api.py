@@ -1,0 +1,102 @@
+"""Readiness JSON API: today's availability, plans computed and saved, listed, read, exported; scoping."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+
+from setu.app.main import create_app
+from tests.readiness._world import make_world, operator_user, origin_user
+
+
+def _client(engine, actors: dict):
+    """A client whose requests act as ``actors[X-Test-Actor]`` (the system actor by default)."""
+    app = create_app(engine)
+
+    @app.middleware("http")
+    async def as_actor(request: Request, call_next):
+        name = request.headers.get("x-test-actor")
+        if name:
+            request.state.actor = actors[name]
+        return await call_next(request)
+
+    return TestClient(app)
+
+
+def test_today_plan_list_get_export(engine):
+    import openpyxl
+
+    rw = make_world(engine, second_base=True)
+    with _client(engine, {}) as c:
+        r = c.get(f"/api/v1/readiness/{rw.w.type_id}")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["equipment_type_code"] == "FTR" and [s["site_code"] for s in body["sites"]] == ["BAS1", "BAS2"]
+        assert 0 < body["fleet_availability"] <= 1 and body["worst_items"][0]["part_number"] == "PN-0000"
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": "1500",
+                                                    "name": "api plan"})
+        assert r.status_code == 201, r.text
+        plan = r.json()
+        assert float(plan["cost"]) <= 1500 and plan["name"] == "api plan" and plan["curve"]
+        assert plan["availability_planned"] >= plan["availability_now"]
+        listed = c.get("/api/v1/readiness/plans").json()
+        assert listed["total"] == 1 and listed["items"][0]["id"] == plan["id"]
+        again = c.get(f"/api/v1/readiness/plans/{plan['id']}").json()
+        assert again["lines"] == plan["lines"]
+        r = c.get(f"/api/v1/readiness/plans/{plan['id']}/export?format=xlsx")
+        assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
+        rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert len(rows) == len(plan["lines"]) + 1
+        r = c.get(f"/api/v1/readiness/plans/{plan['id']}/export?format=csv")
+        assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith("part_number,")
+        assert c.get(f"/api/v1/readiness/plans/{plan['id']}/export?format=pdf").status_code == 422
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"budget": -5}, "budget"),
+    ({"target": 1.5}, "target"),
+    ({"target": 0}, "target"),
+    ({}, "budget"),
+])
+def test_bad_input_is_422_naming_the_field_and_saves_nothing(engine, payload, field):
+    rw = make_world(engine)
+    with _client(engine, {}) as c:
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), **payload})
+        assert r.status_code == 422
+        assert field in [e["field"] for e in r.json()["errors"]]
+        assert c.get("/api/v1/readiness/plans").json()["total"] == 0
+
+
+def test_unknown_equipment_type(engine):
+    make_world(engine)
+    with _client(engine, {}) as c:
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(uuid.uuid4()), "budget": 10})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "equipment_type_id"
+        assert c.get(f"/api/v1/readiness/{uuid.uuid4()}").status_code == 404
+        assert c.get("/api/v1/readiness/not-a-uuid").status_code == 404
+
+
+def test_another_partys_plan_is_404(engine):
+    rw = make_world(engine, rus_base=True)
+    actors = {"ind": operator_user(rw), "rus": origin_user(rw), "ind-viewer": operator_user(rw, "viewer")}
+    with _client(engine, actors) as c:
+        ind = {"x-test-actor": "ind"}
+        r = c.get(f"/api/v1/readiness/{rw.w.type_id}", headers=ind)
+        assert [s["site_code"] for s in r.json()["sites"]] == ["BAS1"]
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
+                   headers=ind)
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        rus = {"x-test-actor": "rus"}
+        assert c.get(f"/api/v1/readiness/plans/{pid}", headers=rus).status_code == 404
+        assert c.get(f"/api/v1/readiness/plans/{pid}/export", headers=rus).status_code == 404
+        assert c.get("/api/v1/readiness/plans", headers=rus).json()["total"] == 0
+        assert c.get(f"/api/v1/readiness/plans/{pid}", headers=ind).status_code == 200
+        viewer = {"x-test-actor": "ind-viewer"}
+        assert c.get(f"/api/v1/readiness/plans/{pid}", headers=viewer).status_code == 200
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
+                   headers=viewer)
+        assert r.status_code == 403
