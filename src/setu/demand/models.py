@@ -58,7 +58,9 @@ class ForecastResult(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("demand_forecast_run.id", ondelete="CASCADE"), index=True)
     part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_part.id"), index=True)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fleet_site.id"), index=True)
-    method: Mapped[str] = mapped_column(String(20))
+    #: Method used; with ``auto`` the combined best methods joined by ``+`` (e.g. ``ses_opt+sba+tsb``),
+    #: ``|rel`` when a reliability-based rate is blended in, ``reliability`` without history.
+    method: Mapped[str] = mapped_column(String(64))
     demand_class: Mapped[str] = mapped_column(String(12))
     #: Mean demand per month (flat over the horizon for the Croston family).
     mean: Mapped[float] = mapped_column(Float)
