@@ -109,10 +109,16 @@ def test_auto_chooses_per_series_and_records_the_method(engine):
     rid = run(engine, method="auto", horizon=3, holdout_months=3)
     rs = results(engine, rid)
     assert len(rs) == 3
-    assert all(r.method in ("ses", "ses_opt", "croston", "sba", "tsb", "croston_opt", "adida", "imapa") for r in rs)
+    known = {"ses", "ses_opt", "croston", "sba", "tsb", "croston_opt", "adida", "imapa"}
+    assert all(set(r.method.split("+")) <= known for r in rs)  # the best-ranked methods, combined
     with UnitOfWork(SYS, engine=engine) as uow:
         acc = fs.accuracy_summary(uow, run_id=rid)
     assert sum(v["series"] for v in acc["by_method"].values()) == 3
+    assert set(acc["by_method"]) == {fs.method_group(r.method) for r in rs}
+    with UnitOfWork(SYS, engine=engine) as uow:  # filtering by a method finds the combinations it leads
+        lead = fs.method_group(rs[0].method)
+        found = fs.run_results(uow, run_id=rid, method=lead).items
+        assert rs[0].id in {r.id for r in found} and all(fs.method_group(r.method) == lead for r in found)
 
 
 def test_same_parameters_give_the_same_results(engine):
@@ -240,7 +246,7 @@ def test_parts_without_history_get_reliability_based_forecasts(engine):
     assert rel.q50 <= rel.q90 <= rel.q99 and rel.rmsse is None
     # part 0: 12 months of history blended with its engineering rate (weight 12 / (12 + 12))
     blended = got[(w.part_ids[0], w.base_id)]
-    assert blended.method == "sba+rel"
+    assert blended.method == "sba|rel"
     only = run(engine, method="sba", horizon=6, holdout_months=3, prior_months=0)
     plain = {(r.part_id, r.site_id): r for r in results(engine, only)}
     assert (w.part_ids[1], w.base_id) in plain  # the prior alone still forecasts a part without history

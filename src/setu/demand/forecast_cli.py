@@ -95,9 +95,12 @@ def forecast_run(
     console.print(f"forecast run [bold]{run.id}[/bold]: {run.n_series:,} series "
                   f"({len(inp.part_ids):,} with demand history, {len(inp.rel_part_ids):,} reliability-based), "
                   f"method {spec.method}, horizon {spec.horizon} months, {elapsed:.1f} s")
-    methods = Counter(str(m) for m in out.method)
+    methods = Counter(fs.method_group(str(m)) for m in out.method)
+    blended = sum(str(m).endswith("|rel") for m in out.method)
     classes = Counter(str(c) for c in out.demand_class)
-    console.print("methods: " + ", ".join(f"{k} {v:,}" for k, v in methods.most_common()))
+    lead = " (best-ranked of the combination chosen per series)" if spec.method == "auto" else ""
+    console.print(f"methods{lead}: " + ", ".join(f"{k} {v:,}" for k, v in methods.most_common())
+                  + (f"; blended with reliability rates: {blended:,}" if blended else ""))
     console.print("demand classes: " + ", ".join(f"{k} {v:,}" for k, v in classes.most_common()))
     if spec.holdout_months and acc.get("scored"):
         table = Table(title=f"accuracy on the last {spec.holdout_months} months ({acc['scored']:,} series scored; "

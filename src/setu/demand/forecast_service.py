@@ -25,7 +25,10 @@ distribution rather than a point (:class:`setu.demand.models.ForecastResult`):
   negative binomial; Aronis et al. 2004). Where it has history, the engineering rate is blended
   in with the weight of ``prior_months`` months of data: ``mean = w x rate + (1 - w) x
   forecast``, ``w = prior_months / (prior_months + observed months)`` (the gamma-Poisson posterior
-  mean with the method's forecast standing in for the sample mean; ``method`` gets ``+rel``).
+  mean with the method's forecast standing in for the sample mean; ``method`` gets ``|rel``).
+  With ``auto`` the engine combines the best-ranked methods of each series (their mean) and names
+  them joined by ``+`` (``ses_opt+sba+tsb``); accuracy "by method" groups series by the first,
+  best-ranked one.
   ``prior_months=0`` turns blending off.
 
 Every number of a series depends on that series only, so the batch is cut into blocks of series
@@ -64,7 +67,7 @@ __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
     "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
-    "result_labels",
+    "result_labels", "method_group",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -378,7 +381,7 @@ def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         observed = (T - start).astype(float)
         w = prior_months / (prior_months + observed)
         mean = np.where(has, w * np.nan_to_num(prior) + (1.0 - w) * mean, mean)
-        names = np.where(has, names.astype(str).astype(object) + "+rel", names)
+        names = np.where(has, names.astype(str).astype(object) + "|rel", names)
     ltd_mean, ltd_var, q = _distribution(mean, vmr, lead)
     cls = classify(Y, start).names()
     nan = np.full(n, np.nan)
@@ -455,8 +458,9 @@ def compute_forecasts(inp: ForecastInput, spec: ForecastSpec, *, workers: int | 
 
 # -- accuracy ---------------------------------------------------------------------------------------
 
-def _base_method(name: str) -> str:
-    return name.removesuffix("+rel")
+def method_group(name: str) -> str:
+    """The method a result is grouped under: its (best-ranked) method, without ``|rel``."""
+    return name.split("|")[0].split("+")[0]
 
 
 def _summary(rows: Sequence[tuple[str, str, float | None, float | None, float | None]]) -> dict[str, Any]:
@@ -476,7 +480,7 @@ def _summary(rows: Sequence[tuple[str, str, float | None, float | None, float | 
     by_method: dict[str, list] = {}
     for r in rows:
         by_class.setdefault(r[1], []).append(r)
-        by_method.setdefault(_base_method(r[0]), []).append(r)
+        by_method.setdefault(method_group(r[0]), []).append(r)
     return {"overall": stats(rows), "scored": len(scored),
             "by_class": {k: stats(v) for k, v in sorted(by_class.items())},
             "by_method": {k: stats(v) for k, v in sorted(by_method.items())}}
@@ -613,7 +617,9 @@ def _results_stmt(actor: Actor, run_id: uuid.UUID, *, part_id=None, site_id=None
     if site_id:
         stmt = stmt.where(ForecastResult.site_id == site_id)
     if method:
-        stmt = stmt.where(or_(ForecastResult.method == method, ForecastResult.method == f"{method}+rel"))
+        stmt = stmt.where(or_(ForecastResult.method == method,
+                              ForecastResult.method.startswith(f"{method}+", autoescape=True),
+                              ForecastResult.method.startswith(f"{method}|", autoescape=True)))
     if demand_class:
         stmt = stmt.where(ForecastResult.demand_class == demand_class)
     return stmt
@@ -633,7 +639,7 @@ def run_results(uow: UnitOfWork, *, run_id: uuid.UUID | str, part_id: uuid.UUID 
 
 def accuracy_summary(uow: UnitOfWork, *, run_id: uuid.UUID | str) -> dict[str, Any]:
     """Holdout accuracy of the run over the results the actor may see: RMSSE, scaled bias and
-    MASE (mean and median), overall, per demand class and per method (``+rel`` folded in), and
+    MASE (mean and median), overall, per demand class and per (best-ranked) method, and
     the per-series values for charts (``series``: list of (method, class, rmsse, bias, mase))."""
     run = get_run(uow, run_id=run_id)
     stmt = _results_stmt(uow.actor, run.id).with_only_columns(

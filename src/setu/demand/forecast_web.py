@@ -162,7 +162,7 @@ def accuracy_page(request: Request, run_id: str, uow: UnitOfWork = Depends(read_
         for m, c, rmsse, _, _ in series:
             if rmsse is not None:
                 by_class.setdefault(c, []).append(rmsse)
-                by_method.setdefault(m.removesuffix("+rel"), []).append(rmsse)
+                by_method.setdefault(service.method_group(m), []).append(rmsse)
         layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "showlegend": False,
                   "yaxis": {"title": {"text": "RMSSE"}, "rangemode": "tozero"}}
         charts["class"] = plotly_chart({"data": [_box(k, v) for k, v in sorted(by_class.items())], "layout": layout},
