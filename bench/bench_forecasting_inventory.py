@@ -63,12 +63,13 @@ def auto_forecasts(Y, fc, all_origins, test, H, k_inner, every):
             inner = {nm: fc[nm][[all_origins.index(x) for x in range(o - k_inner, o)]] for nm in names}
             final = {nm: fc[nm][all_origins.index(o)] for nm in names}
             sel = auto_select(Y[:, :o], None, H, n_origins=k_inner, forecasts=inner, final=final, target=0.95)
-            chosen = np.array([names.index(m) for m in sel.method])
-            u, c = np.unique(sel.method, return_counts=True)
+            # (k, n): the methods combined for each series (auto_select's default: mean of top 3)
+            chosen = np.array([[names.index(p) for p in m.split("+")] for m in sel.method]).T
+            u, c = np.unique([m.split("+")[0] for m in sel.method], return_counts=True)
             mix.append(f"origin {o}: " + ", ".join(f"{a} {b / c.sum():.0%}" for a, b in
                                                     sorted(zip(u, c), key=lambda x: -x[1])))
         stack = np.stack([fc[nm][all_origins.index(o)] for nm in names])
-        F[j] = stack[chosen, np.arange(Y.shape[0])]
+        F[j] = np.take_along_axis(stack, chosen, axis=0).mean(axis=0)
     return F, mix
 
 
@@ -153,7 +154,7 @@ def run_dataset(label, Y, L, price, test_len, k_inner, every, names, bootstrap, 
                 else:
                     lines.append(f"| {pol} | {t:.2f} | {x:,.1f} | {y:.3f} | outside its range "
                                  f"({bx.min():,.1f}..{bx.max():,.1f}) | |")
-    lines.append("\nauto's method mix: " + "; ".join(mix))
+    lines.append("\nauto's best-ranked method per series: " + "; ".join(mix))
     lines.append(f"\n(selection {t_auto:.0f} s; total {time.perf_counter() - t_start:.0f} s)")
 
 
