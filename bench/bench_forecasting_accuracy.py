@@ -89,10 +89,11 @@ def evaluate(label, Y, H, outer, k_inner, names, lines, results):
     all_origins = list(range(outer[0] - k_inner, outer[-1] + 1))
     t = time.perf_counter()
     fc, secs = cached_forecasts(Y, all_origins, names)
-    rows = {}
+    rows, per_series = {}, {}
     pick = [all_origins.index(o) for o in outer]
     for nm in names:
-        rows[nm] = ev.summarize(ev.rolling_origin_metrics(Y, None, fc[nm][pick], outer, H))
+        m = ev.rolling_origin_metrics(Y, None, fc[nm][pick], outer, H)
+        rows[nm], per_series[nm] = ev.summarize(m), m["rmsse"]
     n = Y.shape[0]
     rows["(zero forecast)"] = ev.summarize(ev.rolling_origin_metrics(Y, None, np.zeros((len(outer), n)), outer, H))
     ha = np.stack([Y[:, :o].mean(axis=1) for o in outer])
@@ -101,7 +102,8 @@ def evaluate(label, Y, H, outer, k_inner, names, lines, results):
     for label_a, crit, top_k in AUTO_VARIANTS:
         ta = time.perf_counter()
         F, chosen = auto_rows(Y, fc, all_origins, outer, H, k_inner, crit, top_k=top_k)
-        rows[label_a] = ev.summarize(ev.rolling_origin_metrics(Y, None, F, outer, H))
+        m = ev.rolling_origin_metrics(Y, None, F, outer, H)
+        rows[label_a], per_series[label_a] = ev.summarize(m), m["rmsse"]
         secs[label_a] = time.perf_counter() - ta
         first = np.array([c.split("+")[0] for c in chosen])
         u, c = np.unique(first, return_counts=True)
@@ -121,6 +123,18 @@ def evaluate(label, Y, H, outer, k_inner, names, lines, results):
         verdict = "at least as good as" if a <= b + 1e-12 else "WORSE than"
         lines.append(f"\n{label_a}: RMSSE {a:.4f} vs best single {best_single} {b:.4f} "
                      f"(ratio {a / b:.4f}): {verdict} the best single method. Best-ranked methods: {mix[label_a]}.")
+    # RMSSE by Syntetos-Boylan-Croston class of the history before the first origin
+    from setu.engine.forecasting.classify import CLASS_NAMES, classify
+
+    code = classify(Y[:, :outer[0]]).code
+    present = [(c, nm) for c, nm in enumerate(CLASS_NAMES) if (code == c).any()]
+    lines += ["\nRMSSE by SBC class (classes of the history before the first origin; series count):\n",
+              "| method | " + " | ".join(f"{nm} ({int((code == c).sum())})" for c, nm in present) + " |",
+              "|---|" + "---|" * len(present)]
+    for nm, v in sorted(per_series.items(), key=lambda kv: rows[kv[0]]["rmsse"]):
+        with np.errstate(invalid="ignore"):
+            cells = [f"{np.nanmean(v[code == c]):.4f}" for c, _ in present]
+        lines.append(f"| {nm} | " + " | ".join(cells) + " |")
     lines.append(f"\n(total {time.perf_counter() - t:.0f} s)")
     results[label] = rows
 
