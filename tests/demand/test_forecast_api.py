@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from setu.app.main import create_app
+from setu.demand import forecast_service as fs
 from setu.demand.models import ForecastResult, ForecastRun
 from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
@@ -127,9 +128,21 @@ def test_another_partys_run_is_not_found_and_results_are_scoped(engine):
         # a site of another party is "not found" as a filter too, and nothing is written
         r = c_rus.post("/api/v1/forecast-runs", json={"method": "ses", "site_ids": [str(w.base_id)]})
         assert r.status_code == 404
+        # an installation run is listed for both, counted over what each may see
+        with UnitOfWork(system_actor("t"), write=True, engine=engine) as uow:
+            inst = fs.start_forecast_run(uow, method="ses", horizon=2)
+            uow.commit()
+        listed = c_rus.get("/api/v1/forecast-runs").json()
+        assert [x["id"] for x in listed["items"]] == [str(inst.id)]
+        assert listed["items"][0]["n_series"] == 0 and listed["items"][0]["accuracy"]["overall"]["rmsse_n"] == 0
+        one = c_rus.get(f"/api/v1/forecast-runs/{inst.id}").json()
+        assert one["n_series"] == 0 and one["accuracy"]["overall"]["series"] == 0
+        assert c_rus.get(f"/api/v1/forecast-runs/{inst.id}/results").json()["items"] == []
+        mine = {x["id"]: x for x in c_ind.get("/api/v1/forecast-runs").json()["items"]}
+        assert mine[str(inst.id)]["n_series"] == 3 and mine[run["id"]]["n_series"] == 3
         viewer = Actor(name="v", party_id=w.operator_id, organisation_id=w.depot_org_id,
                        organisation_kind="depot", role="viewer")
     with _client_as(engine, viewer) as c_view:
         assert c_view.post("/api/v1/forecast-runs", json={"method": "ses"}).status_code == 403
         assert c_view.get(f"/api/v1/forecast-runs/{run['id']}").status_code == 200
-    assert _counts(engine) == (1, 3)
+    assert _counts(engine) == (2, 6)

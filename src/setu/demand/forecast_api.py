@@ -53,16 +53,24 @@ class ForecastRunRead(BaseModel):
     status: str
     started_at: datetime
     finished_at: Optional[datetime]
-    n_series: int
+    n_series: int = Field(description="series of the run at the sites you may see")
     error: Optional[str]
-    accuracy: Optional[dict[str, Any]]
+    accuracy: Optional[dict[str, Any]] = Field(
+        None, description="holdout accuracy over the results you may see (in lists: overall means only)")
 
     @classmethod
-    def of(cls, run: ForecastRun) -> "ForecastRunRead":
+    def of(cls, run: ForecastRun, *, n_series: int, accuracy: dict[str, Any] | None) -> "ForecastRunRead":
         return cls(id=run.id, party_id=run.party_id, started_by=run.started_by, method=run.method,
                    horizon=run.horizon, params=json.loads(run.params or "{}"), status=run.status,
-                   started_at=run.started_at, finished_at=run.finished_at, n_series=run.n_series, error=run.error,
-                   accuracy=json.loads(run.accuracy) if run.accuracy else None)
+                   started_at=run.started_at, finished_at=run.finished_at, n_series=n_series, error=run.error,
+                   accuracy=accuracy)
+
+
+def _read(uow: UnitOfWork, run: ForecastRun) -> ForecastRunRead:
+    """A run as the actor may see it: counts and accuracy over the visible results only."""
+    acc = service.accuracy_summary(uow, run_id=run.id)
+    acc.pop("series", None)
+    return ForecastRunRead.of(run, n_series=acc["overall"]["series"], accuracy=acc)
 
 
 class ForecastResultRead(BaseModel):
@@ -125,8 +133,9 @@ class PartForecast(BaseModel):
 def start_run(data: ForecastRunCreate, uow: UnitOfWork = Depends(write_uow)):
     """Forecast every visible part x site series (or the filtered ones) and store the run."""
     run = service.start_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
+    out = _read(uow, run)
     uow.commit()
-    return ForecastRunRead.of(run)
+    return out
 
 
 @router.get("/forecast-runs", response_model=PageOut[ForecastRunRead],
@@ -134,14 +143,16 @@ def start_run(data: ForecastRunCreate, uow: UnitOfWork = Depends(write_uow)):
 def list_runs(status: Optional[str] = None, sort: Optional[str] = None, cursor: Optional[str] = None,
               limit: int = 50, uow: UnitOfWork = Depends(read_uow)):
     page = service.list_runs(uow, status=status, sort=sort, cursor=cursor, limit=limit)
-    return {"items": [ForecastRunRead.of(r) for r in page.items], "next_cursor": page.next_cursor,
-            "total": page.total}
+    views = service.run_overviews(uow, [r.id for r in page.items])
+    items = [ForecastRunRead.of(r, n_series=views[r.id]["n_series"], accuracy={"overall": views[r.id]})
+             for r in page.items]
+    return {"items": items, "next_cursor": page.next_cursor, "total": page.total}
 
 
 @router.get("/forecast-runs/{run_id}", response_model=ForecastRunRead,
             dependencies=[Depends(needs("demand.forecast.read"))])
 def get_run(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
-    return ForecastRunRead.of(service.get_run(uow, run_id=run_id))
+    return _read(uow, service.get_run(uow, run_id=run_id))
 
 
 @router.get("/forecast-runs/{run_id}/accuracy", dependencies=[Depends(needs("demand.forecast.read"))])
@@ -169,7 +180,7 @@ def part_forecast(part_id: uuid.UUID, run_id: Optional[uuid.UUID] = None, uow: U
     """The latest run's forecast of the part at every site you may see, and the fan chart data."""
     f = service.part_forecast(uow, part_id=part_id, run_id=run_id)
     return {
-        "part_id": f["part_id"], "run": ForecastRunRead.of(f["run"]) if f["run"] else None,
+        "part_id": f["part_id"], "run": _read(uow, f["run"]) if f["run"] else None,
         "mean_per_month": f.get("mean_per_month"), "variance_per_month": f.get("variance_per_month"),
         "sites": [{"site_id": s["site_id"], "site_code": s["site_code"],
                    "result": ForecastResultRead.model_validate(s["result"])} for s in f["sites"]],

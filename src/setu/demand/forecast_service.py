@@ -67,7 +67,7 @@ __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
     "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
-    "result_labels", "method_group",
+    "result_labels", "method_group", "run_overviews",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -784,3 +784,26 @@ def result_labels(uow: UnitOfWork, results: Sequence[ForecastResult]) -> tuple[d
             parts[pid] = (pn, name)
     sites = dict(uow.session.execute(select(Site.id, Site.code).where(Site.id.in_(sids))).all()) if sids else {}
     return parts, sites
+
+
+def run_overviews(uow: UnitOfWork, run_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per run, counted over the results the actor may see only (a run of the installation covers
+    both parties' sites): ``n_series`` and the mean RMSSE, scaled bias and MASE with the number of
+    series scored (``rmsse_n``). One grouped query for a page of runs."""
+    require(uow.actor, "demand.forecast.read")
+    out = {rid: {"n_series": 0, "rmsse_n": 0, "rmsse_mean": None, "scaled_bias_mean": None, "mase_mean": None}
+           for rid in run_ids}
+    if not run_ids:
+        return out
+    stmt = (select(ForecastResult.run_id, func.count(), func.count(ForecastResult.rmsse), func.avg(ForecastResult.rmsse),
+                   func.avg(ForecastResult.scaled_bias), func.avg(ForecastResult.mase))
+            .where(ForecastResult.run_id.in_(list(run_ids))).group_by(ForecastResult.run_id))
+    scope = fleet_policies.visible_site_ids(uow.actor)
+    if scope is not None:
+        stmt = stmt.where(ForecastResult.site_id.in_(scope))
+    for rid, n, n_scored, rmsse, bias, mase in uow.session.execute(stmt):
+        out[rid] = {"n_series": int(n), "rmsse_n": int(n_scored),
+                    "rmsse_mean": None if rmsse is None else float(rmsse),
+                    "scaled_bias_mean": None if bias is None else float(bias),
+                    "mase_mean": None if mase is None else float(mase)}
+    return out

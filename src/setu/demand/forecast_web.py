@@ -41,7 +41,8 @@ def _run_view(run) -> dict[str, Any]:
 @router.get("/forecast-runs", response_class=HTMLResponse, dependencies=[Depends(needs("demand.forecast.read"))])
 def runs_page(request: Request, cursor: str | None = None, uow: UnitOfWork = Depends(read_uow)):
     page = service.list_runs(uow, cursor=cursor or None, limit=PAGE_SIZE)
-    items = [_run_view(r) for r in page.items]
+    views = service.run_overviews(uow, [r.id for r in page.items])
+    items = [{**_run_view(r), "visible": views[r.id]} for r in page.items]
     return render(request, "demand/forecast_runs.html", {"page": page, "items": items,
                                                          "method_labels": METHOD_LABELS}, section="forecasts")
 
