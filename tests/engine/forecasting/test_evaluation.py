@@ -127,6 +127,12 @@ def test_rolling_levels_shapes_and_monotone_in_target():
     Sb = rolling_order_up_to_levels(Y, None, None, origins, 3.0, 0.9, distribution="bootstrap", n_samples=200)
     res = simulate_order_up_to(Y, None, Sb, 30, np.full(50, 3))
     assert np.nanmin(res.fill_rate) >= 0 and np.nanmax(res.fill_rate) <= 1
+    # bootstrap rescaled to a forecast twice as high needs at least as much stock
+    Sb2 = rolling_order_up_to_levels(Y, None, 2 * np.nan_to_num(fc), origins, 3.0, 0.9,
+                                     distribution="bootstrap_scaled", n_samples=200)
+    assert Sb2.shape == Sb.shape and np.mean(Sb2 >= Sb) > 0.9
+    with pytest.raises(ValueError):
+        rolling_order_up_to_levels(Y, None, fc, origins, 3.0, 0.9, distribution="gamma")
 
 
 # ----------------------------------------------------------------- published baselines

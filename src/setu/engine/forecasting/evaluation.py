@@ -31,8 +31,10 @@ over the test window; average stock = mean end-of-period on-hand stock.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -150,16 +152,12 @@ def rolling_origin_metrics(Y, start, forecasts, origins: Sequence[int], horizon)
         return {k: np.nanmean(np.stack(v), axis=0) for k, v in acc.items()}
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+@contextmanager
+def _quiet():
+    """Silence numpy's RuntimeWarnings (means of all-NaN slices are NaN by design here)."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *a):
-        return self._w.__exit__(*a)
+        yield
 
 
 def summarize(metrics: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -202,8 +200,6 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
         elif distribution in ("bootstrap", "bootstrap_scaled"):
             dist = fit_bootstrap(Y[:, :o], st, n_samples=n_samples, seed=seed + o)
             if distribution == "bootstrap_scaled":
-                from dataclasses import replace
-
                 bm = dist.mean
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ratio = np.where(bm > 0, np.nan_to_num(forecasts[j]) / bm, 1.0)
