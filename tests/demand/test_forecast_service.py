@@ -246,7 +246,7 @@ def test_parts_without_history_get_reliability_based_forecasts(engine):
     assert rel.q50 <= rel.q90 <= rel.q99 and rel.rmsse is None
     # part 0: 12 months of history blended with its engineering rate (weight 12 / (12 + 12))
     blended = got[(w.part_ids[0], w.base_id)]
-    assert blended.method == "sba|rel"
+    assert blended.method == "sba|rel" and blended.rmsse is not None
     only = run(engine, method="sba", horizon=6, holdout_months=3, prior_months=0)
     plain = {(r.part_id, r.site_id): r for r in results(engine, only)}
     assert (w.part_ids[1], w.base_id) in plain  # the prior alone still forecasts a part without history

@@ -12,8 +12,8 @@ distribution rather than a point (:class:`setu.demand.models.ForecastResult`):
   (``procurement_lead_time_days / 30.4375`` months) gives ``lead_time_mean``/``lead_time_var`` and
   the quantiles ``q50``/``q90``/``q99``. The Syntetos-Boylan-Croston class comes from
   :func:`setu.engine.forecasting.classify.classify`.
-* **Accuracy**: the same method is refitted on the history without its last ``holdout_months``
-  and scored on them (RMSSE, scaled bias = sME, MASE; rolling-origin metrics of
+* **Accuracy**: the same method (and the same blend with a reliability rate, below) is refitted
+  on the history without its last ``holdout_months`` and scored on them (RMSSE, scaled bias = sME, MASE; rolling-origin metrics of
   :mod:`setu.engine.forecasting.evaluation` at one origin). Series that start inside the holdout
   are not scored (None).
 * **Reliability**: a part with an MTBF that sits in the bill of material of equipment units at a
@@ -392,7 +392,12 @@ def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         live = start < o
         if live.any():
             tr = forecast_batch(Y[:, :o], st, model=method, alpha=alpha, lead_time=lead if method == "auto" else None)
-            f = np.where(live, tr.mean, np.nan)
+            f = np.asarray(tr.mean, dtype=float)
+            if prior_months > 0:  # score what is stored: the blend, with the weight it had at the origin
+                has = np.isfinite(prior)
+                w = prior_months / (prior_months + (o - st).astype(float))
+                f = np.where(has, w * np.nan_to_num(prior) + (1.0 - w) * f, f)
+            f = np.where(live, f, np.nan)
             m = rolling_origin_metrics(Y, start, f[None, :], [o], holdout_months)
             rmsse, bias, mase = m["rmsse"], m["sme"], m["mase"]
     return {"method": names, "demand_class": cls, "mean": mean, "vmr": vmr, "lead_time_months": lead,
