@@ -228,3 +228,91 @@ def test_lines_are_stored_through_the_session(engine):
                                .where(ReadinessPlanLine.plan_id == plan_id))
         got = service.get_plan(uow, plan_id=plan_id)
         assert now < target and n > 0 and got.availability_planned >= target and got.target_availability == target
+
+
+def test_rates_from_the_latest_forecast_run(engine):
+    from datetime import datetime, timezone
+
+    from setu.demand.models import ForecastResult, ForecastRun
+
+    rw = make_world(engine)
+    with UnitOfWork(SYS, write=True, engine=engine) as uow:
+        for k, (mean, vmr) in enumerate(((9.0, 4.0), (0.75, 1.6))):  # the second run is newer
+            t = datetime(2026, 1, 1 + k, tzinfo=timezone.utc)
+            run = ForecastRun(party_id=None, started_by="test", method="croston", horizon=12, params="{}",
+                              status="done", started_at=t, finished_at=t, n_series=1)
+            uow.session.add(run)
+            uow.session.flush()
+            uow.session.add(ForecastResult(
+                run_id=run.id, part_id=rw.w.part_ids[0], site_id=rw.w.base_id, method="croston",
+                demand_class="intermittent", mean=mean, variance_to_mean=vmr, lead_time_months=3,
+                lead_time_mean=3 * mean, lead_time_var=3 * mean * vmr, q50=0, q90=1, q99=2))
+        uow.commit()
+        newest = run.id
+    with UnitOfWork(SYS, engine=engine) as uow:
+        built = service.build_case(uow, equipment_type_id=rw.w.type_id)
+    lru = built.case.items[0]
+    assert lru.demand["BAS1"].rate == pytest.approx(12 * 0.75) and lru.variance_to_mean == pytest.approx(1.6)
+    assert built.demand_source.startswith(f"forecast {str(newest)[:8]}") and built.demand_counts["forecast"] == 1
+
+
+def test_bases_under_several_depots_and_stand_alone_bases(engine):
+    from setu.fleet import service as fleet
+    from setu.fleet.schemas import EquipmentUnitCreate, SiteCreate, StockPositionSet
+
+    rw = make_world(engine)
+    w = rw.w
+    with UnitOfWork(SYS, write=True, engine=engine) as uow:
+        d2 = fleet.create_site(uow, data=SiteCreate(code="DEP2", name="Depot 2", kind="depot",
+                                                    organisation_id=w.depot_org_id, echelon=1))
+        b3 = fleet.create_site(uow, data=SiteCreate(code="BAS3", name="Base 3", kind="base",
+                                                    organisation_id=w.depot_org_id, echelon=2, parent_id=d2.id))
+        b4 = fleet.create_site(uow, data=SiteCreate(code="BAS4", name="Base 4", kind="base",
+                                                    organisation_id=w.depot_org_id, echelon=2))
+        for site, n in ((b3, 2), (b4, 1)):
+            for i in range(n):
+                fleet.create_equipment_unit(uow, data=EquipmentUnitCreate(
+                    serial=f"SN-{site.code}-{i}", equipment_type_id=w.type_id, site_id=site.id))
+        fleet.set_stock(uow, data=StockPositionSet(part_id=w.part_ids[0], site_id=d2.id, serviceable=3,
+                                                   in_repair=1, unserviceable=1))
+        fleet.set_stock(uow, data=StockPositionSet(part_id=w.part_ids[1], site_id=d2.id, serviceable=2,
+                                                   unserviceable=4, on_order=1))
+        uow.commit()
+        d2_id, b3_id = d2.id, b3.id
+    with UnitOfWork(SYS, engine=engine) as uow:
+        built = service.build_case(uow, equipment_type_id=w.type_id)
+        case, stock = built
+        assert [(s.id, s.parent) for s in case.sites] == [
+            ("DEPOTS", None), ("BAS1", "DEPOTS"), ("BAS3", "DEPOTS"), ("BAS4", None)]
+        ids = [it.id for it in case.items]
+        assert ids == ["RSK01:PN-0000@DEP1", "RSK01:PN-0001@DEP1", "RSK01:PN-0000@DEP2", "RSK01:PN-0001@DEP2",
+                       "RSK01:PN-0000@-", "RSK01:PN-0001@-"]
+        assert set(case.item("RSK01:PN-0000@DEP2").demand) == {"BAS3"}
+        alone = case.item("RSK01:PN-0000@-").demand["BAS4"]
+        assert alone.repair_fraction == 1.0 and alone.repair_time == pytest.approx(36 / 365)
+        assert case.item("RSK01:PN-0001@-").demand["BAS4"].repair_fraction == 1.0
+        # repairable: serviceable + unserviceable + in repair + on order; consumable: serviceable + on order
+        assert stock["RSK01:PN-0000@DEP2"] == {"DEPOTS": 5}
+        assert stock["RSK01:PN-0001@DEP2"] == {"DEPOTS": 3}
+        assert built.db_site("RSK01:PN-0000@DEP2", "DEPOTS") == d2_id
+        assert built.db_site("RSK01:PN-0000@DEP1", "DEPOTS") == w.depot_id
+        ev = evaluate(case, stock)
+        assert np.isfinite(ev.fleet_availability).all()
+        r = service.plan(uow, equipment_type_id=w.type_id, budget=3000)
+    sites = {(ln["part_number"], ln["site_code"]) for ln in r.lines}
+    assert all(code in {"DEP1", "DEP2", "BAS1", "BAS3", "BAS4"} for _, code in sites)
+    assert {s["site_id"] for s in r.sites} >= {b3_id}
+
+
+def test_saving_is_audited(engine):
+    from setu.kit.audit import AuditEntry
+
+    rw = make_world(engine, second_base=True)
+    with UnitOfWork(SYS, write=True, engine=engine) as uow:
+        r = service.plan(uow, equipment_type_id=rw.w.type_id, budget=2000)
+        service.save_plan(uow, r)
+        uow.commit()
+    with UnitOfWork(SYS, engine=engine) as uow:
+        kinds = dict(uow.session.execute(select(AuditEntry.object_type, func.count()).group_by(AuditEntry.object_type)
+                                         .where(AuditEntry.object_type.in_(["readiness_plan", "readiness_plan_line"]))).all())
+    assert kinds.get("readiness_plan") == 1 and kinds.get("readiness_plan_line") == len(r.lines) > 0
