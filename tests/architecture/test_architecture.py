@@ -63,3 +63,15 @@ def test_services_never_commit():
 def test_tests_mirror_packages():
     for pkg in ("catalog", "fleet", "kit", "engine", "app"):
         assert (ROOT / "tests" / pkg).is_dir(), pkg
+
+
+def test_every_cli_command_declares_a_permission():
+    from setu.app.cli import CLI_PERMISSIONS, command_paths
+
+    paths = command_paths()
+    assert "import parts" in paths and "db upgrade" in paths
+    missing = [p for p in paths if p not in CLI_PERMISSIONS]
+    assert not missing, f"CLI commands without a permission declaration: {missing}"
+    stale = [p for p in CLI_PERMISSIONS if p not in paths]
+    assert not stale, f"declarations for commands that do not exist: {stale}"
+    assert all(v.count(".") == 2 for v in CLI_PERMISSIONS.values())

@@ -47,6 +47,60 @@ def serve(
     uvicorn.run("setu.app.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
 
 
+#: The permission each command needs. Commands run as the installation's system actor (the
+#: operator of this installation, who holds every permission); the declarations name what each
+#: command does in the one permission vocabulary, and an architecture test fails when a command
+#: has none.
+CLI_PERMISSIONS = {
+    "serve": "admin.server.run",
+    "db upgrade": "admin.database.upgrade",
+    "demo load": "admin.demo.load",
+    "forecast file": "demand.forecast.create",
+    "forecast run": "demand.forecast.create",
+    "readiness evaluate": "readiness.case.read",
+    "readiness optimize": "readiness.case.read",
+    "readiness plan": "readiness.plan.create",
+    "user create": "identity.user.create",
+    "user disable": "identity.user.update",
+    "user reset-password": "identity.user.update",
+    "user token create": "identity.token.create",
+    "user token revoke": "identity.token.update",
+    "audit verify": "audit.entry.read",
+    "audit export": "audit.entry.read",
+    "import parts": "catalog.part.import",
+    "import bom": "catalog.bom.import",
+    "import stock": "fleet.stock.import",
+    "import demand": "demand.record.import",
+    "export parts": "catalog.part.read",
+    "export bom": "catalog.bom.read",
+    "export stock": "fleet.stock.read",
+    "export demand": "demand.record.read",
+    "export sites": "fleet.site.read",
+    "export equipment-types": "fleet.equipment_type.read",
+    "export equipment-units": "fleet.equipment_unit.read",
+    "export organisations": "identity.organisation.read",
+}
+
+
+def command_paths() -> list[str]:
+    """Every leaf command of `setu`, as "group command"."""
+    import click
+
+    root = typer.main.get_command(app)
+    out: list[str] = []
+
+    def walk(cmd, ctx, prefix: str) -> None:
+        if hasattr(cmd, "list_commands"):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                walk(sub, click.Context(sub, parent=ctx), f"{prefix} {name}".strip())
+        else:
+            out.append(prefix)
+
+    walk(root, click.Context(root), "")
+    return out
+
+
 def _mount_optional() -> None:
     """Mount command groups that live in their own modules."""
     import importlib

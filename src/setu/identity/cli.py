@@ -16,14 +16,6 @@ token_app = typer.Typer(help="Personal API tokens: shown once, stored hashed, ex
 user_app.add_typer(token_app, name="token")
 audit_app = typer.Typer(help="Verify and export the tamper-evident audit log.", no_args_is_help=True)
 
-#: Permission each command needs (checked by the one permission engine through the services;
-#: the CLI runs as the installation's system actor).
-PERMISSIONS = {
-    "user create": "identity.user.create", "user disable": "identity.user.update",
-    "user reset-password": "identity.user.update", "user token create": "identity.token.create",
-    "user token revoke": "identity.token.update", "audit verify": "audit.entry.read",
-    "audit export": "audit.entry.read",
-}
 
 
 def _fail(exc: SetuError) -> None:
