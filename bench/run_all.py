@@ -24,7 +24,8 @@ def main() -> int:
     for path in sorted(HERE.glob("bench_*.py")):
         if args.k not in path.name:
             continue
-        cmd = [sys.executable, str(path)] + (["--quick"] if args.quick else [])
+        quick = args.quick and "--quick" in path.read_text(encoding="utf-8")
+        cmd = [sys.executable, str(path)] + (["--quick"] if quick else [])
         print(f"\n=== {path.name} ===", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.call(cmd, cwd=HERE.parent)
