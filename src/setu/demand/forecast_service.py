@@ -758,6 +758,8 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
         if last_month is None:
             last_month = max(by_month) if by_month else _month_index(run.started_at.date()) - 1
         first = last_month - history_months + 1
+        if by_month:  # not before the first recorded demand
+            first = max(first, min(by_month))
         history = [(_month_date(m), by_month.get(m, 0.0)) for m in range(first, last_month + 1)]
     fan = []
     if results and last_month is not None:
