@@ -316,3 +316,18 @@ def test_saving_is_audited(engine):
         kinds = dict(uow.session.execute(select(AuditEntry.object_type, func.count()).group_by(AuditEntry.object_type)
                                          .where(AuditEntry.object_type.in_(["readiness_plan", "readiness_plan_line"]))).all())
     assert kinds.get("readiness_plan") == 1 and kinds.get("readiness_plan_line") == len(r.lines) > 0
+
+
+def test_budget_plan_is_optimal_by_brute_force_and_fills_the_budget():
+    case = _single_base_case()
+    grid = {levels: evaluate(case, {f"I{k}": {"B": s} for k, s in enumerate(levels)}).fleet_availability[0]
+            for levels in itertools.product(range(9), repeat=3)}
+    for budget in (2, 5, 9):
+        rec, _ = service.recommend(case, {}, budget=budget)
+        best = max(a for levels, a in grid.items() if sum(levels) <= budget)
+        assert rec.buy_cost <= budget and rec.availability == pytest.approx(best)
+    # unequal costs: an item too dear for what is left is skipped and cheaper steps still taken
+    dear = _single_base_case(costs=(10.0, 1.0, 1.0))
+    rec, curve = service.recommend(dear, {}, budget=12)
+    assert rec.buy_cost <= 12
+    assert rec.buy_cost > float(curve.cost[np.searchsorted(curve.cost, 12, side="right") - 1]) - 1e-9

@@ -46,8 +46,10 @@ free. At each curve point the plan's stock per item is first met from today's st
 surplus (depot first, then bases) to sites below plan, and the rest is bought. ``cost`` of a point
 is what it buys; its availability is the model's value (`evaluate`) of the stock after buying
 and moving (the plan, plus surplus nobody needed, left where it is). With a budget, the plan is
-the last point whose buys cost at most the budget; with a target, the first point whose
-availability reaches it.
+the last point whose buys cost at most the budget, after which the later curve steps that still
+fit the budget are taken in order (an item whose next step does not fit is skipped for good:
+the usual fill-up of the greedy knapsack); with a target, the first point whose availability
+reaches it (binary search on the evaluated points).
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -617,23 +619,70 @@ def recommend(case: Case, stock: Any, *, budget: float | None = None, target: fl
             k, stop, met = hi, "target", True
         else:
             met = False
-    # the chart: evaluated points, cheapest first, only those that raise availability
-    n_chart = min(n_pts, max(2, chart_points))
-    idx = sorted(set(np.linspace(0, n_pts - 1, n_chart).round().astype(int).tolist()) | {k, 0})
-    chart = []
-    best = -1.0
-    for j in idx:
-        a, tebo, _ = at(j)
-        if a > best + 1e-12 or j == k:
-            chart.append({"point": int(j), "cost": float(buy_cost[j]), "availability": a, "total_base_ebo": tebo,
-                          "recommended": j == k})
-            best = max(best, a)
     plan_k = at(k)[2]
+    rec_a, rec_ebo = at(k)[0], at(k)[1]
+    if budget is not None and stop == "budget" and met is not True:
+        filled = _fill_budget(curve, k, today, float(budget), cache)
+        if filled is not None:
+            after_f = _rebalance(filled, today, ca.depot_index)[0]
+            ev_f = evaluate(ca, after_f, model=model)
+            a_f = float(np.nanmin(ev_f.fleet_availability)) if ev_f.fleet_availability.size else 1.0
+            if a_f > rec_a:
+                plan_k, rec_a, rec_ebo = filled, a_f, float(ev_f.total_base_ebo)
     after, buy, inn, out = _rebalance(plan_k, today, ca.depot_index)
+    rec_cost = float((buy * c[:, None]).sum())
+    # the chart: evaluated curve points, cheapest first, only those that raise availability, with
+    # the recommended plan in its place (curve points it dominates left out)
+    n_chart = min(n_pts, max(2, chart_points))
+    idx = sorted(set(np.linspace(0, n_pts - 1, n_chart).round().astype(int).tolist()) | {0})
+    pts = [{"point": int(j), "cost": float(buy_cost[j]), "availability": at(j)[0], "total_base_ebo": at(j)[1],
+            "recommended": False} for j in idx]
+    pts.append({"point": int(k), "cost": rec_cost, "availability": rec_a, "total_base_ebo": rec_ebo,
+                "recommended": True})
+    pts.sort(key=lambda p: (p["cost"], not p["recommended"]))
+    chart = []
+    for p in pts:
+        if chart and p["availability"] <= chart[-1]["availability"] + 1e-12:
+            if p["recommended"]:  # the plan replaces the points it does not beat
+                while chart and chart[-1]["availability"] >= p["availability"] - 1e-12:
+                    chart.pop()
+            else:
+                continue
+        chart.append(p)
     rec = Recommendation(k=k, plan=plan_k, after=after, buy=buy, moved_in=inn, moved_out=out,
-                         moves=_moves(out, inn), buy_cost=float((buy * c[:, None]).sum()),
-                         availability=at(k)[0], stop_reason=stop, target_met=met, chart=chart, curve_points=n_pts)
+                         moves=_moves(out, inn), buy_cost=rec_cost,
+                         availability=rec_a, stop_reason=stop, target_met=met, chart=chart, curve_points=n_pts)
     return rec, curve
+
+
+def _fill_budget(curve, k: int, today: np.ndarray, budget: float, cache: dict) -> np.ndarray | None:
+    """Spend what the budget leaves after point k: take the later curve steps in order whose buys
+    still fit, skipping (for good) an item whose next step does not fit. Returns the stock plan, or
+    None when nothing more fits."""
+    ca = curve.arrays
+    c = ca.unit_cost
+    tot = today.sum(1)
+    v = curve.item_vertices(k).copy()
+    S = curve.vertex_S[v].astype(np.int64)
+    spent = float((c * np.maximum(0, S - tot)).sum())
+    frozen = np.zeros(v.size, dtype=bool)
+    moved = False
+    for t in range(k, curve.n_points - 1):
+        i = int(curve.step_item[t])
+        nv = int(curve.step_vertex[t])
+        if frozen[i] or nv <= v[i]:
+            continue
+        s_new = int(curve.vertex_S[nv])
+        delta = c[i] * (max(0, s_new - tot[i]) - max(0, int(S[i]) - tot[i]))
+        if spent + delta <= budget + 1e-9:
+            spent += delta
+            v[i], S[i] = nv, s_new
+            moved = True
+        else:
+            frozen[i] = True
+    if not moved:
+        return None
+    return replace(curve, point_vertices=(v,)).stock_at(0, cache)
 
 
 @dataclass
