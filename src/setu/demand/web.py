@@ -44,4 +44,4 @@ def demand_chart(request: Request, part_id: str, family: bool = False, site_id: 
 
 from setu.demand.forecast_web import router as forecast_router  # noqa: E402  (forecast runs, fan chart)
 
-router.include_router(forecast_router)
+router.routes.extend(forecast_router.routes)  # the routes themselves (each declares its permission)
