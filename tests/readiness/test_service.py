@@ -331,3 +331,15 @@ def test_budget_plan_is_optimal_by_brute_force_and_fills_the_budget():
     rec, curve = service.recommend(dear, {}, budget=12)
     assert rec.buy_cost <= 12
     assert rec.buy_cost > float(curve.cost[np.searchsorted(curve.cost, 12, side="right") - 1]) - 1e-9
+
+
+def test_one_base_is_read_from_the_whole_fleet(engine):
+    rw = make_world(engine, second_base=True)
+    with UnitOfWork(SYS, engine=engine) as uow:
+        whole = service.evaluate_today(uow, equipment_type_id=rw.w.type_id)
+        one = service.evaluate_today(uow, equipment_type_id=rw.w.type_id, site_ids=[rw.base2_id])
+        with pytest.raises(NotFound):
+            service.evaluate_today(uow, equipment_type_id=rw.w.type_id, site_ids=[rw.w.depot_id])
+    b2 = [s for s in whole["sites"] if s["site_code"] == "BAS2"]
+    assert one["sites"] == b2 and one["fleet_availability"] == pytest.approx(b2[0]["availability"])
+    assert [w["worst_site"] for w in one["worst_items"]] == ["BAS2"]

@@ -430,7 +430,7 @@ def _site_rows(built: BuiltCase, ev) -> list[dict[str, Any]]:
     return rows
 
 
-def worst_items(built: BuiltCase, ev, top: int = 10) -> list[dict[str, Any]]:
+def worst_items(built: BuiltCase, ev, top: int = 10, only_sites: set[str] | None = None) -> list[dict[str, Any]]:
     """LRUs ranked by the (log) fleet availability their backorders cost.
 
     At base j, A_j = prod_i (1 - EBO_ij / P_ij)^Z_i (Sherbrooke 2004, ch. 5); without item i's
@@ -444,8 +444,10 @@ def worst_items(built: BuiltCase, ev, top: int = 10) -> list[dict[str, Any]]:
     e = ca.equipment_types.index(built.equipment_type.code)
     bidx = ca.base_index
     units = ca.units[:, e]
-    n = units.sum()
     pos = ca.qpa[:, e][:, None] * units[None, :]
+    if only_sites is not None:  # weigh only the chosen bases
+        units = np.where(np.isin(np.array(ca.site_ids)[bidx], list(only_sites)), units, 0.0)
+    n = units.sum()
     ebo = ev.ebo[:, bidx]
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
@@ -485,17 +487,31 @@ def worst_items(built: BuiltCase, ev, top: int = 10) -> list[dict[str, Any]]:
 def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
                    model: str = "vari-metric", top: int = 10) -> dict[str, Any]:
     """Predicted availability per base and for the fleet with today's stock, and the items that
-    cost the most availability."""
+    cost the most availability. The whole visible fleet is evaluated (its bases share depots);
+    ``site_ids`` narrows the answer (sites, their unit-weighted availability, worst items) to
+    those bases."""
     if model not in MODELS:
         raise ValidationFailed("bad model", [FieldError("model", f"must be one of {', '.join(MODELS)}")])
-    built = build_case(uow, equipment_type_id=equipment_type_id, site_ids=site_ids, model=model)
+    built = build_case(uow, equipment_type_id=equipment_type_id, model=model)
     ev = evaluate(built.case, built.stock, model=model)
     e = ev.equipment_types.index(built.equipment_type.code)
+    sites = _site_rows(built, ev)
+    only = None
+    fleet = float(ev.fleet_availability[e])
+    if site_ids:
+        wanted = set(site_ids)
+        sites = [r for r in sites if r["site_id"] in wanted]
+        if not sites:
+            raise NotFound("no such base with units of this type",
+                           [FieldError("site_id", f"no base you may see with units of {built.equipment_type.code}")])
+        only = {r["site_code"] for r in sites}
+        n = sum(r["units"] for r in sites)
+        fleet = sum(r["units"] * r["availability"] for r in sites) / n if n else 0.0
     return {
         "equipment_type_id": built.equipment_type.id, "equipment_type_code": built.equipment_type.code,
         "model": model, "demand_source": built.demand_source,
-        "fleet_availability": float(ev.fleet_availability[e]), "total_base_ebo": float(ev.total_base_ebo),
-        "sites": _site_rows(built, ev), "worst_items": worst_items(built, ev, top),
+        "fleet_availability": fleet, "total_base_ebo": float(ev.total_base_ebo),
+        "sites": sites, "worst_items": worst_items(built, ev, top, only),
         "n_items": len(built.case.items), "notes": built.notes,
         "evaluation": ev, "built": built,
     }

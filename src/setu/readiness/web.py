@@ -55,16 +55,12 @@ def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) 
             raise
         error = exc.errors[0].message if exc.errors else exc.detail
     plans = service.list_plans(uow, equipment_type_id=et.id, limit=20).items
-    all_sites = []
-    if today is not None and sid is None:
-        all_sites = today["sites"]
-    elif sid is not None:
-        try:
-            all_sites = service.evaluate_today(uow, equipment_type_id=et.id)["sites"]
-        except SetuError:
-            all_sites = []
+    options = []
+    if today is not None:
+        built = today["built"]
+        options = [(str(built.site_db[s.id]), s.id) for s in built.case.sites if s.echelon == "base"]
     return {"et": et, "today": today, "error": error, "plans": plans, "site_id": str(sid) if sid else "",
-            "site_options": [(str(s["site_id"]), s["site_code"]) for s in all_sites]}
+            "site_options": options}
 
 
 @router.get("/readiness", response_class=HTMLResponse, dependencies=[Depends(needs("readiness.plan.read"))])
