@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from tests.readiness._world import make_world
 
@@ -45,3 +48,59 @@ def test_unknown_type_and_plan_are_404(engine, client):
     make_world(engine)
     assert client.get("/readiness/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get("/readiness/plans/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium is absent")
+def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import expect, sync_playwright
+
+    from setu.app.main import create_app
+    from setu.kit.db import make_engine, upgrade_database
+
+    vendor = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static" / "vendor"
+    if not (vendor / "plotly" / "plotly.min.js").is_file():
+        pytest.skip("web assets are not installed")
+    url = f"sqlite:///{tmp_path / 'setu.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    rw = make_world(engine, second_base=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/readiness/{rw.w.type_id}")
+            page.fill("#f-target", "1.2")
+            page.click("text=Compute and save plan")
+            expect(page.locator("#f-target-error")).to_contain_text("between 0 and 1")
+            page.fill("#f-target", "")
+            page.fill("#f-budget", "2500")
+            page.click("text=Compute and save plan")
+            expect(page.locator("#readiness-curve .main-svg").first).to_be_visible()
+            expect(page.locator("#plan-lines tbody tr").first).to_be_visible()
+            browser.close()
+        assert not errors, errors
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        engine.dispose()
