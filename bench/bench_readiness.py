@@ -128,6 +128,11 @@ def run(quick: bool) -> list[dict]:
                              lambda: optimize(ca, model="vari-metric", objective="ebo")),
                          check=check, points=curve.n_points))
         del curve
+        t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo", threads=2), 1 if tier == "L" else reps)
+        rows.append(dict(task="full efficient curve, 1 indenture, 2 threads", size=f"{n:,} x {j}", engine=t_eng,
+                         cpu=CPU[id(curve)], ref=None, ref_note="", target=curve_target[tier], peak=None, check=None,
+                         points=curve.n_points))
+        del curve
         if tier == "M":
             t_eng, curve = timed(lambda: optimize(ca, model="vari-metric"), reps)
             rows.append(dict(task="full curve, availability objective", size=f"{n:,} x {j}", engine=t_eng,

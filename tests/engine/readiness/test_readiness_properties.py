@@ -207,6 +207,9 @@ def test_map_fn_gives_identical_curve():
     assert calls and calls[0] > 1
     np.testing.assert_array_equal(a.cost, b.cost)
     np.testing.assert_array_equal(a.total_base_ebo, b.total_base_ebo)
+    c = optimize(ca, max_elements=20_000, threads=2)
+    np.testing.assert_array_equal(a.cost, c.cost)
+    np.testing.assert_array_equal(a.availability, c.availability)
 
 
 def test_lower_hull_mask_matches_monotone_chain():

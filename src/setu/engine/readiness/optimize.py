@@ -610,6 +610,17 @@ def _run_blocks(im: ItemModel, full: bool, map_fn: MapFn | None, max_elements: i
     return outs
 
 
+def thread_map(threads: int) -> MapFn:
+    """A ``map_fn`` running blocks on ``threads`` threads, results in block order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(fn, blocks):
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(fn, blocks))
+
+    return run
+
+
 def _block_hull(b):
     return item_curve_block(b, full=False)
 
@@ -630,6 +641,7 @@ def optimize(
     map_fn: MapFn | None = None,
     max_elements: int = 3_000_000,
     min_gain: float = 1e-12,
+    threads: int = 1,
 ) -> Curve:
     """The efficient curve by marginal analysis over convexified item curves (module docstring).
 
@@ -638,12 +650,15 @@ def optimize(
     whichever comes first when both are given, or at the end of the item curves (every item at
     the level where one more unit lowers its pipeline tail below ``tol``).
     ``map_fn(fn, blocks) -> list`` runs the per-block item-curve computation (e.g. on Dask);
-    results are identical to the serial run.
+    ``threads`` > 1 runs blocks on a thread pool (numpy releases the GIL in the heavy kernels);
+    results are identical to the serial run either way.
     """
     ca, case_model = _as_arrays(case)
     model = _check_model(model or case_model)
     objective = _resolve_objective(ca, objective)
     targets = _targets(ca, target)
+    if map_fn is None and threads > 1:
+        map_fn = thread_map(threads)
     if passes is None:
         passes = 3 if ca.max_level > 0 else 1
     ref = None
