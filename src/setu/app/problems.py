@@ -2,13 +2,57 @@
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from setu.kit.errors import FieldError, SetuError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemFieldError(BaseModel):
+    """One field's error in a problem (``row`` for errors of an imported row)."""
+
+    field: str = Field(..., description="the field (dotted for nested fields), or 'body'")
+    message: str
+    row: int | None = Field(None, description="row number of an imported file")
+
+
+class ProblemDetails(BaseModel):
+    """An error as RFC 9457 problem details, with the fields at fault."""
+
+    type: str = "about:blank"
+    title: str
+    status: int = Field(..., ge=400, le=599)
+    detail: str
+    errors: list[ProblemFieldError] | None = Field(None, description="present when fields are at fault")
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Sign in required",
+    403: "Forbidden: the actor lacks the permission, or the record is maintained by the other party",
+    404: "Not found (or not visible to the actor)",
+    409: "Conflict: already exists, stale version, or a constraint of the stored data",
+    422: "Validation failed; `errors` names each field at fault",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` for error statuses a route answers with problem+json.
+
+    Use on routers and routes: ``responses=problem_responses(404, 409)``.
+    """
+    return {
+        s: {"description": _DESCRIPTIONS.get(s, HTTPStatus(s).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+        for s in statuses
+    }
 
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_]+): (.*)$", re.S)
 
@@ -32,10 +76,64 @@ def problem(status: int, title: str, detail: str, errors: list[FieldError] | Non
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message, **({"row": e.row} if e.row else {})} for e in errors]
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    from starlette.routing import compile_path
+
+    from setu.app.permissions import iter_routes
+
+    path = request.url.path
+    methods: set[str] = set()
+    for template, route_methods, _ in iter_routes(request.app):
+        if compile_path(template)[0].match(path):
+            methods |= route_methods
+    return methods
+
+
+def _problem_openapi(app: FastAPI) -> None:
+    """Describe errors as they are served: ProblemDetails components, 422 as problem+json everywhere."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        found = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(found.pop("$defs", {}))
+        schemas["ProblemDetails"] = found
+        for ops in spec.get("paths", {}).values():
+            for op in ops.values():
+                if isinstance(op, dict) and "422" in op.get("responses", {}):
+                    op["responses"]["422"] = problem_responses(422)[422]
+        if "/HTTPValidationError'" not in str(spec.get("paths")):  # FastAPI's 422 body, no longer served
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
+    _problem_openapi(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Routing errors (no such path, method not allowed) as problem+json, keeping their headers."""
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Error"
+        response = problem(exc.status_code, title, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["allow"] = ", ".join(sorted(_allowed_methods(request)))
+        return response
+
     @app.exception_handler(SetuError)
     async def _setu(_: Request, exc: SetuError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, exc.errors)

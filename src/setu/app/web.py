@@ -438,6 +438,7 @@ def install(app: FastAPI) -> None:
 
     api_setu = app.exception_handlers.get(SetuError)
     api_request = app.exception_handlers.get(RequestValidationError)
+    api_http = app.exception_handlers.get(StarletteHTTPException)
 
     @app.exception_handler(SetuError)
     async def _setu(request: Request, exc: SetuError) -> Response:
@@ -456,6 +457,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not _wants_html(request):
+            if api_http is not None:  # problem+json (setu.app.problems)
+                return await api_http(request, exc)
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)
