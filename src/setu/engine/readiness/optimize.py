@@ -548,8 +548,12 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     a, bv, gain, dc = a[ok], bv[ok], gain[ok], dc[ok]
     ratio = gain / dc
     del gain
-    order = np.lexsort((tab["S"][a], item[a], -ratio))
-    return {"from": a[order].astype(np.int64), "to": bv[order].astype(np.int64), "cost": dc[order]}
+    # segments are already in (item, S) order, so a stable sort on the ratio keeps that order
+    # among ties (each item's hull ratios decrease, so its segments stay in sequence)
+    np.negative(ratio, out=ratio)
+    order = np.argsort(ratio, kind="stable")
+    del ratio
+    return {"from": a[order], "to": bv[order], "cost": dc[order]}
 
 
 def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
