@@ -12,8 +12,10 @@ Protocol (Teunter & Duncan 2009; Syntetos, Babai & Gardner 2015; reference note 
   - ``SBA + NB (CSL quantile)``: the reference note's baseline, S = the target quantile of a
     negative binomial lead-time(+review) demand around the SBA forecast (variance from the
     series' variance-to-mean ratio);
-  - ``<method> + NB (fill)``: S = the smallest level whose expected unit fill rate (Silver,
-    Pyke & Peterson eq. 7.21) reaches the target, NB around that method's forecast;
+  - ``<method> + NB (fill)``: S = the integer level whose expected unit fill rate (Silver,
+    Pyke & Peterson eq. 7.21) is nearest the target (order_up_to_level's default rounding; the
+    textbook "smallest level reaching the target" over-achieved the 0.90 target by 3-4 points
+    on RAF), NB around that method's forecast;
   - ``bootstrap (fill)``: the same with the Willemain, Smart & Schwarz (2004) bootstrap of the
     history instead of the NB (200 paths; targets 0.90/0.95/0.99 only; ``--no-bootstrap`` skips);
   - ``auto + NB (fill)``: Setu's recommended policy; the method per series from

@@ -145,10 +145,18 @@ def test_order_up_to_fill_rate_is_smallest_feasible_level():
     nb = fit_negative_binomial(Y)
     L = np.random.default_rng(1).integers(0, 8, Y.shape[0]).astype(float)
     for target in (0.8, 0.95, 0.99):
-        S = order_up_to_level(nb, L, target)
+        S = order_up_to_level(nb, L, target, rounding="up")
         assert np.all(fill_rate(nb, L, S) >= target - 1e-9)
         below = S > 0
         assert np.all(fill_rate(nb, L, S - 1)[below] < target)
+        # nearest: S or S - 1, whichever expected fill is closer to the target
+        Sn = order_up_to_level(nb, L, target)
+        assert np.all((Sn == S) | (Sn == S - 1))
+        gap_n = np.abs(fill_rate(nb, L, Sn) - target)
+        gap_other = np.abs(fill_rate(nb, L, np.where(Sn == S, np.maximum(S - 1, 0), S)) - target)
+        assert np.all(gap_n <= gap_other + 1e-12)
+    with pytest.raises(ValueError):
+        order_up_to_level(nb, L, 0.9, rounding="down")
 
 
 def test_order_up_to_fill_rate_poisson_hand_check():
@@ -158,7 +166,7 @@ def test_order_up_to_fill_rate_poisson_hand_check():
     pmf = stats.poisson.pmf(k, 2.0)
     fills = [1 - (np.maximum(k - s, 0) * pmf).sum() / 2.0 for s in range(10)]
     expected = next(s for s, f in enumerate(fills) if f >= 0.95)
-    assert order_up_to_level(nb, 0.0, 0.95)[0] == expected
+    assert order_up_to_level(nb, 0.0, 0.95, rounding="up")[0] == expected
 
 
 def test_order_up_to_csl_is_quantile_of_protection_interval():
@@ -171,5 +179,5 @@ def test_order_up_to_csl_is_quantile_of_protection_interval():
 def test_order_up_to_with_bootstrap():
     Y = _panel(n=60)
     boot = fit_bootstrap(Y, n_samples=400, seed=4)
-    S = order_up_to_level(boot, 2.0, 0.95)
+    S = order_up_to_level(boot, 2.0, 0.95, rounding="up")
     assert np.all(fill_rate(boot, 2.0, S) >= 0.95 - 1e-9)

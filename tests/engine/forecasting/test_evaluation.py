@@ -108,7 +108,7 @@ def test_simulated_fill_rate_matches_target_on_nb_demand():
     L = np.full(n, 2.0)
     dist = NegBinDemand(np.full(n, mu), np.full(n, vmr))
     for target in (0.9, 0.95, 0.99):
-        S = order_up_to_level(dist, L, target)
+        S = order_up_to_level(dist, L, target, rounding="up")
         expected = fill_rate(dist, L, S)[0]
         res = simulate_order_up_to(Y, None, np.tile(S, (T - t0, 1)), t0, L)
         pooled = res.summary()["fill_rate_pooled"]

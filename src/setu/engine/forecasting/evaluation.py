@@ -178,7 +178,7 @@ def lead_time_pinball(y_cum, q_forecast, tau) -> np.ndarray:
 
 def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead_time, target: float, *,
                                distribution: str = "negbin", service: str = "fill", n_samples: int = 500,
-                               seed: int = 0) -> np.ndarray:
+                               seed: int = 0, rounding: str = "nearest") -> np.ndarray:
     """Order-up-to levels (k, n) at each origin from each origin's point forecast.
 
     ``distribution="negbin"``: NB with mean = the point forecast and the series' VMR of
@@ -206,7 +206,7 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
                 dist = replace(dist, sizes=dist.sizes * np.repeat(ratio, dist.counts))
         else:
             raise ValueError(f"unknown distribution {distribution!r}")
-        out[j] = order_up_to_level(dist, L, target, service=service)
+        out[j] = order_up_to_level(dist, L, target, service=service, rounding=rounding)
     return out
 
 
