@@ -164,8 +164,8 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
-    for ax, (label, rows) in zip(axes[0], results.items()):
+    fig, axes = plt.subplots(len(results), 1, figsize=(9, 4.2 * len(results)), squeeze=False)
+    for ax, (label, rows) in zip(axes[:, 0], results.items()):
         items = sorted(rows.items(), key=lambda kv: kv[1]["rmsse"])
         names = [k for k, _ in items]
         vals = [v["rmsse"] for _, v in items]
@@ -173,7 +173,7 @@ def plot(results, path):
         ax.barh(names, vals, color=colors)
         ax.set_xlim(min(vals) * 0.95, max(vals) * 1.02)
         ax.invert_yaxis()
-        ax.set_title(f"{label}: RMSSE (rolling origin; lower is better)")
+        ax.set_title(f"{label}: RMSSE, rolling origin (lower is better)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
