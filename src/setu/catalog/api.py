@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from setu.app.deps import read_uow, write_uow
 from setu.app.permissions import needs
+from setu.app.problems import problem_responses
 from setu.catalog import service
 from setu.catalog.schemas import (
     BomLineCreate, BomLineRead, InterchangeCreate, InterchangeRead, PartCreate, PartFilter, PartKind, PartRead,
@@ -15,7 +16,7 @@ from setu.catalog.schemas import (
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], responses=problem_responses(403))
 
 
 @router.get("/parts", response_model=PageOut[PartRead], dependencies=[Depends(needs("catalog.part.read"))])
@@ -34,39 +35,42 @@ def list_parts(
     return page_out(page, PartRead)
 
 
-@router.post("/parts", response_model=PartRead, status_code=201, dependencies=[Depends(needs("catalog.part.create"))])
+@router.post("/parts", response_model=PartRead, status_code=201,
+             responses=problem_responses(409), dependencies=[Depends(needs("catalog.part.create"))])
 def create_part(data: PartCreate, uow: UnitOfWork = Depends(write_uow)):
     part = service.create_part(uow, data=data)
     uow.commit()
     return PartRead.model_validate(part)
 
 
-@router.get("/parts/{part_id}", response_model=PartRead, dependencies=[Depends(needs("catalog.part.read"))])
+@router.get("/parts/{part_id}", response_model=PartRead,
+            responses=problem_responses(404), dependencies=[Depends(needs("catalog.part.read"))])
 def get_part(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return PartRead.model_validate(service.get_part(uow, part_id=part_id))
 
 
-@router.patch("/parts/{part_id}", response_model=PartRead, dependencies=[Depends(needs("catalog.part.update"))])
+@router.patch("/parts/{part_id}", response_model=PartRead,
+              responses=problem_responses(404, 409), dependencies=[Depends(needs("catalog.part.update"))])
 def update_part(part_id: uuid.UUID, data: PartUpdate, uow: UnitOfWork = Depends(write_uow)):
     part = service.update_part(uow, part_id=part_id, data=data)
     uow.commit()
     return PartRead.model_validate(part)
 
 
-@router.get("/parts/{part_id}/where-used", response_model=list[BomLineRead],
+@router.get("/parts/{part_id}/where-used", response_model=list[BomLineRead], responses=problem_responses(404),
             dependencies=[Depends(needs("catalog.bom.read"))])
 def where_used(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return [BomLineRead.model_validate(x["line"]) for x in service.where_used(uow, part_id=part_id)]
 
 
-@router.get("/parts/{part_id}/interchanges", response_model=list[InterchangeRead],
+@router.get("/parts/{part_id}/interchanges", response_model=list[InterchangeRead], responses=problem_responses(404),
             dependencies=[Depends(needs("catalog.interchange.read"))])
 def part_interchanges(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     service.get_part(uow, part_id=part_id)
     return [InterchangeRead.model_validate(x) for x in service.list_interchanges(uow, part_id=part_id)]
 
 
-@router.post("/bom-lines", response_model=BomLineRead, status_code=201,
+@router.post("/bom-lines", response_model=BomLineRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("catalog.bom.create"))])
 def add_bom_line(data: BomLineCreate, uow: UnitOfWork = Depends(write_uow)):
     line = service.add_bom_line(uow, data=data)
@@ -74,7 +78,8 @@ def add_bom_line(data: BomLineCreate, uow: UnitOfWork = Depends(write_uow)):
     return BomLineRead.model_validate(line)
 
 
-@router.get("/equipment-types/{equipment_type_id}/bom", dependencies=[Depends(needs("catalog.bom.read"))])
+@router.get("/equipment-types/{equipment_type_id}/bom",
+            responses=problem_responses(404), dependencies=[Depends(needs("catalog.bom.read"))])
 def bom(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     """The equipment type's bill of material as a tree."""
     from setu.fleet.service import get_equipment_type
@@ -89,7 +94,7 @@ def bom(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return render(service.bom_tree(uow, equipment_type_id=equipment_type_id))
 
 
-@router.post("/interchanges", response_model=InterchangeRead, status_code=201,
+@router.post("/interchanges", response_model=InterchangeRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("catalog.interchange.create"))])
 def add_interchange(data: InterchangeCreate, uow: UnitOfWork = Depends(write_uow)):
     link = service.add_interchange(uow, data=data)

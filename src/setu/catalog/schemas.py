@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from setu.catalog import rules
 from setu.catalog.models import INTERCHANGE_CODES, PART_KINDS, UNITS_OF_ISSUE
 from setu.kit.money import CURRENCIES
+from setu.kit.timestamps import UtcDatetime
 
 PartKind = Literal["repairable", "consumable"]
 InterchangeCode = Literal["one_way", "two_way", "not_interchangeable", "as_set", "qualified", "re_identified"]
@@ -131,8 +132,8 @@ class PartRead(BaseModel):
     mtbf_hours: float | None
     owner_party_id: uuid.UUID | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class PartFilter(BaseModel):

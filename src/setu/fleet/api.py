@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from setu.app.deps import read_uow, write_uow
 from setu.app.permissions import needs
+from setu.app.problems import problem_responses
 from setu.fleet import service
 from setu.fleet.schemas import (
     Category, EquipmentTypeCreate, EquipmentTypeRead, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitRead,
@@ -16,7 +17,7 @@ from setu.fleet.schemas import (
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 
-router = APIRouter(tags=["fleet"])
+router = APIRouter(tags=["fleet"], responses=problem_responses(403))
 Limit = Query(50, ge=1, le=500)
 
 
@@ -28,19 +29,22 @@ def list_sites(q: str | None = None, kind: SiteKind | None = None, echelon: int 
                     SiteRead)
 
 
-@router.post("/sites", response_model=SiteRead, status_code=201, dependencies=[Depends(needs("fleet.site.create"))])
+@router.post("/sites", response_model=SiteRead, status_code=201,
+             responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.site.create"))])
 def create_site(data: SiteCreate, uow: UnitOfWork = Depends(write_uow)):
     site = service.create_site(uow, data=data)
     uow.commit()
     return SiteRead.model_validate(site)
 
 
-@router.get("/sites/{site_id}", response_model=SiteRead, dependencies=[Depends(needs("fleet.site.read"))])
+@router.get("/sites/{site_id}", response_model=SiteRead,
+            responses=problem_responses(404), dependencies=[Depends(needs("fleet.site.read"))])
 def get_site(site_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return SiteRead.model_validate(service.get_site(uow, site_id=site_id))
 
 
-@router.patch("/sites/{site_id}", response_model=SiteRead, dependencies=[Depends(needs("fleet.site.update"))])
+@router.patch("/sites/{site_id}", response_model=SiteRead,
+              responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.site.update"))])
 def update_site(site_id: uuid.UUID, data: SiteUpdate, uow: UnitOfWork = Depends(write_uow)):
     site = service.update_site(uow, site_id=site_id, data=data)
     uow.commit()
@@ -56,6 +60,7 @@ def list_equipment_types(q: str | None = None, category: Category | None = None,
 
 
 @router.post("/equipment-types", response_model=EquipmentTypeRead, status_code=201,
+             responses=problem_responses(404, 409),
              dependencies=[Depends(needs("fleet.equipment_type.create"))])
 def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(write_uow)):
     et = service.create_equipment_type(uow, data=data)
@@ -63,13 +68,14 @@ def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(w
     return EquipmentTypeRead.model_validate(et)
 
 
-@router.get("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
+@router.get("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead, responses=problem_responses(404),
             dependencies=[Depends(needs("fleet.equipment_type.read"))])
 def get_equipment_type(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return EquipmentTypeRead.model_validate(service.get_equipment_type(uow, equipment_type_id=equipment_type_id))
 
 
 @router.patch("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
+              responses=problem_responses(404, 409),
               dependencies=[Depends(needs("fleet.equipment_type.update"))])
 def update_equipment_type(equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate,
                           uow: UnitOfWork = Depends(write_uow)):
@@ -89,6 +95,7 @@ def list_equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | No
 
 
 @router.post("/equipment-units", response_model=EquipmentUnitRead, status_code=201,
+             responses=problem_responses(404, 409),
              dependencies=[Depends(needs("fleet.equipment_unit.create"))])
 def create_equipment_unit(data: EquipmentUnitCreate, uow: UnitOfWork = Depends(write_uow)):
     unit = service.create_equipment_unit(uow, data=data)
@@ -96,13 +103,13 @@ def create_equipment_unit(data: EquipmentUnitCreate, uow: UnitOfWork = Depends(w
     return EquipmentUnitRead.model_validate(unit)
 
 
-@router.get("/equipment-units/{unit_id}", response_model=EquipmentUnitRead,
+@router.get("/equipment-units/{unit_id}", response_model=EquipmentUnitRead, responses=problem_responses(404),
             dependencies=[Depends(needs("fleet.equipment_unit.read"))])
 def get_equipment_unit(unit_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return EquipmentUnitRead.model_validate(service.get_equipment_unit(uow, unit_id=unit_id))
 
 
-@router.patch("/equipment-units/{unit_id}", response_model=EquipmentUnitRead,
+@router.patch("/equipment-units/{unit_id}", response_model=EquipmentUnitRead, responses=problem_responses(404, 409),
               dependencies=[Depends(needs("fleet.equipment_unit.update"))])
 def update_equipment_unit(unit_id: uuid.UUID, data: EquipmentUnitUpdate, uow: UnitOfWork = Depends(write_uow)):
     unit = service.update_equipment_unit(uow, unit_id=unit_id, data=data)
@@ -117,7 +124,8 @@ def list_stock(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = Non
                     StockPositionRead)
 
 
-@router.put("/stock", response_model=StockPositionRead, dependencies=[Depends(needs("fleet.stock.update"))])
+@router.put("/stock", response_model=StockPositionRead,
+            responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.stock.update"))])
 def set_stock(data: StockPositionSet, uow: UnitOfWork = Depends(write_uow)):
     pos = service.set_stock(uow, data=data)
     uow.commit()
@@ -125,6 +133,7 @@ def set_stock(data: StockPositionSet, uow: UnitOfWork = Depends(write_uow)):
 
 
 @router.post("/stock/{part_id}/{site_id}/adjust", response_model=StockPositionRead,
+             responses=problem_responses(404, 409),
              dependencies=[Depends(needs("fleet.stock.update"))])
 def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow: UnitOfWork = Depends(write_uow)):
     pos = service.adjust_stock(uow, part_id=part_id, site_id=site_id, data=data)
@@ -132,7 +141,8 @@ def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow:
     return StockPositionRead.model_validate(pos)
 
 
-@router.get("/parts/{part_id}/stock", dependencies=[Depends(needs("fleet.stock.read"))])
+@router.get("/parts/{part_id}/stock",
+            responses=problem_responses(404), dependencies=[Depends(needs("fleet.stock.read"))])
 def part_stock(part_id: uuid.UUID, by_family: bool = False, uow: UnitOfWork = Depends(read_uow)):
     """Stock of the part per site; ``by_family`` pools the stock of interchangeable parts."""
     rows = service.stock_by_site(uow, part_id=part_id, by_family=by_family)

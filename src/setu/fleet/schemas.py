@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from setu.kit.timestamps import UtcDatetime
 
 SiteKind = Literal["base", "depot", "plant", "port"]
 UnitStatus = Literal["operational", "down_maintenance", "down_parts"]
@@ -119,7 +120,7 @@ class EquipmentUnitRead(BaseModel):
     site_id: uuid.UUID
     status: str
     version: int
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class StockPositionRead(BaseModel):

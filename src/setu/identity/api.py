@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from setu.app.deps import read_uow, write_uow
 from setu.app.permissions import needs
+from setu.app.problems import problem_responses
 from setu.identity import service
 from setu.identity.schemas import (
     OrganisationCreate, OrganisationKind, OrganisationRead, OrganisationUpdate, PartyRead,
@@ -14,7 +15,7 @@ from setu.identity.schemas import (
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], responses=problem_responses(403))
 
 
 @router.get("/parties", response_model=list[PartyRead], dependencies=[Depends(needs("identity.party.read"))])
@@ -22,7 +23,8 @@ def list_parties(uow: UnitOfWork = Depends(read_uow)):
     return [PartyRead.model_validate(p) for p in service.list_parties(uow)]
 
 
-@router.get("/parties/{party_id}", response_model=PartyRead, dependencies=[Depends(needs("identity.party.read"))])
+@router.get("/parties/{party_id}", response_model=PartyRead,
+            responses=problem_responses(404), dependencies=[Depends(needs("identity.party.read"))])
 def get_party(party_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return PartyRead.model_validate(service.get_party(uow, party_id=party_id))
 
@@ -36,7 +38,7 @@ def list_organisations(q: str | None = None, kind: OrganisationKind | None = Non
                                                limit=limit), OrganisationRead)
 
 
-@router.post("/organisations", response_model=OrganisationRead, status_code=201,
+@router.post("/organisations", response_model=OrganisationRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("identity.organisation.create"))])
 def create_organisation(data: OrganisationCreate, uow: UnitOfWork = Depends(write_uow)):
     org = service.create_organisation(uow, data=data)
@@ -44,13 +46,14 @@ def create_organisation(data: OrganisationCreate, uow: UnitOfWork = Depends(writ
     return OrganisationRead.model_validate(org)
 
 
-@router.get("/organisations/{organisation_id}", response_model=OrganisationRead,
+@router.get("/organisations/{organisation_id}", response_model=OrganisationRead, responses=problem_responses(404),
             dependencies=[Depends(needs("identity.organisation.read"))])
 def get_organisation(organisation_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return OrganisationRead.model_validate(service.get_organisation(uow, organisation_id=organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead,
+              responses=problem_responses(404, 409),
               dependencies=[Depends(needs("identity.organisation.update"))])
 def update_organisation(organisation_id: uuid.UUID, data: OrganisationUpdate, uow: UnitOfWork = Depends(write_uow)):
     org = service.update_organisation(uow, organisation_id=organisation_id, data=data)
