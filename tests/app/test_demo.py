@@ -374,3 +374,34 @@ def test_load_is_audited_and_the_chain_verifies(tmp_path):
             assert set(by_owner) == {("RUS", "RUB"), ("IND", "INR"), ("IND", "USD")}
     finally:
         engine.dispose()
+
+
+def test_stock_covers_the_readiness_case_and_turnarounds_are_realistic(demo):
+    """LRUs are stocked at every base operating their type, every part of a bill at the depots of
+    those bases (the positions the readiness service reads); repair takes 30-180 days."""
+    sites = {s["id"]: s for s in rows(demo, "fleet_site")}
+    stock = {(s["part_id"], s["site_id"]): s for s in rows(demo, "fleet_stock_position")}
+    bases_of: dict = defaultdict(set)
+    for u in rows(demo, "fleet_equipment_unit"):
+        bases_of[u["equipment_type_id"]].add(u["site_id"])
+    lru_base = part_depot = 0
+    for ln in rows(demo, "catalog_bom_line"):
+        bases = bases_of[ln["equipment_type_id"]]
+        for d in {sites[b]["parent_id"] for b in bases}:
+            assert (ln["child_part_id"], d) in stock
+            part_depot += 1
+        if ln["level"] == 1:
+            for b in bases:
+                assert (ln["child_part_id"], b) in stock
+                lru_base += 1
+    assert lru_base > 0 and part_depot > 0
+    for s in stock.values():
+        assert min(s["serviceable"], s["unserviceable"], s["in_repair"], s["on_order"]) >= 0
+    # base LRU positions are mostly non-empty (sized from the expected pipeline)
+    lru_ids = {ln["child_part_id"] for ln in rows(demo, "catalog_bom_line") if ln["level"] == 1}
+    held = [sum(v for k, v in s.items() if k in ("serviceable", "unserviceable", "in_repair", "on_order"))
+            for (p, site), s in stock.items() if p in lru_ids and sites[site]["echelon"] == 2]
+    assert np.mean(np.array(held) > 0) > 0.5
+    tats = [p["repair_turnaround_days"] for p in rows(demo, "catalog_part") if p["kind"] == "repairable"]
+    assert 30 <= min(tats) and max(tats) <= 180
+

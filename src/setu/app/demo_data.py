@@ -46,6 +46,21 @@ bases, so ~1.2 on average) and, for aggregates and components, sometimes at the 
 well (depot-level repair). That bounds the demand table at ~1.3 series per part, i.e. ~11 non-zero
 rows per part: ~22,000 rows at scale 1, ~530,000 at 50,000 parts. Only months with demand are
 stored; a missing month means zero demand.
+
+Stock positions
+---------------
+Positions exist at every demand series' site and its parent depot; those the readiness page reads
+(:mod:`setu.readiness.service`: LRUs at each base operating their type, every part of a bill at
+the bases' depots) are sized from each item's expected pipeline, computed here from the generated
+arrays exactly as the service derives it from the database (LRU demand from the last 24 months of
+history, else units x quantity x hours / MTBF; SRU demand down the bill by failure share; depot
+turnaround (1 - condemnation) x repair + condemnation x lead time; 7 days order-and-ship):
+depot stock to a random fill rate, then base stock, LRU by LRU with noise, until each base
+reaches its type's :attr:`EquipmentSpec.readiness` (:func:`readiness_spares`). So the page shows
+a plausible picture with today's stock -- the fighter fleet lowest (~0.58, as the real fleet that
+fell to 46 % and recovered to >63 %), the others 0.67-0.89 -- that a moderate budget improves.
+Repair turnarounds are 60-180 days for origin-country repair, 30-120 days for local or tender
+repair. The demand calibration above is untouched.
 """
 from __future__ import annotations
 
@@ -151,6 +166,9 @@ class EquipmentSpec:
     aggregates: tuple[str, ...]
     #: Probability that a level-3 part comes from a local (operator-country) maker.
     local_share: float
+    #: Fleet availability today's demo stock is sized for (see "Stock positions" in the module
+    #: docstring); the readiness page's prediction lands near it.
+    readiness: float = 0.75
 
 
 EQUIPMENT = (
@@ -158,34 +176,34 @@ EQUIPMENT = (
                   {"ADR-1": 0.5, "ADR-2": 0.5}, 0.17, (0.80, 0.12, 0.08), 40.0,
                   ("Surveillance radar", "Engagement radar", "Transporter-erector-launcher", "Command post",
                    "Power generation unit", "Missile handling equipment", "Communications shelter",
-                   "Hydraulic levelling system", "Cooling system", "Prime mover"), 0.10),
+                   "Hydraulic levelling system", "Cooling system", "Prime mover"), 0.10, readiness=0.82),
     EquipmentSpec("FRG-D", "Guided-missile frigate (demo)", "frigate", "RU-LANDSEA", 2200.0, 6,
                   {"NB-1": 1.0}, 0.18, (0.67, 0.33, 0.0), 25.0,
                   ("Gas turbine propulsion unit", "Reduction gearbox", "Air-search radar", "Fire-control radar",
                    "Hull-mounted sonar", "Main gun mount", "Diesel generator", "Steering gear",
                    "Combat management system", "Vertical missile launcher", "Navigation radar",
-                   "Close-in weapon system"), 0.25),
+                   "Close-in weapon system"), 0.25, readiness=0.72),
     EquipmentSpec("FTR-D", "Multirole fighter aircraft (demo)", "fighter_aircraft", "RU-AERO", 220.0, 110,
                   {"AFS-1": 0.4, "AFS-2": 0.35, "AFS-3": 0.25}, 0.30, (0.60, 0.22, 0.18), 12.0,
                   ("Turbofan engine", "Main landing gear", "Nose landing gear", "Fire-control radar",
                    "Opto-electronic sighting system", "Fly-by-wire flight control system", "Hydraulic power system",
                    "Fuel system", "Ejection seat", "Environmental control system", "Navigation complex",
                    "Electrical power system", "Main wheels and brakes", "Radio communication suite",
-                   "Cockpit instruments", "Electronic warfare suite"), 0.35),
+                   "Cockpit instruments", "Electronic warfare suite"), 0.35, readiness=0.57),
     EquipmentSpec("MBT-D", "Main battle tank (demo)", "main_battle_tank", "RU-LANDSEA", 250.0, 130,
                   {"CANT-1": 0.4, "CANT-2": 0.35, "CANT-3": 0.25}, 0.16, (0.74, 0.16, 0.10), 30.0,
                   ("Diesel engine", "Transmission", "Running gear", "Main gun", "Fire-control system",
                    "Gunner's thermal sight", "Turret drive", "Auto-loader", "NBC protection system",
-                   "Vehicle radio set"), 0.30),
+                   "Vehicle radio set"), 0.30, readiness=0.74),
     EquipmentSpec("MANPADS-D", "Portable air-defence system (demo)", "air_defence_portable", "RU-AD", 40.0, 30,
                   {"CANT-1": 0.3, "CANT-2": 0.3, "ADR-1": 0.2, "ADR-2": 0.2}, 0.05, (0.88, 0.08, 0.04), 150.0,
                   ("Launch tube assembly", "Gripstock", "Battery and coolant unit", "IFF interrogator",
-                   "Night sight"), 0.45),
+                   "Night sight"), 0.45, readiness=0.82),
     EquipmentSpec("HEL-D", "Light utility helicopter (demo)", "helicopter", "RU-AERO", 300.0, 40,
                   {"HELI-1": 0.6, "AFS-3": 0.4}, 0.14, (0.64, 0.20, 0.16), 10.0,
                   ("Turboshaft engine", "Main rotor head", "Main rotor blade set", "Tail rotor",
                    "Main gearbox", "Flight control system", "Avionics suite", "Landing gear",
-                   "Electrical power system"), 0.30),
+                   "Electrical power system"), 0.30, readiness=0.68),
 )
 
 #: Part classes: name -> (kind, median price USD, NATO supply class, unit of issue, shelf life
@@ -759,7 +777,8 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
     # logistics: lead times (origin up to 18 months), repair turnaround, condemnation, shelf life
     lt = np.where(source == "origin", rng.integers(180, 541, size=n),
                   np.where(source == "local", rng.integers(45, 241, size=n), rng.integers(90, 301, size=n)))
-    tat = np.where(source == "origin", rng.integers(120, 366, size=n), rng.integers(30, 151, size=n))
+    # depot repair turnaround: origin-country repair 60-180 days, local and tender repair 30-120
+    tat = np.where(source == "origin", rng.integers(60, 181, size=n), rng.integers(30, 121, size=n))
     repair_tat = [int(tat[i]) if repairable[i] else None for i in range(n)]
     cond = np.where(repairable, np.round(rng.beta(2, 18, size=n), 3), 1.0)
     shelf_life = [int(shelf[i]) if shelf[i] else None for i in range(n)]
@@ -934,14 +953,233 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
         "in_repair": np.concatenate([in_repair, np.zeros(E, dtype=int)]),
         "on_order": np.concatenate([on_order, np.where(rng.random(E) < 0.2, rng.poisson(3.0, size=E), 0)]),
     }
+    # readiness-relevant positions (LRUs at the bases, every part of a bill at the depots) sized
+    # from the expected pipeline: they replace the rows above where both exist
+    srng = np.random.default_rng(rng.integers(0, 2**63))
+    rp, rs, rx = readiness_spares(srng, parts, bom, units_at, (sp, ss), (si, mi, q))
+    ns = len(site_codes)
+    key_old = all_p * ns + all_s
+    key_new = rp * ns + rs
+    add = ~np.isin(key_new, key_old)
+    all_p = np.concatenate([all_p, rp[add]])
+    all_s = np.concatenate([all_s, rs[add]])
+    cols = {c: np.concatenate([v, np.zeros(int(add.sum()), dtype=v.dtype)]) for c, v in cols.items()}
+    keys = all_p * ns + all_s
+    ko = np.argsort(keys, kind="stable")
+    at = ko[np.searchsorted(keys[ko], key_new)]
+    for c, v in _split_spares(srng, rx, kind[rp] == "repairable").items():
+        cols[c][at] = v
     order = np.lexsort((all_s, all_p))
     stock = Table("fleet_stock_position", {
-        "id": _uuids(rng, S + E),
+        "id": _uuids(rng, len(all_p)),
         "part_id": _Gather(part_id, all_p[order]),
         "site_id": _Gather(site_ids, all_s[order]),
         **{c: v[order].astype(int) for c, v in cols.items()},
     })
     return demand, stock, (si, mi, q), (sp, ss)
+
+
+# ---- stock positions sized for readiness --------------------------------------------------
+
+#: Order-and-ship time base <- depot and the readiness service's history window (its constants).
+ORDER_SHIP_YEARS = 7.0 / 365.0
+READINESS_HISTORY_MONTHS = 24
+
+
+def _quantile(mean: np.ndarray, var: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Smallest s with Pr{X <= s} >= fill for a Poisson (var = mean) or negative-binomial X."""
+    from scipy import stats
+
+    mean = np.asarray(mean, dtype=float)
+    v = np.maximum(var, mean) / np.where(mean > 0, mean, 1.0)
+    out = np.zeros(mean.shape, dtype=np.int64)
+    pois = (mean > 0) & (v < 1.0 + 1e-9)
+    nb = (mean > 0) & ~pois
+    if pois.any():
+        out[pois] = stats.poisson.ppf(fill[pois], mean[pois])
+    if nb.any():
+        out[nb] = stats.nbinom.ppf(fill[nb], mean[nb] / (v[nb] - 1.0), 1.0 / v[nb])
+    return np.maximum(out, 0)
+
+
+def _base_levels(rng: np.random.Generator, mean: np.ndarray, var: np.ndarray, z: np.ndarray, n_units: int,
+                 target: float) -> np.ndarray:
+    """Stock per LRU at one base such that prod_i (1 - EBO_i / (N Z_i))^Z_i just reaches ``target``:
+    units go, one at a time, to the LRU whose availability gain (times a per-item noise: real stock
+    is not optimal) is largest; the availability counted is the true one."""
+    from setu.engine.readiness.distributions import backorder_curves
+
+    n = len(mean)
+    if n == 0 or n_units <= 0:
+        return np.zeros(n, dtype=np.int64)
+    smax = np.ceil(mean + 6.0 * np.sqrt(var) + 3.0).astype(np.int64)
+    pos = n_units * z
+    noise = np.exp(rng.normal(0.0, 0.7, size=n))
+    log_a0 = 0.0
+    row_l, gain_l, key_l = [], [], []
+    order = np.argsort(smax, kind="stable")
+    for c in range(0, n, 512):  # chunks of similar length bound the curve arrays
+        rows = order[c:c + 512]
+        k = int(smax[rows].max())
+        ebo, _ = backorder_curves(mean[rows], var[rows], k, with_var=False)
+        la = z[rows, None] * np.log(np.clip(1.0 - ebo / pos[rows, None], 1e-300, 1.0))
+        log_a0 += float(la[:, 0].sum())
+        g = np.diff(la, axis=1)
+        valid = np.arange(k)[None, :] < smax[rows, None]
+        r_idx, _s = np.nonzero(valid)
+        row_l.append(rows[r_idx])
+        gain_l.append(g[valid])
+        key_l.append((g * noise[rows, None])[valid])
+    rows_all, gains, keys = np.concatenate(row_l), np.concatenate(gain_l), np.concatenate(key_l)
+    need = np.log(target) - log_a0
+    if need <= 0:
+        return np.zeros(n, dtype=np.int64)
+    o = np.argsort(-keys, kind="stable")
+    reached = np.cumsum(gains[o]) >= need
+    take = int(np.argmax(reached)) + 1 if reached.any() else len(o)
+    return np.bincount(rows_all[o[:take]], minlength=n).astype(np.int64)
+
+
+def readiness_spares(rng: np.random.Generator, parts: dict, bom: dict, units_at: dict[tuple[int, str], int],
+                     series: tuple[np.ndarray, np.ndarray], cells: tuple[np.ndarray, np.ndarray, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spares (stock + pipeline, as the readiness service counts them) per (part, site number):
+    LRUs at each base of their equipment type, every part of a bill of material at the bases'
+    depots. Returns (part, site, spares) arrays, one row per pair, ordered by (part, site).
+
+    The demand is what :mod:`setu.readiness.service` derives from the data set: per (LRU, base)
+    the mean of the last 24 months of demand history where the pair has history, else units x Z x
+    operating hours / MTBF; SRU rates flow down the bill by failure share; depot turnaround
+    (1 - c) x repair + c x lead time. Depot stock covers each item's depot pipeline (SRU backorders
+    included) to a random fill rate (SRUs 70-98 %, LRUs 30-90 %, the LRUs' scaled down by a common
+    factor where the depot alone would already lift a base above the type's readiness); base
+    stock is then added, LRU by LRU, until each base of the type reaches its
+    :attr:`EquipmentSpec.readiness` (a METRIC-style estimate with the service's VARI-METRIC
+    variance terms; the service's evaluation lands within a few points of it).
+    """
+    from setu.engine.readiness.distributions import backorders_at
+
+    n = len(parts["_level"])
+    kind = np.array(parts["kind"])
+    rep = kind == "repairable"
+    cond = np.where(rep, np.array(parts["condemnation_rate"], dtype=float), 1.0)
+    tat = np.array([30.0 if t is None else float(t) for t in parts["repair_turnaround_days"]])
+    lead = np.array(parts["procurement_lead_time_days"], dtype=float)
+    t0 = ((1.0 - cond) * tat + cond * lead) / 365.0
+    mtbf = np.array([np.nan if m is None else float(m) for m in parts["mtbf_hours"]])
+    sp, ss = series
+    si, mi, q = cells
+    w = mi >= HISTORY_MONTHS - READINESS_HISTORY_MONTHS
+    h = float(READINESS_HISTORY_MONTHS)
+    s1 = np.bincount(si[w], weights=q[w], minlength=len(sp))
+    s2 = np.bincount(si[w], weights=q[w] ** 2, minlength=len(sp))
+    mean_m = s1 / h
+    var_m = np.maximum(0.0, (s2 - h * mean_m ** 2) / (h - 1.0))
+    vmr_m = np.maximum(1.0, np.where(mean_m > 0, var_m / np.where(mean_m > 0, mean_m, 1.0), 1.0))
+    lru_series = np.flatnonzero(parts["_level"][sp] == 1)
+    hist = {(int(sp[x]), int(ss[x])): (12.0 * mean_m[x], vmr_m[x]) for x in lru_series.tolist()}
+    site_codes = [x[0] for x in SITES]
+    site_no = {c: i for i, c in enumerate(site_codes)}
+    parent_depot = {x[0]: x[5] for x in SITES}
+    b_type = np.asarray(bom["type"])
+    b_parent, b_child = bom["parent"], bom["child"]
+    b_level = np.asarray(bom["level"])
+    b_share = np.asarray(bom["share"], dtype=float)
+    b_qpa = bom["_qpa"]
+    out_p, out_s, out_x = [], [], []
+    for t, e in enumerate(EQUIPMENT):
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for c in e.sites:
+            if units_at.get((t, c), 0) > 0:
+                groups.setdefault(parent_depot[c], []).append((c, units_at[(t, c)]))
+        mt = b_type == t
+        lru = b_child[mt & (b_level == 1)]
+        z = np.maximum(1, np.round(b_qpa[mt & (b_level == 1)])).astype(np.int64)
+        for depot in sorted(groups):
+            bases = groups[depot]
+            # LRU rates per base (history, else reliability), and the item's variance-to-mean
+            rate = np.zeros((len(lru), len(bases)))
+            vmr = np.ones((len(lru), len(bases)))
+            for j, (c, units) in enumerate(bases):
+                sn = site_no[c]
+                for i, p in enumerate(lru.tolist()):
+                    if (p, sn) in hist:
+                        rate[i, j], vmr[i, j] = hist[(p, sn)]
+                    elif np.isfinite(mtbf[p]) and mtbf[p] > 0:
+                        rate[i, j] = units * z[i] * e.hours_per_year / mtbf[p]
+            m0 = rate.sum(1)
+            v_lru = np.maximum(1.0, np.where(m0 > 0, (rate * vmr).sum(1) / np.where(m0 > 0, m0, 1.0), 1.0))
+            # SRU depot rates down the bill, then depot stock bottom-up (SRU backorders delay repairs)
+            dep_rate = np.zeros(n)
+            dep_rate[lru] = m0
+            lines = {}
+            for lv in (2, 3):
+                m = mt & (b_level == lv) & (b_share > 0)
+                ch, par = b_child[m], b_parent[m]
+                dep_rate[ch] = b_share[m] * dep_rate[par]
+                lines[lv] = (ch, par)
+            add_mean, add_var = np.zeros(n), np.zeros(n)
+            dep_stock = np.zeros(n, dtype=np.int64)
+            for lv in (3, 2):
+                ch, par = lines[lv]
+                local = dep_rate[ch] * t0[ch]
+                mean, var = local + add_mean[ch], local + add_var[ch]
+                dep_stock[ch] = _quantile(mean, var, rng.uniform(0.70, 0.98, size=len(ch)))
+                ebo, vbo = backorders_at(mean, var, dep_stock[ch])
+                np.add.at(add_mean, par, ebo)
+                np.add.at(add_var, par, vbo)
+            local = m0 * t0[lru]
+            mean0, var0 = local + add_mean[lru], v_lru * local + add_var[lru]
+            full = _quantile(mean0, var0, rng.uniform(0.30, 0.90, size=len(lru)))
+            f_all = np.where(m0[:, None] > 0, rate / np.where(m0 > 0, m0, 1.0)[:, None], 0.0)
+            units_b = np.array([u for _c, u in bases], dtype=float)
+
+            def bare(alpha: float) -> float:
+                """Best availability over the bases with no base stock, depot stock x alpha."""
+                ebo, _v = backorders_at(mean0, var0, np.floor(alpha * full).astype(np.int64))
+                pipe = rate * ORDER_SHIP_YEARS + f_all * ebo[:, None]
+                la = (z[:, None] * np.log(np.clip(1.0 - pipe / (units_b[None, :] * z[:, None]), 1e-300, 1.0))).sum(0)
+                return float(np.exp(la).max())
+
+            # a well-stocked depot alone may already exceed the type's readiness: scale it down
+            # (bisection on a common factor) so that the bases' own stock decides
+            alpha = 1.0
+            if bare(1.0) > e.readiness:
+                lo, hi = 0.0, 1.0
+                for _ in range(12):
+                    mid = 0.5 * (lo + hi)
+                    lo, hi = (mid, hi) if bare(mid) <= e.readiness else (lo, mid)
+                alpha = lo
+            dep_stock[lru] = np.floor(alpha * full).astype(np.int64)
+            ebo0, vbo0 = backorders_at(mean0, var0, dep_stock[lru])
+            used = np.unique(np.concatenate([lru, lines[2][0], lines[3][0]]))
+            out_p.append(used)
+            out_s.append(np.full(len(used), site_no[depot]))
+            out_x.append(dep_stock[used])
+            # base stock up to the type's readiness, base by base
+            for j, (c, units) in enumerate(bases):
+                f = np.where(m0 > 0, rate[:, j] / np.where(m0 > 0, m0, 1.0), 0.0)
+                mean = rate[:, j] * ORDER_SHIP_YEARS + f * ebo0
+                var = v_lru * rate[:, j] * ORDER_SHIP_YEARS + v_lru * f * (1.0 - f) * ebo0 + f * f * vbo0
+                out_p.append(lru)
+                out_s.append(np.full(len(lru), site_no[c]))
+                out_x.append(_base_levels(rng, mean, var, z.astype(float), units, e.readiness))
+    P, Sn, X = np.concatenate(out_p), np.concatenate(out_s), np.concatenate(out_x)
+    key = P * len(SITES) + Sn  # common hardware: one position per (part, depot), summed over types
+    uk, inv = np.unique(key, return_inverse=True)
+    return uk // len(SITES), uk % len(SITES), np.bincount(inv, weights=X).astype(np.int64)
+
+
+def _split_spares(rng: np.random.Generator, x: np.ndarray, repairable: np.ndarray) -> dict[str, np.ndarray]:
+    """Split spares into serviceable / unserviceable / in repair / on order (consumables: no
+    unserviceable or in-repair stock: a failed consumable is condemned)."""
+    on_order = rng.binomial(x, np.where(repairable, 0.10, 0.15))
+    rest = x - on_order
+    in_repair = np.where(repairable, rng.binomial(rest, 0.20), 0)
+    rest = rest - in_repair
+    unserviceable = np.where(repairable, rng.binomial(rest, 0.08), 0)
+    return {"serviceable": rest - unserviceable, "unserviceable": unserviceable, "in_repair": in_repair,
+            "on_order": on_order}
 
 
 class _Gather:
