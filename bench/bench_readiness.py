@@ -60,6 +60,7 @@ def timed(fn, reps: int) -> tuple[float, object]:
     """Median wall time (and, in CPU[id(result)], median process CPU time) of ``reps`` runs."""
     times, cpus, out = [], [], None
     for _ in range(reps):
+        out = None  # free the previous result before the next run
         t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
