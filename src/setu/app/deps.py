@@ -28,3 +28,13 @@ def write_uow(request: Request) -> Iterator[UnitOfWork]:
     """A write unit of work; the route calls ``uow.commit()`` before it answers."""
     with UnitOfWork(current_actor(request), write=True, engine=request.app.state.engine) as uow:
         yield uow
+
+
+def query_without_nul(request: Request) -> None:
+    """Refuse query parameters holding NUL characters (PostgreSQL cannot compare text with them)."""
+    from setu.kit.errors import FieldError, ValidationFailed
+
+    bad = sorted({k for k, v in request.query_params.multi_items() if "\x00" in k or "\x00" in v})
+    if bad:
+        raise ValidationFailed("query parameters must not contain NUL characters",
+                               [FieldError(k.replace("\x00", "\\0"), "must not contain NUL characters") for k in bad])

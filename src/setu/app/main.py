@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import setu
 from setu.app import problems
+from setu.app.deps import query_without_nul
 from setu.kit.db import get_engine
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -49,7 +50,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     problems.install(app)
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(query_without_nul)])
     for r in (identity_api, catalog_api, fleet_api, demand_api, *_optional_routers()):
         api.include_router(r)
     app.include_router(api)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from setu.catalog import rules
 from setu.catalog.models import INTERCHANGE_CODES, PART_KINDS, UNITS_OF_ISSUE
+from setu.kit.inputs import Input
 from setu.kit.money import CURRENCIES
 from setu.kit.timestamps import UtcDatetime
 
@@ -18,7 +19,7 @@ InterchangeCode = Literal["one_way", "two_way", "not_interchangeable", "as_set",
 assert set(PART_KINDS) == {"repairable", "consumable"} and len(INTERCHANGE_CODES) == 6
 
 
-class _PartFields(BaseModel):
+class _PartFields(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     nsn: str | None = Field(None, description="NATO stock number NNNN-NN-NNN-NNNN; empty when none")
@@ -77,7 +78,7 @@ class PartCreate(_PartFields):
         return rules.normalise_part_number(v)
 
 
-class PartUpdate(BaseModel):
+class PartUpdate(Input):
     """Fields a part may change; identity (manufacturer code + part number) is fixed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -143,7 +144,7 @@ class PartFilter(BaseModel):
     has_nsn: bool | None = None
 
 
-class BomLineCreate(BaseModel):
+class BomLineCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     equipment_type_id: uuid.UUID
@@ -166,7 +167,7 @@ class BomLineRead(BaseModel):
     version: int
 
 
-class InterchangeCreate(BaseModel):
+class InterchangeCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     replaced_part_id: uuid.UUID

@@ -6,8 +6,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from setu.kit.inputs import Input
 
-class DemandRecordCreate(BaseModel):
+
+class DemandRecordCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     part_id: uuid.UUID

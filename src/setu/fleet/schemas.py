@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from setu.kit.inputs import MAX_INT, Count, Input
 from setu.kit.timestamps import UtcDatetime
 
 SiteKind = Literal["base", "depot", "plant", "port"]
@@ -22,7 +23,7 @@ def _code(v: str) -> str:
     return v
 
 
-class SiteCreate(BaseModel):
+class SiteCreate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(..., min_length=2, max_length=32)
@@ -35,7 +36,7 @@ class SiteCreate(BaseModel):
     _c = field_validator("code")(classmethod(lambda cls, v: _code(v)))
 
 
-class SiteUpdate(BaseModel):
+class SiteUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -58,7 +59,7 @@ class SiteRead(BaseModel):
     version: int
 
 
-class EquipmentTypeCreate(BaseModel):
+class EquipmentTypeCreate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(..., min_length=2, max_length=32)
@@ -71,7 +72,7 @@ class EquipmentTypeCreate(BaseModel):
     _c = field_validator("code")(classmethod(lambda cls, v: _code(v)))
 
 
-class EquipmentTypeUpdate(BaseModel):
+class EquipmentTypeUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -94,7 +95,7 @@ class EquipmentTypeRead(BaseModel):
     version: int
 
 
-class EquipmentUnitCreate(BaseModel):
+class EquipmentUnitCreate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     serial: str = Field(..., min_length=1, max_length=64)
@@ -103,7 +104,7 @@ class EquipmentUnitCreate(BaseModel):
     status: UnitStatus = "operational"
 
 
-class EquipmentUnitUpdate(BaseModel):
+class EquipmentUnitUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     site_id: uuid.UUID | None = None
@@ -136,26 +137,26 @@ class StockPositionRead(BaseModel):
     version: int
 
 
-class StockPositionSet(BaseModel):
+class StockPositionSet(Input):
     """Set the counts of a stock position (creating it when absent)."""
 
     model_config = ConfigDict(extra="forbid")
 
     part_id: uuid.UUID
     site_id: uuid.UUID
-    serviceable: int = Field(0, ge=0)
-    unserviceable: int = Field(0, ge=0)
-    in_repair: int = Field(0, ge=0)
-    on_order: int = Field(0, ge=0)
+    serviceable: Count = 0
+    unserviceable: Count = 0
+    in_repair: Count = 0
+    on_order: Count = 0
 
 
-class StockAdjust(BaseModel):
+class StockAdjust(Input):
     """Add (or with a negative number remove) quantities; the result may not go below zero."""
 
     model_config = ConfigDict(extra="forbid")
 
-    serviceable: int = 0
-    unserviceable: int = 0
-    in_repair: int = 0
-    on_order: int = 0
+    serviceable: int = Field(0, ge=-MAX_INT, le=MAX_INT)
+    unserviceable: int = Field(0, ge=-MAX_INT, le=MAX_INT)
+    in_repair: int = Field(0, ge=-MAX_INT, le=MAX_INT)
+    on_order: int = Field(0, ge=-MAX_INT, le=MAX_INT)
     reason: str = Field("adjustment", max_length=200)

@@ -17,6 +17,7 @@ from setu.identity.models import Organisation, Party
 from setu.kit.access import require
 from setu.kit.crud import apply_update, flush, get_or_404
 from setu.kit.errors import FieldError, PermissionDenied, ValidationFailed
+from setu.kit.inputs import MAX_INT
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
@@ -209,6 +210,9 @@ def adjust_stock(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID, dat
         new = (getattr(pos, k) or 0) + getattr(data, k)
         if new < 0:
             errors.append(FieldError(k, f"would fall below zero ({getattr(pos, k) or 0} on hand, change {getattr(data, k)})"))
+        elif new > MAX_INT:
+            errors.append(FieldError(
+                k, f"would exceed {MAX_INT} ({getattr(pos, k) or 0} on hand, change {getattr(data, k)})"))
         else:
             setattr(pos, k, new)
     if errors:

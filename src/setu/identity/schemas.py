@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from setu.kit.inputs import Input
+
 OrganisationKind = Literal[
     "armed_service_hq", "depot", "base", "oem", "export_agency", "joint_venture", "quality_authority",
     "programme_office",
@@ -22,7 +24,7 @@ class PartyRead(BaseModel):
     currency: str
 
 
-class OrganisationCreate(BaseModel):
+class OrganisationCreate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     party_id: uuid.UUID
@@ -31,7 +33,7 @@ class OrganisationCreate(BaseModel):
     kind: OrganisationKind
 
 
-class OrganisationUpdate(BaseModel):
+class OrganisationUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
