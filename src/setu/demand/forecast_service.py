@@ -52,7 +52,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import String, func, insert, or_, select, type_coerce
 
 from setu.catalog.models import BomLine, Part
 from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
@@ -181,6 +181,17 @@ def _month_index(d: date) -> int:
     return d.year * 12 + d.month - 1
 
 
+def _raw_month_index(v: Any) -> int:
+    """Month index of a period as the driver returns it (an ISO string on SQLite, a date elsewhere)."""
+    if isinstance(v, str):
+        return int(v[:4]) * 12 + int(v[5:7]) - 1
+    return v.year * 12 + v.month - 1
+
+
+def _as_uuid(v: Any) -> uuid.UUID:
+    return v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))
+
+
 def _month_date(i: int) -> date:
     return date(i // 12, i % 12 + 1, 1)
 
@@ -284,19 +295,23 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
         missing = [x for x in spec.part_ids if x not in found]
         if missing:
             raise NotFound(f"part {missing[0]} not found")
-    stmt = select(DemandRecord.part_id, DemandRecord.site_id, DemandRecord.period, DemandRecord.quantity)
+    # raw column values (no UUID / date objects per row: a few seconds on a million rows); each
+    # distinct key becomes a UUID once below
+    stmt = select(type_coerce(DemandRecord.part_id, String), type_coerce(DemandRecord.site_id, String),
+                  type_coerce(DemandRecord.period, String), DemandRecord.quantity)
     if scope is not None:
         stmt = stmt.where(DemandRecord.site_id.in_(scope))
     if spec.site_ids:
         stmt = stmt.where(DemandRecord.site_id.in_(spec.site_ids))
     if spec.part_ids:
         stmt = stmt.where(or_(*[DemandRecord.part_id.in_(c) for c in _chunks(list(spec.part_ids))]))
-    keys: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    raw_keys: dict[tuple[Any, Any], int] = {}
     sid, mon, qty = [], [], []
     for pid, site, period, q in s.execute(stmt):
-        sid.append(keys.setdefault((pid, site), len(keys)))
-        mon.append(_month_index(period))
-        qty.append(float(q))
+        sid.append(raw_keys.setdefault((pid, site), len(raw_keys)))
+        mon.append(_raw_month_index(period))
+        qty.append(q)
+    keys = {(_as_uuid(p), _as_uuid(x)): i for (p, x), i in raw_keys.items()}
     # series in a fixed order (part, site) whatever order the database returned the rows in
     order = sorted(keys, key=lambda k: (str(k[0]), str(k[1])))
     remap = np.empty(len(keys), dtype=np.int64)
@@ -308,7 +323,7 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
         sid_a, mon_a = remap[np.asarray(sid, dtype=np.int64)], np.asarray(mon, dtype=np.int64)
         m0, m1 = int(mon_a.min()), int(mon_a.max())
         Y = np.zeros((n, m1 - m0 + 1))
-        np.add.at(Y, (sid_a, mon_a - m0), np.asarray(qty))
+        np.add.at(Y, (sid_a, mon_a - m0), np.asarray(qty, dtype=float))
         start = np.full(n, m1 - m0, dtype=np.int64)
         np.minimum.at(start, sid_a, mon_a - m0)
         first = _month_date(m0)
