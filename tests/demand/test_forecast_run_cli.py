@@ -56,3 +56,16 @@ def test_bad_options_exit_2_and_write_nothing(settings_env, engine):
     res = runner.invoke(app, ["forecast", "run", "--method", "sba", "--part", "00000000-0000-0000-0000-000000000001"])
     assert res.exit_code == 2 and "not found" in res.output
     assert _runs(engine) == ([], 0)
+
+
+def test_a_run_that_fails_is_recorded_as_failed_without_results(settings_env, engine):
+    import dask
+
+    w = build_world(engine)
+    add_history(engine, w)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):  # no scheduler listens on port 9
+        res = runner.invoke(app, ["forecast", "run", "--method", "sba", "-q", "--scheduler", "tcp://127.0.0.1:9"])
+    assert res.exit_code == 1
+    assert "failed:" in res.output  # the error as Dask reports it
+    runs, n = _runs(engine)
+    assert n == 0 and [(r[0], r[4], r[5]) for r in runs] == [("system:cli", 0, "failed")]

@@ -7,8 +7,9 @@ Runs as the installation's system actor (``system:cli``) on the database of the 
 (``SETU_DATABASE_URL``). The history is read in a read-only unit of work, the series are
 forecast in blocks (the bar advances per block; on Dask the blocks run in parallel), and the run
 with its results is written in one write unit of work at the end, so the database is never
-locked while the engine computes and a failed run writes nothing. Prints a summary: series,
-methods chosen, demand classes, holdout accuracy. Bad options exit with code 2 and write nothing.
+locked while the engine computes; a run whose computation fails is recorded with status
+``failed`` and its error (exit code 1), and no results. Prints a summary: series, methods chosen,
+demand classes, holdout accuracy. Bad options exit with code 2 and write nothing.
 """
 from __future__ import annotations
 
@@ -75,7 +76,15 @@ def forecast_run(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            out = fs.compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=advance)
+            try:
+                out = fs.compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=advance)
+            except Exception as exc:  # the engine or the cluster failed: record it, then report
+                with UnitOfWork(actor, write=True) as uow:
+                    failed = fs.record_failed_run(uow, spec, error=f"{type(exc).__name__}: {exc}", started_at=started)
+                    uow.commit()
+                progress.stop()
+                typer.echo(f"error: forecast run {failed.id} failed: {type(exc).__name__}: {exc}", err=True)
+                raise typer.Exit(1) from exc
             write = progress.add_task("writing results", total=max(out.n_series, 1))
             with UnitOfWork(actor, write=True) as uow:
                 run = fs.store_forecast_run(uow, spec, inp, out, started_at=started,

@@ -67,7 +67,7 @@ __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
     "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
-    "result_labels", "method_group", "run_overviews",
+    "result_labels", "method_group", "run_overviews", "record_failed_run",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -550,6 +550,22 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
     run.status = "done"
     run.finished_at = datetime.now(timezone.utc)
     s.flush()
+    return run
+
+
+def record_failed_run(uow: UnitOfWork, spec: ForecastSpec, *, error: str,
+                      started_at: datetime | None = None) -> ForecastRun:
+    """Record a run whose computation failed (status ``failed``, the error, no results), so that
+    the failure is visible in the list of runs; the adapter commits."""
+    require(uow.actor, "demand.forecast.create")
+    actor = uow.actor
+    now = datetime.now(timezone.utc)
+    run = ForecastRun(party_id=None if actor.sees_all_parties else actor.party_id, started_by=actor.name,
+                      method=spec.method, horizon=spec.horizon, params=json.dumps(spec.params(), sort_keys=True),
+                      status="failed", started_at=started_at or now, finished_at=now, n_series=0,
+                      error=error[:2000])
+    uow.session.add(run)
+    uow.session.flush()
     return run
 
 
