@@ -14,10 +14,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from setu.app.deps import read_uow, write_uow
+from setu.app.deps import read_uow
 from setu.app.permissions import needs
 from setu.demand import forecast_service as service
 from setu.demand.models import ForecastRun
@@ -130,11 +130,16 @@ class PartForecast(BaseModel):
 
 @router.post("/forecast-runs", status_code=201, response_model=ForecastRunRead,
              dependencies=[Depends(needs("demand.forecast.create"))])
-def start_run(data: ForecastRunCreate, uow: UnitOfWork = Depends(write_uow)):
-    """Forecast every visible part x site series (or the filtered ones) and store the run."""
-    run = service.start_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
-    out = _read(uow, run)
-    uow.commit()
+def start_run(data: ForecastRunCreate, request: Request, uow: UnitOfWork = Depends(read_uow)):
+    """Forecast every visible part x site series (or the filtered ones) and store the run.
+
+    Computed in a read-only unit of work, stored in a write unit of work afterwards: no write
+    transaction is held while the engine computes."""
+    prepared = service.prepare_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
+    with UnitOfWork(uow.actor, write=True, engine=request.app.state.engine) as w:
+        run = service.save_forecast_run(w, prepared)
+        out = _read(w, run)
+        w.commit()
     return out
 
 

@@ -67,7 +67,8 @@ __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
     "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
-    "result_labels", "method_group", "run_overviews", "record_failed_run",
+    "result_labels", "method_group", "run_overviews", "record_failed_run", "PreparedRun", "prepare_forecast_run",
+    "save_forecast_run",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -569,6 +570,45 @@ def record_failed_run(uow: UnitOfWork, spec: ForecastSpec, *, error: str,
     return run
 
 
+@dataclass
+class PreparedRun:
+    """A computed run not yet stored: see :func:`prepare_forecast_run`."""
+
+    spec: ForecastSpec
+    input: ForecastInput
+    output: ForecastOutput
+    started_at: datetime
+
+
+def prepare_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 12, alpha: float | None = None,
+                         holdout_months: int = 6, part_ids: Iterable[Any] | None = None,
+                         site_ids: Iterable[Any] | None = None, seed: int = 0, prior_months: float = 12.0,
+                         workers: int | None = None, scheduler: str | None = None,
+                         progress: Progress | None = None, max_series: int | None = None) -> PreparedRun:
+    """Validate, read and compute a run in a read-only unit of work; :func:`save_forecast_run`
+    then stores it in a write unit of work. Adapters use the pair so that no write transaction
+    (on SQLite: the database's write lock) is held while the engine computes. Parameters as
+    :func:`start_forecast_run`."""
+    require(uow.actor, "demand.forecast.create")
+    spec = validate_spec(method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months,
+                         part_ids=part_ids, site_ids=site_ids, seed=seed, prior_months=prior_months,
+                         workers=workers, scheduler=scheduler)
+    started = datetime.now(timezone.utc)
+    inp = load_forecast_input(uow, spec)
+    if max_series is not None and inp.n_series > max_series:
+        raise ValidationFailed("too many series for one request", [FieldError(
+            "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one request; "
+                        "filter by parts or sites, or run `setu forecast run`")])
+    out = compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=progress)
+    return PreparedRun(spec, inp, out, started)
+
+
+def save_forecast_run(uow: UnitOfWork, prepared: PreparedRun, *, progress: Progress | None = None) -> ForecastRun:
+    """Store a prepared run (see :func:`prepare_forecast_run`); the adapter commits."""
+    return store_forecast_run(uow, prepared.spec, prepared.input, prepared.output, started_at=prepared.started_at,
+                              progress=progress)
+
+
 def start_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 12, alpha: float | None = None,
                        holdout_months: int = 6, part_ids: Iterable[Any] | None = None,
                        site_ids: Iterable[Any] | None = None, seed: int = 0, prior_months: float = 12.0,
@@ -581,18 +621,10 @@ def start_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 
     written. ``workers`` / ``scheduler``: compute the blocks on Dask (same results).
     ``max_series``: refuse (``ValidationFailed``) a run over more series than that (the API runs
     in the request and sends larger runs to the CLI)."""
-    require(uow.actor, "demand.forecast.create")
-    spec = validate_spec(method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months,
-                         part_ids=part_ids, site_ids=site_ids, seed=seed, prior_months=prior_months,
-                         workers=workers, scheduler=scheduler)
-    started = datetime.now(timezone.utc)
-    inp = load_forecast_input(uow, spec)
-    if max_series is not None and inp.n_series > max_series:
-        raise ValidationFailed("too many series for one request", [FieldError(
-            "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one request; "
-                        "filter by parts or sites, or run `setu forecast run`")])
-    out = compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=progress)
-    return store_forecast_run(uow, spec, inp, out, started_at=started)
+    return save_forecast_run(uow, prepare_forecast_run(
+        uow, method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months, part_ids=part_ids,
+        site_ids=site_ids, seed=seed, prior_months=prior_months, workers=workers, scheduler=scheduler,
+        progress=progress, max_series=max_series))
 
 
 # -- reading runs and results -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from setu.app.deps import read_uow, write_uow
+from setu.app.deps import read_uow
 from setu.app.permissions import needs
 from setu.app.web import FormErrors, FormField, form_data, optional_id, parse_id, plotly_chart, redirect, render, render_form
 from setu.demand import forecast_service as service
@@ -87,7 +87,7 @@ def run_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/forecast-runs/new", response_class=HTMLResponse,
              dependencies=[Depends(needs("demand.forecast.create"))])
-def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(read_uow)):
     from setu.demand.forecast_api import MAX_SYNC_SERIES
 
     fields = _fields(uow)
@@ -104,8 +104,11 @@ def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWor
         if missing:
             service.validate_spec(**kwargs)
         else:
-            run = service.start_forecast_run(uow, **kwargs, max_series=MAX_SYNC_SERIES)
-            uow.commit()
+            # computed in the read-only unit of work, stored in a write one (no write lock meanwhile)
+            prepared = service.prepare_forecast_run(uow, **kwargs, max_series=MAX_SYNC_SERIES)
+            with UnitOfWork(uow.actor, write=True, engine=request.app.state.engine) as w:
+                run = service.save_forecast_run(w, prepared)
+                w.commit()
             return redirect(f"/forecast-runs/{run.id}?saved=1")
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:
