@@ -11,36 +11,51 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
-from typing import Any, Optional
+from datetime import date
+from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 
 from setu.app.deps import read_uow
 from setu.app.permissions import needs
+from setu.app.problems import problem_responses
 from setu.demand import forecast_service as service
 from setu.demand.models import ForecastRun
 from setu.kit.listing import PageOut, page_out
+from setu.kit.timestamps import UtcDatetime
 from setu.kit.uow import UnitOfWork
 
-router = APIRouter(tags=["forecasting"])
+router = APIRouter(tags=["forecasting"], responses=problem_responses(403))
 
 #: Largest run (series) computed inside one API request.
 MAX_SYNC_SERIES = 20_000
 
 
+def _whole_number(v: Any) -> Any:
+    """JSON numbers only (``12`` or ``12.0``), not booleans or strings; fractions fail as ``int``."""
+    if isinstance(v, (bool, str)):
+        raise ValueError("Input should be a valid integer")
+    return v
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+MethodName = Literal["auto", "ses", "ses_opt", "croston", "sba", "tsb", "croston_opt", "adida", "imapa"]
+
+
 class ForecastRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    method: str = Field("auto", description="auto, ses, ses_opt, croston, sba, tsb, croston_opt, adida or imapa")
-    horizon: int = Field(12, description="months ahead (1..120)")
-    alpha: Optional[float] = Field(None, description="smoothing constant for ses, croston, sba, tsb")
-    holdout_months: int = Field(6, description="last months held out to measure accuracy (0: none)")
+    method: MethodName = Field("auto", description="auto: per series the best-ranked methods, combined")
+    horizon: WholeNumber = Field(12, ge=1, le=120, description="months ahead")
+    alpha: Optional[StrictFloat] = Field(None, gt=0, le=1, allow_inf_nan=False,
+                                         description="smoothing constant for ses, croston, sba, tsb only")
+    holdout_months: WholeNumber = Field(6, ge=0, le=60, description="last months held out to measure accuracy (0: none)")
     part_ids: Optional[list[uuid.UUID]] = Field(None, description="only these parts")
     site_ids: Optional[list[uuid.UUID]] = Field(None, description="only these sites (that you may see)")
-    seed: int = Field(0, description="seed of any random step (recorded; same seed, same results)")
-    prior_months: float = Field(12.0, description="weight, in months of data, of reliability-based rates")
+    seed: WholeNumber = Field(0, ge=0, le=2**63 - 1, description="seed of any random step (recorded)")
+    prior_months: StrictFloat = Field(12.0, ge=0, le=1200, allow_inf_nan=False,
+                                      description="weight, in months of data, of reliability-based rates (0: off)")
 
 
 class ForecastRunRead(BaseModel):
@@ -51,8 +66,8 @@ class ForecastRunRead(BaseModel):
     horizon: int
     params: dict[str, Any]
     status: str
-    started_at: datetime
-    finished_at: Optional[datetime]
+    started_at: UtcDatetime
+    finished_at: Optional[UtcDatetime]
     n_series: int = Field(description="series of the run at the sites you may see")
     error: Optional[str]
     accuracy: Optional[dict[str, Any]] = Field(
@@ -128,7 +143,7 @@ class PartForecast(BaseModel):
     history: list[HistoryPoint]
 
 
-@router.post("/forecast-runs", status_code=201, response_model=ForecastRunRead,
+@router.post("/forecast-runs", status_code=201, response_model=ForecastRunRead, responses=problem_responses(404),
              dependencies=[Depends(needs("demand.forecast.create"))])
 def start_run(data: ForecastRunCreate, request: Request, uow: UnitOfWork = Depends(read_uow)):
     """Forecast every visible part x site series (or the filtered ones) and store the run.
@@ -146,7 +161,7 @@ def start_run(data: ForecastRunCreate, request: Request, uow: UnitOfWork = Depen
 @router.get("/forecast-runs", response_model=PageOut[ForecastRunRead],
             dependencies=[Depends(needs("demand.forecast.read"))])
 def list_runs(status: Optional[str] = None, sort: Optional[str] = None, cursor: Optional[str] = None,
-              limit: int = 50, uow: UnitOfWork = Depends(read_uow)):
+              limit: int = Query(50, ge=1, le=500), uow: UnitOfWork = Depends(read_uow)):
     page = service.list_runs(uow, status=status, sort=sort, cursor=cursor, limit=limit)
     views = service.run_overviews(uow, [r.id for r in page.items])
     items = [ForecastRunRead.of(r, n_series=views[r.id]["n_series"], accuracy={"overall": views[r.id]})
@@ -154,13 +169,13 @@ def list_runs(status: Optional[str] = None, sort: Optional[str] = None, cursor: 
     return {"items": items, "next_cursor": page.next_cursor, "total": page.total}
 
 
-@router.get("/forecast-runs/{run_id}", response_model=ForecastRunRead,
+@router.get("/forecast-runs/{run_id}", response_model=ForecastRunRead, responses=problem_responses(404),
             dependencies=[Depends(needs("demand.forecast.read"))])
 def get_run(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     return _read(uow, service.get_run(uow, run_id=run_id))
 
 
-@router.get("/forecast-runs/{run_id}/accuracy", dependencies=[Depends(needs("demand.forecast.read"))])
+@router.get("/forecast-runs/{run_id}/accuracy", responses=problem_responses(404), dependencies=[Depends(needs("demand.forecast.read"))])
 def run_accuracy(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)) -> dict[str, Any]:
     """Holdout RMSSE, scaled bias and MASE over the results you may see: overall, per demand class
     and per method."""
@@ -170,16 +185,16 @@ def run_accuracy(run_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)) -> dict
 
 
 @router.get("/forecast-runs/{run_id}/results", response_model=PageOut[ForecastResultRead],
-            dependencies=[Depends(needs("demand.forecast.read"))])
+            responses=problem_responses(404), dependencies=[Depends(needs("demand.forecast.read"))])
 def run_results(run_id: uuid.UUID, part_id: Optional[uuid.UUID] = None, site_id: Optional[uuid.UUID] = None,
                 method: Optional[str] = None, demand_class: Optional[str] = None, sort: Optional[str] = None,
-                cursor: Optional[str] = None, limit: int = 50, uow: UnitOfWork = Depends(read_uow)):
+                cursor: Optional[str] = None, limit: int = Query(50, ge=1, le=500), uow: UnitOfWork = Depends(read_uow)):
     page = service.run_results(uow, run_id=run_id, part_id=part_id, site_id=site_id, method=method,
                                demand_class=demand_class, sort=sort, cursor=cursor, limit=limit)
     return page_out(page, ForecastResultRead)
 
 
-@router.get("/parts/{part_id}/forecast", response_model=PartForecast,
+@router.get("/parts/{part_id}/forecast", response_model=PartForecast, responses=problem_responses(404),
             dependencies=[Depends(needs("demand.forecast.read"))])
 def part_forecast(part_id: uuid.UUID, run_id: Optional[uuid.UUID] = None, uow: UnitOfWork = Depends(read_uow)):
     """The latest run's forecast of the part at every site you may see, and the fan chart data."""
