@@ -34,7 +34,7 @@ class ProblemDetails(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Bad request: the body could not be read as JSON",
     401: "Sign in required",
     403: "Forbidden: the actor lacks the permission, or the record is maintained by the other party",
     404: "Not found (or not visible to the actor)",
@@ -107,8 +107,12 @@ def _problem_openapi(app: FastAPI) -> None:
         schemas["ProblemDetails"] = found
         for ops in spec.get("paths", {}).values():
             for op in ops.values():
-                if isinstance(op, dict) and "422" in op.get("responses", {}):
+                if not isinstance(op, dict):
+                    continue
+                if "422" in op.get("responses", {}):
                     op["responses"]["422"] = problem_responses(422)[422]
+                if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
+                    op["responses"].setdefault("400", problem_responses(400)[400])
         if "/HTTPValidationError'" not in str(spec.get("paths")):  # FastAPI's 422 body, no longer served
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)

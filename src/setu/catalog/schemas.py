@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from setu.catalog import rules
 from setu.catalog.models import INTERCHANGE_CODES, PART_KINDS, UNITS_OF_ISSUE
@@ -16,6 +16,12 @@ from setu.kit.timestamps import UtcDatetime
 
 PartKind = Literal["repairable", "consumable"]
 InterchangeCode = Literal["one_way", "two_way", "not_interchangeable", "as_set", "qualified", "re_identified"]
+#: A price as the API documents it: a number or a decimal string, at most 16 digits before the point and 2 after.
+Price = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1e16},
+              {"type": "string", "pattern": r"^(\d{1,16}(\.\d{0,2})?|\.\d{1,2})$"}],
+    "description": "at most 16 digits before the decimal point and 2 after",
+})]
 assert set(PART_KINDS) == {"repairable", "consumable"} and len(INTERCHANGE_CODES) == 6
 
 
@@ -26,7 +32,7 @@ class _PartFields(Input):
     origin_designation: str | None = Field(None, max_length=64)
     name: str = Field(..., min_length=1, max_length=200)
     unit_of_issue: str = "EA"
-    unit_price: Decimal = Field(Decimal("0"), ge=0, max_digits=18, decimal_places=2)
+    unit_price: Price = Decimal("0")
     currency: str = "USD"
     kind: PartKind = "consumable"
     condemnation_rate: float = Field(1.0, ge=0, le=1)
@@ -87,7 +93,7 @@ class PartUpdate(Input):
     origin_designation: str | None = Field(None, max_length=64)
     name: str | None = Field(None, min_length=1, max_length=200)
     unit_of_issue: str | None = None
-    unit_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
+    unit_price: Price | None = None
     currency: str | None = None
     kind: PartKind | None = None
     condemnation_rate: float | None = Field(None, ge=0, le=1)
