@@ -319,7 +319,7 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
     for new, k in enumerate(order):
         remap[keys[k]] = new
     n = len(order)
-    rel = reliability_rates(s, scope, spec) if spec.prior_months >= 0 else {}
+    rel = reliability_rates(s, scope, spec)  # also with prior_months = 0: series without history
     if n:
         sid_a, mon_a = remap[np.asarray(sid, dtype=np.int64)], np.asarray(mon, dtype=np.int64)
         m0, m1 = int(mon_a.min()), int(mon_a.max())
