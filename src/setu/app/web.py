@@ -50,6 +50,7 @@ NAV = [
     ("Forecasts", "/forecast-runs", "forecasts"),
     ("Readiness", "/readiness", "readiness"),
     ("Organisations", "/organisations", "organisations"),
+    ("Audit", "/audit", "audit"),
 ]
 
 STATUS_LABELS = {
