@@ -238,7 +238,7 @@ def test_posting_to_an_unknown_object_is_404(client):
 def test_the_api_keeps_problem_json(client):
     r = client.get(f"/api/v1/parts/{uuid.uuid4()}")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
-    assert client.get("/api/v1/nothing-here").headers["content-type"].startswith("application/json")
+    assert client.get("/api/v1/nothing-here").headers["content-type"].startswith("application/problem+json")
 
 
 # -- sites -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from setu.kit.errors import FieldError, SetuError
+from setu.kit.inputs import document_no_nul
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -111,6 +112,9 @@ def _problem_openapi(app: FastAPI) -> None:
                     continue
                 if "422" in op.get("responses", {}):
                     op["responses"]["422"] = problem_responses(422)[422]
+                for param in op.get("parameters", []):  # setu.app.deps.query_without_nul
+                    if param.get("in") == "query" and "schema" in param:
+                        document_no_nul(param["schema"])
                 if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
                     op["responses"].setdefault("400", problem_responses(400)[400])
         if "/HTTPValidationError'" not in str(spec.get("paths")):  # FastAPI's 422 body, no longer served

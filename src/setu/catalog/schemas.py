@@ -91,14 +91,14 @@ class PartUpdate(Input):
 
     nsn: str | None = None
     origin_designation: str | None = Field(None, max_length=64)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    unit_of_issue: str | None = None
-    unit_price: Price | None = None
-    currency: str | None = None
-    kind: PartKind | None = None
-    condemnation_rate: float | None = Field(None, ge=0, le=1)
+    name: str = Field(None, min_length=1, max_length=200)
+    unit_of_issue: str = Field(None)
+    unit_price: Price = Field(None)
+    currency: str = Field(None)
+    kind: PartKind = Field(None)
+    condemnation_rate: float = Field(None, ge=0, le=1)
     repair_turnaround_days: int | None = Field(None, ge=0, le=3650)
-    procurement_lead_time_days: int | None = Field(None, ge=0, le=3650)
+    procurement_lead_time_days: int = Field(None, ge=0, le=3650)
     shelf_life_months: int | None = Field(None, ge=0, le=1200)
     mtbf_hours: float | None = Field(None, gt=0)
     version: int | None = Field(None, description="row version read; a stale version is refused (409)")

@@ -39,9 +39,9 @@ class SiteCreate(Input):
 class SiteUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    kind: SiteKind | None = None
-    echelon: Literal[1, 2] | None = None
+    name: str = Field(None, min_length=1, max_length=200)
+    kind: SiteKind = Field(None)
+    echelon: Literal[1, 2] = Field(None)
     parent_id: uuid.UUID | None = None
     version: int | None = None
 
@@ -75,10 +75,10 @@ class EquipmentTypeCreate(Input):
 class EquipmentTypeUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    category: Category | None = None
+    name: str = Field(None, min_length=1, max_length=200)
+    category: Category = Field(None)
     oem_organisation_id: uuid.UUID | None = None
-    operating_hours_per_year: float | None = Field(None, ge=0, le=8784)
+    operating_hours_per_year: float = Field(None, ge=0, le=8784)
     version: int | None = None
 
 
@@ -107,8 +107,8 @@ class EquipmentUnitCreate(Input):
 class EquipmentUnitUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    site_id: uuid.UUID | None = None
-    status: UnitStatus | None = None
+    site_id: uuid.UUID = Field(None)
+    status: UnitStatus = Field(None)
     version: int | None = None
 
 

@@ -36,8 +36,8 @@ class OrganisationCreate(Input):
 class OrganisationUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    kind: OrganisationKind | None = None
+    name: str = Field(None, min_length=1, max_length=200)
+    kind: OrganisationKind = Field(None)
     version: int | None = None
 
 

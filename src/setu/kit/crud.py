@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from setu.kit.errors import Conflict, FieldError, NotFound
+from setu.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 M = TypeVar("M")
 
@@ -34,6 +34,13 @@ def apply_update(obj: Any, data: BaseModel, what: str) -> Any:
             f"{what} was changed by someone else (version {obj.version}, you read {expected})",
             [FieldError("version", "is stale; reload and try again")],
         )
+    from sqlalchemy import inspect
+
+    columns = inspect(type(obj)).columns
+    nulls = [k for k, v in values.items() if v is None and k in columns and not columns[k].nullable]
+    if nulls:
+        raise ValidationFailed(f"{what}: {', '.join(nulls)} may not be emptied",
+                               [FieldError(k, "may not be null; leave it out to keep the value") for k in nulls])
     for k, v in values.items():
         setattr(obj, k, v)
     return obj

@@ -24,8 +24,25 @@ def refuse_nul(value: Any) -> Any:
     return value
 
 
+#: How the API documents "no NUL characters" on a free-text string.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def document_no_nul(schema: dict[str, Any]) -> None:
+    """Add NO_NUL_PATTERN to every free-text string of a JSON schema (in place)."""
+    if schema.get("type") == "string" and not ({"pattern", "format", "enum", "const"} & schema.keys()):
+        schema["pattern"] = NO_NUL_PATTERN
+    for value in schema.values():
+        if isinstance(value, dict):
+            document_no_nul(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    document_no_nul(item)
+
+
 class Input(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra=document_no_nul)
 
     @field_validator("*", mode="before")
     @classmethod
