@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 #: Operations of capabilities still being written (forecasting, readiness) join when they settle.
 TAGS = ("meta", "identity", "catalog", "fleet", "demand")
 MAX_EXAMPLES = 15
+SEED = 20261125
 PROBLEM = "application/problem+json"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -51,6 +52,15 @@ def _real_ids(w) -> dict[str, list[str]]:
         "part_id": s(w.part_ids),
         "unit_id": s(w.unit_ids),
     }
+
+
+#: Identifiers in request bodies, by the kind of object they name (a key of ``_real_ids``).
+BODY_IDS = {
+    "part_id": "part_id", "child_part_id": "part_id", "parent_part_id": "part_id", "replaced_part_id": "part_id",
+    "replacing_part_id": "part_id", "site_id": "site_id", "parent_id": "site_id", "party_id": "party_id",
+    "origin_party_id": "party_id", "organisation_id": "organisation_id", "oem_organisation_id": "organisation_id",
+    "equipment_type_id": "equipment_type_id",
+}
 
 
 class _Fingerprint:
@@ -77,6 +87,7 @@ def api_schema(engine, request):
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=MAX_EXAMPLES,
                                     deterministic=True)
+    schema.config.seed = SEED
     ids = _real_ids(world)
     # The coverage phase (every boundary, missing field and unexpected method of every operation) takes
     # minutes here; CI runs explicit examples and fuzzing, SETU_FUZZ_COVERAGE=1 adds the full sweep.
@@ -84,26 +95,28 @@ def api_schema(engine, request):
 
     @schema.hook
     def flatmap_case(context, case):
-        """Point path parameters at real objects as well as random ones (positive path values only)."""
-        params = case.path_parameters or {}
-        names = [n for n in params if n in ids]
-        if not names:
+        """Point identifiers (path and body) at real objects as well as random ones, where valid."""
+        modes = {str(loc.value): c.mode for loc, c in (case.meta.components.items() if case.meta else ())}
+        choices = {}
+        if modes.get("path") != GenerationMode.NEGATIVE:
+            for name in case.path_parameters or {}:
+                if name in ids:
+                    choices[("path", name)] = st.sampled_from([None, *ids[name]])
+        if modes.get("body") != GenerationMode.NEGATIVE and isinstance(case.body, dict):
+            for name in case.body:
+                if name in BODY_IDS:
+                    choices[("body", name)] = st.sampled_from([None, *ids[BODY_IDS[name]]])
+        if not choices:
             return st.just(case)
-        meta = case.meta
-        if meta is not None:
-            path_mode = next((c.mode for loc, c in meta.components.items() if str(loc.value) == "path"), None)
-            if path_mode == GenerationMode.NEGATIVE:
-                return st.just(case)
 
         def with_choice(choice: dict) -> object:
-            for name, value in choice.items():
+            for (where, name), value in choice.items():
                 if value is not None:
-                    case.path_parameters[name] = value
+                    (case.path_parameters if where == "path" else case.body)[name] = value
             return case
 
-        return st.fixed_dictionaries({n: st.sampled_from([None, *ids[n]]) for n in names}).map(with_choice)
+        return st.fixed_dictionaries(choices).map(with_choice)
 
-    schema.setu_engine = engine
     return schema
 
 
