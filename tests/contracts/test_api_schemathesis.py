@@ -29,8 +29,6 @@ from sqlalchemy import MetaData, func, select
 from setu.app.main import create_app
 from tests.support.factories import build_world
 
-pytestmark = pytest.mark.slow
-
 #: Operations of capabilities still being written (forecasting, readiness) join when they settle.
 TAGS = ("meta", "identity", "catalog", "fleet", "demand")
 MAX_EXAMPLES = 15
@@ -160,6 +158,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").include(tag=list(TAGS))
 @schema.parametrize()
 @hypothesis.settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                      suppress_health_check=list(HealthCheck))
+@pytest.mark.slow
 def test_api_conforms_to_its_openapi_description(case, engine):
     fingerprint = _FINGERPRINTS.setdefault(id(engine), _Fingerprint(engine))
     before = fingerprint() if case.method.upper() in WRITE_METHODS else None
