@@ -126,6 +126,33 @@ def _problem_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def record_denial(request: Request, exc: SetuError) -> None:
+    """Write a denied attempt (403) as a security event, in its own transaction (the request's
+    own transaction is rolled back). Never lets a logging failure hide the denial."""
+    from setu.kit.errors import PermissionDenied, Unauthenticated
+
+    if not isinstance(exc, (PermissionDenied, Unauthenticated)):
+        return
+    try:
+        from setu.app.deps import current_actor
+        from setu.identity.auth import record_security_event
+        from setu.kit.access import system_actor
+        from setu.kit.uow import UnitOfWork
+
+        actor = current_actor(request)
+        with UnitOfWork(system_actor("security"), write=True, engine=request.app.state.engine) as uow:
+            record_security_event(
+                uow, kind="authz_denied" if isinstance(exc, PermissionDenied) else "authn_required", actor=actor,
+                permission=getattr(exc, "permission", None) or getattr(request.state, "permission", None),
+                object_type=request.method, object_id=request.url.path[:64],
+                client=request.client.host if request.client else None, detail=exc.detail[:500])
+            uow.commit()
+    except Exception:  # pragma: no cover - the denial itself must still be answered
+        import logging
+
+        logging.getLogger("setu.security").exception("could not record a denied attempt")
+
+
 def install(app: FastAPI) -> None:
     _problem_openapi(app)
 
@@ -143,7 +170,8 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(SetuError)
-    async def _setu(_: Request, exc: SetuError) -> JSONResponse:
+    async def _setu(request: Request, exc: SetuError) -> JSONResponse:
+        record_denial(request, exc)
         return problem(exc.status, exc.title, exc.detail, exc.errors)
 
     @app.exception_handler(RequestValidationError)

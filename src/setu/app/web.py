@@ -445,6 +445,9 @@ def install(app: FastAPI) -> None:
     async def _setu(request: Request, exc: SetuError) -> Response:
         if not _wants_html(request) and api_setu is not None:
             return await api_setu(request, exc)
+        from setu.app.problems import record_denial
+
+        record_denial(request, exc)
         detail = exc.detail if exc.status != 404 else "There is nothing here, or you may not see it."
         return _error_page(request, exc.status, exc.title, detail)
 
