@@ -197,8 +197,9 @@ class _BulkWriter:
             marks = ", ".join("?" for _ in cols)
         elif dialect.paramstyle in ("format", "pyformat"):
             marks = ", ".join("%s" for _ in cols)
-        else:  # pragma: no cover - other drivers: numbered styles
-            raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
+        else:  # pragma: no cover - Setu supports SQLite (qmark) and PostgreSQL/psycopg (format)
+            raise RuntimeError(f"the demo loader writes to SQLite and PostgreSQL; the {dialect.name} driver "
+                               f"uses the unsupported paramstyle {dialect.paramstyle!r}")
         prep = dialect.identifier_preparer
         column_list = ", ".join(prep.quote(c) for c in cols)
         self.sql = f"INSERT INTO {prep.format_table(target)} ({column_list}) VALUES ({marks})"
