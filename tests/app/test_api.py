@@ -85,3 +85,20 @@ def test_fleet_resources_and_stock_adjust(client, engine):
 
 def test_health(client):
     assert client.get("/health").json()["status"] == "ok"
+
+
+def test_bom_line_and_interchange_over_http(client, engine):
+    w = build_world(engine, n_parts=3)
+    r = client.post("/api/v1/interchanges", json={"replaced_part_id": str(w.part_ids[0]),
+                                                  "replacing_part_id": str(w.part_ids[2]), "code": "two_way"})
+    assert r.status_code == 201
+    link = r.json()
+    r = client.patch(f"/api/v1/interchanges/{link['id']}", json={"remarks": "per service bulletin 12", "id": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id"
+    r = client.patch(f"/api/v1/interchanges/{link['id']}", json={"remarks": "per service bulletin 12"})
+    assert r.status_code == 200 and r.json()["remarks"] == "per service bulletin 12"
+    line = client.get(f"/api/v1/parts/{w.part_ids[1]}/where-used").json()[0]
+    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 1.5})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "failure_share"
+    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
+    assert r.status_code == 200 and client.get(f"/api/v1/bom-lines/{line['id']}").json()["failure_share"] == 0.5

@@ -168,3 +168,38 @@ def test_viewer_cannot_write(engine):
 def test_write_needs_an_actor(engine):
     with pytest.raises(PermissionDenied, match="without an actor"):
         UnitOfWork(None, write=True, engine=engine)
+
+
+def test_bom_line_and_interchange_updates(engine):
+    from setu.catalog.schemas import BomLineUpdate, InterchangeUpdate
+    w = build_world(engine, n_parts=3)
+    with UnitOfWork(ACTOR, write=True, engine=engine) as uow:
+        link = service.add_interchange(uow, data=InterchangeCreate(replaced_part_id=w.part_ids[0],
+                                                                   replacing_part_id=w.part_ids[2], code="one_way"))
+        line = service.where_used(uow, part_id=w.part_ids[1])[0]["line"]
+        uow.commit()
+    with UnitOfWork(ACTOR, write=True, engine=engine) as uow:
+        updated = service.update_bom_line(uow, line_id=line.id, data=BomLineUpdate(quantity_per_assembly=3,
+                                                                                    version=line.version))
+        assert updated.quantity_per_assembly == 3
+        with pytest.raises(ValidationFailed) as exc:
+            service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="as_set"))
+        assert exc.value.errors[0].field == "set_code"
+        uow.commit()
+    with UnitOfWork(ACTOR, write=True, engine=engine) as uow:
+        service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="two_way"))
+        uow.commit()
+    with UnitOfWork(ACTOR, engine=engine) as uow:
+        assert service.get_interchange(uow, interchange_id=link.id).code == "two_way"
+        assert service.get_bom_line(uow, line_id=line.id).quantity_per_assembly == 3
+
+
+def test_bom_line_of_another_maintainer_cannot_change(engine):
+    from setu.catalog.schemas import BomLineUpdate
+    w = build_world(engine, n_parts=2)
+    operator_clerk = Actor(name="in", role="clerk", party_id=w.operator_id, organisation_kind="depot")
+    with UnitOfWork(ACTOR, engine=engine) as uow:
+        line_id = service.where_used(uow, part_id=w.part_ids[1])[0]["line"].id
+    with UnitOfWork(operator_clerk, write=True, engine=engine) as uow:
+        with pytest.raises(PermissionDenied):
+            service.update_bom_line(uow, line_id=line_id, data=BomLineUpdate(quantity_per_assembly=9))

@@ -10,8 +10,8 @@ from setu.app.permissions import needs
 from setu.app.problems import problem_responses
 from setu.catalog import service
 from setu.catalog.schemas import (
-    BomLineCreate, BomLineRead, InterchangeCreate, InterchangeRead, PartCreate, PartFilter, PartKind, PartRead,
-    PartUpdate,
+    BomLineCreate, BomLineRead, BomLineUpdate, InterchangeCreate, InterchangeRead, InterchangeUpdate, PartCreate,
+    PartFilter, PartKind, PartRead, PartUpdate,
 )
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
@@ -106,3 +106,31 @@ def add_interchange(data: InterchangeCreate, uow: UnitOfWork = Depends(write_uow
             dependencies=[Depends(needs("catalog.interchange.read"))])
 def list_interchanges(uow: UnitOfWork = Depends(read_uow)):
     return [InterchangeRead.model_validate(x) for x in service.list_interchanges(uow)]
+
+
+@router.get("/bom-lines/{line_id}", response_model=BomLineRead, dependencies=[Depends(needs("catalog.bom.read"))],
+            responses=problem_responses(404))
+def get_bom_line(line_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return BomLineRead.model_validate(service.get_bom_line(uow, line_id=line_id))
+
+
+@router.patch("/bom-lines/{line_id}", response_model=BomLineRead, dependencies=[Depends(needs("catalog.bom.update"))],
+              responses=problem_responses(404, 409))
+def update_bom_line(line_id: uuid.UUID, data: BomLineUpdate, uow: UnitOfWork = Depends(write_uow)):
+    line = service.update_bom_line(uow, line_id=line_id, data=data)
+    uow.commit()
+    return BomLineRead.model_validate(line)
+
+
+@router.get("/interchanges/{interchange_id}", response_model=InterchangeRead,
+            dependencies=[Depends(needs("catalog.interchange.read"))], responses=problem_responses(404))
+def get_interchange(interchange_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return InterchangeRead.model_validate(service.get_interchange(uow, interchange_id=interchange_id))
+
+
+@router.patch("/interchanges/{interchange_id}", response_model=InterchangeRead,
+              dependencies=[Depends(needs("catalog.interchange.update"))], responses=problem_responses(404, 409))
+def update_interchange(interchange_id: uuid.UUID, data: InterchangeUpdate, uow: UnitOfWork = Depends(write_uow)):
+    link = service.update_interchange(uow, interchange_id=interchange_id, data=data)
+    uow.commit()
+    return InterchangeRead.model_validate(link)

@@ -160,6 +160,16 @@ class BomLineCreate(Input):
     failure_share: float | None = Field(None, ge=0, le=1)
 
 
+class BomLineUpdate(Input):
+    """What a bill-of-material line may change; its place in the tree (type, parent, child) is fixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity_per_assembly: float | None = Field(None, gt=0, le=10000)
+    failure_share: float | None = Field(None, ge=0, le=1)
+    version: int | None = None
+
+
 class BomLineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -190,6 +200,16 @@ class InterchangeCreate(Input):
         if self.code == "as_set" and not self.set_code:
             raise ValueError("set_code: required when code is as_set")
         return self
+
+
+class InterchangeUpdate(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: InterchangeCode | None = None
+    set_code: str | None = Field(None, max_length=32)
+    effective_date: date | None = None
+    remarks: str | None = Field(None, max_length=500)
+    version: int | None = None
 
 
 class InterchangeRead(InterchangeCreate):

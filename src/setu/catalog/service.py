@@ -8,7 +8,9 @@ from sqlalchemy import select
 from setu.catalog import repository as repo
 from setu.catalog import rules
 from setu.catalog.models import BomLine, Interchange, Part
-from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate, PartFilter, PartUpdate
+from setu.catalog.schemas import (
+    BomLineCreate, BomLineUpdate, InterchangeCreate, InterchangeUpdate, PartCreate, PartFilter, PartUpdate,
+)
 from setu.kit.access import require
 from setu.kit.crud import apply_update, flush, get_or_404
 from setu.kit.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
@@ -114,6 +116,24 @@ def add_bom_line(uow: UnitOfWork, *, data: BomLineCreate) -> BomLine:
     return line
 
 
+def get_bom_line(uow: UnitOfWork, *, line_id: uuid.UUID) -> BomLine:
+    require(uow.actor, "catalog.bom.read")
+    return get_or_404(uow.session, BomLine, line_id, "bill of material line")
+
+
+def update_bom_line(uow: UnitOfWork, *, line_id: uuid.UUID, data: BomLineUpdate) -> BomLine:
+    """Change a line's quantity per assembly or failure share (by the equipment's maintainer)."""
+    require(uow.actor, "catalog.bom.update")
+    from setu.fleet.models import EquipmentType
+
+    line = get_or_404(uow.session, BomLine, line_id, "bill of material line")
+    et = get_or_404(uow.session, EquipmentType, line.equipment_type_id, "equipment type")
+    _may_maintain(uow, et.origin_party_id, "catalog.bom.update")
+    apply_update(line, data, "bill of material line")
+    flush(uow.session, "bill of material line")
+    return line
+
+
 def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
     """The equipment's bill of material as nested dicts (aggregate -> component -> part)."""
     require(uow.actor, "catalog.bom.read")
@@ -163,6 +183,23 @@ def add_interchange(uow: UnitOfWork, *, data: InterchangeCreate) -> Interchange:
     link = Interchange(**data.model_dump())
     s.add(link)
     flush(s, "interchangeability", {"replaced_part_id": "replacing_part_id"})
+    return link
+
+
+def get_interchange(uow: UnitOfWork, *, interchange_id: uuid.UUID) -> Interchange:
+    require(uow.actor, "catalog.interchange.read")
+    return get_or_404(uow.session, Interchange, interchange_id, "interchangeability")
+
+
+def update_interchange(uow: UnitOfWork, *, interchange_id: uuid.UUID, data: InterchangeUpdate) -> Interchange:
+    require(uow.actor, "catalog.interchange.update")
+    link = get_or_404(uow.session, Interchange, interchange_id, "interchangeability")
+    new_part = get_or_404(uow.session, Part, link.replacing_part_id, "part")
+    _may_maintain(uow, new_part.owner_party_id, "catalog.interchange.update")
+    apply_update(link, data, "interchangeability")
+    if link.code == "as_set" and not link.set_code:
+        raise ValidationFailed("interchangeability", [FieldError("set_code", "required when code is as_set")])
+    flush(uow.session, "interchangeability")
     return link
 
 
