@@ -308,6 +308,22 @@ def render_form(request: Request, *, title: str, action: str, fields: list[FormF
     }, status_code=422 if errors else 200, section=section)
 
 
+def save_edit_form(request: Request, uow: UnitOfWork, *, schema: type[BaseModel], data: dict[str, Any],
+                   fields: Callable[[], list[FormField]], call: Callable[[BaseModel], Any], title: str,
+                   base_url: str, section: str) -> Response:
+    """The POST half of an edit page: validate and save, commit and redirect to ``base_url``; or show
+    the form again with every error next to its field and the user's input kept."""
+    current = fields()
+    _, errors = run_form(schema, clean_form(data, current, partial=True, extra=["version"]), call,
+                         [f.name for f in current])
+    if errors:
+        return render_form(request, title=title, action=f"{base_url}/edit", fields=fields(), values=data,
+                           errors=errors, hidden={"version": data.get("version", "")}, cancel_url=base_url,
+                           section=section)
+    uow.commit()
+    return redirect(f"{base_url}?saved=1")
+
+
 def model_values(obj: Any, fields: Iterable[FormField]) -> dict[str, Any]:
     """An object's current values as the strings a form shows."""
     out = {}

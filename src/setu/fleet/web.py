@@ -8,7 +8,7 @@ from setu.app.deps import read_uow, write_uow
 from setu.app.permissions import needs
 from setu.app.web import (
     STATUS_LABELS, FormField, clean_form, form_data, humanize, model_values, optional_id, parse_id, redirect, render,
-    render_form, run_form,
+    render_form, run_form, save_edit_form,
 )
 from setu.fleet import service
 from setu.fleet.models import EQUIPMENT_CATEGORIES, SITE_KINDS, UNIT_STATUSES
@@ -128,16 +128,9 @@ def site_update(request: Request, site_id: str, data: dict = Depends(form_data),
                 uow: UnitOfWork = Depends(write_uow)):
     sid = parse_id(site_id, "site")
     site = service.get_site(uow, site_id=sid)
-    title = f"Edit site {site.code}"
-    fields = _site_fields(uow, create=False)
-    _, errors = run_form(SiteUpdate, clean_form(data, fields, partial=True, extra=["version"]),
-                         lambda d: service.update_site(uow, site_id=sid, data=d), [f.name for f in fields])
-    if errors:
-        return render_form(request, title=title, action=f"/sites/{sid}/edit", fields=_site_fields(uow, create=False),
-                           values=data, errors=errors, hidden={"version": data.get("version", "")},
-                           cancel_url=f"/sites/{sid}", section="sites")
-    uow.commit()
-    return redirect(f"/sites/{sid}?saved=1")
+    return save_edit_form(request, uow, schema=SiteUpdate, data=data, fields=lambda: _site_fields(uow, create=False),
+                          call=lambda d: service.update_site(uow, site_id=sid, data=d),
+                          title=f"Edit site {site.code}", base_url=f"/sites/{sid}", section="sites")
 
 
 # -- equipment types -------------------------------------------------------------------------
@@ -233,18 +226,11 @@ def type_update(request: Request, equipment_type_id: str, data: dict = Depends(f
                 uow: UnitOfWork = Depends(write_uow)):
     tid = parse_id(equipment_type_id, "equipment type")
     et = service.get_equipment_type(uow, equipment_type_id=tid)
-    title = f"Edit equipment type {et.code}"
-    fields = _type_fields(uow, create=False)
-    _, errors = run_form(EquipmentTypeUpdate, clean_form(data, fields, partial=True, extra=["version"]),
-                         lambda d: service.update_equipment_type(uow, equipment_type_id=tid, data=d),
-                         [f.name for f in fields])
-    if errors:
-        return render_form(request, title=title, action=f"/equipment-types/{tid}/edit",
-                           fields=_type_fields(uow, create=False), values=data, errors=errors,
-                           hidden={"version": data.get("version", "")}, cancel_url=f"/equipment-types/{tid}",
-                           section="equipment_types")
-    uow.commit()
-    return redirect(f"/equipment-types/{tid}?saved=1")
+    return save_edit_form(request, uow, schema=EquipmentTypeUpdate, data=data,
+                          fields=lambda: _type_fields(uow, create=False),
+                          call=lambda d: service.update_equipment_type(uow, equipment_type_id=tid, data=d),
+                          title=f"Edit equipment type {et.code}", base_url=f"/equipment-types/{tid}",
+                          section="equipment_types")
 
 
 # -- equipment units -------------------------------------------------------------------------
@@ -327,13 +313,7 @@ def unit_update(request: Request, unit_id: str, data: dict = Depends(form_data),
                 uow: UnitOfWork = Depends(write_uow)):
     uid = parse_id(unit_id, "equipment unit")
     unit = service.get_equipment_unit(uow, unit_id=uid)
-    title = f"Edit unit {unit.serial}"
-    fields = _unit_fields(uow, create=False)
-    _, errors = run_form(EquipmentUnitUpdate, clean_form(data, fields, partial=True, extra=["version"]),
-                         lambda d: service.update_equipment_unit(uow, unit_id=uid, data=d), [f.name for f in fields])
-    if errors:
-        return render_form(request, title=title, action=f"/units/{uid}/edit", fields=_unit_fields(uow, create=False),
-                           values=data, errors=errors, hidden={"version": data.get("version", "")},
-                           cancel_url=f"/units/{uid}", section="units")
-    uow.commit()
-    return redirect(f"/units/{uid}?saved=1")
+    return save_edit_form(request, uow, schema=EquipmentUnitUpdate, data=data,
+                          fields=lambda: _unit_fields(uow, create=False),
+                          call=lambda d: service.update_equipment_unit(uow, unit_id=uid, data=d),
+                          title=f"Edit unit {unit.serial}", base_url=f"/units/{uid}", section="units")
