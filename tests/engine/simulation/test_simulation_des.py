@@ -346,8 +346,9 @@ def test_explicit_sru_rate_is_flagged():
              "demand": {"S": {"rate": 99, "repair_fraction": 1, "repair_time": 0.08}}},
         ],
     }
-    with pytest.warns(UserWarning, match="implied by its parent"):
+    with pytest.warns(UserWarning, match="implied by its parent") as caught:
         compile_case(case)
+    assert any("A1" in str(w.message) for w in caught)
 
 
 def test_parallel_replications_equal_serial():
