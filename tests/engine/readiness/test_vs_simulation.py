@@ -224,9 +224,7 @@ def test_vari_metric_matches_simulation_with_deep_depot_stock():
 def test_vari_metric_matches_simulation_on_twenty_item_three_base_case():
     case = fleet_case(20, seed=2026)
     stock = rule_of_thumb_plan(case, base_extra=1)
-    t0 = time.perf_counter()
     res = simulate(case, stock, horizon_years=2000, warmup_years=1, replications=10, seed=104)
-    assert time.perf_counter() - t0 < 60  # ~5 s on the 2-core reference machine
     assert_agrees(case, stock, res)
 
 
