@@ -15,12 +15,27 @@ optimised smoothing constant chosen here is bit-identical to statsforecast's:
 * SSE of one-step errors: ``sum_{i>=1} (x_i - g_i)^2`` accumulated in time order (0 if ``len < 2``);
 * golden-section search for alpha in ``[lower, upper]`` until ``|b - a| < 1e-12`` or an exact tie,
   returning ``(a + b) / 2``.
+
+The golden-section search needs 40-57 SSE evaluations per problem, each a pass over the problem's
+values; :func:`ses_optimized_ragged` runs it in the optional compiled kernel ``_kernel`` (C, built
+by ``pip install -e .``) when it is available, else in numpy (:func:`golden_alpha`). Both give
+bit-identical results; set ``SETU_FORECAST_KERNEL=numpy`` (or ``USE_KERNEL = False``) to force the
+numpy path. Why the kernel exists: docs/architecture.md.
 """
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
+
+try:  # the optional compiled kernel (see setup.py); the numpy path below gives identical results
+    from setu.engine.forecasting import _kernel
+except ImportError:  # pragma: no cover - depends on the build
+    _kernel = None
+
+#: use the compiled kernel for the golden-section search when it is built
+USE_KERNEL = _kernel is not None and os.environ.get("SETU_FORECAST_KERNEL", "").lower() != "numpy"
 
 GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
 GOLDEN_TOL = 1e-12
@@ -285,3 +300,32 @@ def ses_optimized_forecast(
     """Forecast with the golden-section-optimised alpha; returns ``(forecast, alpha)``."""
     alpha = golden_alpha(X, lengths, lower, upper)
     return ses_last(X, lengths, alpha), alpha
+
+
+def ses_optimized_ragged(values: np.ndarray, offsets: np.ndarray, lower: float, upper: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Golden-section-optimised SES of ragged problems; returns ``(forecast, alpha)``.
+
+    Problem ``i`` is ``values[offsets[i]:offsets[i + 1]]`` (time order). A problem of length 0
+    forecasts 0, one of length 1 its value; both get alpha ``(lower + upper) / 2``.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n = offsets.size - 1
+    lengths = np.diff(offsets)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    if USE_KERNEL and _kernel is not None:
+        # longest first: lanes of the kernel then hold problems of one length most of the time
+        order = (np.arange(n, dtype=np.int64) if (lengths == lengths[0]).all()
+                 else np.argsort(-lengths, kind="stable").astype(np.int64))
+        alpha = np.empty(n)
+        fc = np.empty(n)
+        _kernel.golden_ses(values, offsets, order, float(lower), float(upper), GOLDEN_RATIO, GOLDEN_TOL,
+                           alpha, fc)
+        return fc, alpha
+    owner = np.repeat(np.arange(n), lengths)
+    X, _ = left_align(values, owner, n)
+    alpha = golden_alpha(X, lengths, lower, upper)
+    fc = np.where(lengths == 0, 0.0, ses_last(X, np.maximum(lengths, 1), alpha))
+    return fc, alpha

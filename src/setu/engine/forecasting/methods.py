@@ -243,16 +243,22 @@ def ses_optimized(Y: Any, start: Any = None, *, fitted: bool = False) -> PointFo
     (Gardner 1985). statsforecast: ``SimpleExponentialSmoothingOptimized``.
     """
     Y, start = _prepare(Y, start)
-    Xs, lengths = _series_left_aligned(Y, start)
-    alpha = _ses.golden_alpha(Xs, lengths, 0.01, 0.99)
-    n = Y.shape[0]
-    if not fitted:
-        mean, fit = _ses.ses_last(Xs, lengths, alpha), None
-    else:
-        G = _ses.ses_levels(Xs, alpha)
-        mean = np.where(lengths == 1, Xs[0], G[lengths, np.arange(n)])
-        fit = _series_fitted(G, start, Y.shape[1])
+    values, offsets = _series_ragged(Y, start)
+    mean, alpha = _ses.ses_optimized_ragged(values, offsets, 0.01, 0.99)
+    fit = None
+    if fitted:
+        Xs, _ = _series_left_aligned(Y, start)
+        fit = _series_fitted(_ses.ses_levels(Xs, alpha), start, Y.shape[1])
     return PointForecast("ses_opt", mean, fit, MappingProxyType({"alpha": alpha}))
+
+
+def _series_ragged(Y: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each series from its start, concatenated (series-major), and the offsets of the series."""
+    n, T = Y.shape
+    if not start.any():
+        return np.ascontiguousarray(Y).reshape(-1), np.arange(n + 1, dtype=np.int64) * T
+    values = Y[np.arange(T)[None, :] >= start[:, None]]
+    return values, np.concatenate(([0], np.cumsum(T - start))).astype(np.int64)
 
 
 def _series_left_aligned(Y: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,14 +345,25 @@ def croston_optimized(Y: Any, start: Any = None) -> PointForecast:
     """
     Y, start = _prepare(Y, start)
     Yo = _observed(Y, start)
-    dm = _demands(Yo, start)
-    n = Y.shape[0]
-    # one search over 2n problems: sizes and intervals share their lengths
-    X = np.concatenate([dm.sizes, dm.intervals], axis=1)
-    lengths = np.concatenate([dm.count, dm.count])
-    fc, alpha = _ses.ses_optimized_forecast(X, np.maximum(lengths, 1), 0.1, 0.3)
+    n, T = Y.shape
+    # sizes and intervals, flat in series order: one search over 2n ragged problems
+    Yc = np.ascontiguousarray(Yo)
+    flat = np.flatnonzero(Yc > 0)
+    rows = flat // T
+    cols = flat - rows * T
+    count = np.bincount(rows, minlength=n).astype(np.int64)
+    sizes = Yc.reshape(-1)[flat]
+    iv = np.empty(flat.size)
+    if flat.size:
+        iv[1:] = cols[1:] - cols[:-1]
+        has = count > 0
+        first = (np.cumsum(count) - count)[has]
+        iv[first] = cols[first] - start[has] + 1  # the first interval counts from the series' start
+    ends = np.cumsum(count)
+    offsets = np.concatenate(([0], ends, ends + flat.size)).astype(np.int64)
+    fc, alpha = _ses.ses_optimized_ragged(np.concatenate([sizes, iv]), offsets, 0.1, 0.3)
     z, p = fc[:n], fc[n:]
-    mean = np.where(dm.count > 0, _ratio(z, p), 0.0)
+    mean = np.where(count > 0, _ratio(z, p), 0.0)
     return PointForecast(
         "croston_opt", mean, None,
         MappingProxyType({"alpha_size": alpha[:n], "alpha_interval": alpha[n:]}),
@@ -418,7 +435,8 @@ def _aggregation_level(dm: _Demands, start: np.ndarray, T: int) -> np.ndarray:
 
 def _block_sums(Yo: np.ndarray, start: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
     """Non-overlapping sums of L periods aligned to the end (the first (n mod L) points dropped),
-    left-aligned time-major, with the number of blocks of each series."""
+    each series' blocks from its start, concatenated (series-major), with the number of blocks of
+    each series."""
     n, T = Yo.shape
     B = T // L
     V = Yo[:, T - B * L:].reshape(n, B, L)
@@ -426,32 +444,28 @@ def _block_sums(Yo: np.ndarray, start: np.ndarray, L: int) -> tuple[np.ndarray, 
     for j in range(1, L):  # sequential sums, as the reference implementation
         S += V[:, :, j]
     nb = (T - start) // L
-    idx = np.minimum((B - nb)[None, :] + np.arange(B)[:, None], B - 1)
-    return S[np.arange(n)[None, :], idx], nb
+    if (nb == B).all():
+        return S.reshape(-1), nb
+    return S[np.arange(B)[None, :] >= (B - nb)[:, None]], nb
 
 
 def _aggregated_ses(Yo: np.ndarray, start: np.ndarray, levels: np.ndarray, pairs_series: np.ndarray,
                     pairs_level: np.ndarray) -> np.ndarray:
     """Optimised SES (alpha in [0.1, 0.3]) forecast of the L-period block sums, for many
     (series, L) pairs in one golden-section search."""
-    Xs, Ls = [], []
+    Xs, Ls, where = [], [], []
     for L in np.unique(pairs_level):
-        sel = pairs_series[pairs_level == L]
-        X, nb = _block_sums(Yo[sel], start[sel], int(L))
-        Xs.append(X)
+        pick = np.nonzero(pairs_level == L)[0]
+        sel = pairs_series[pick]
+        x, nb = _block_sums(Yo[sel], start[sel], int(L))
+        Xs.append(x)
         Ls.append(nb)
-    K = max(x.shape[0] for x in Xs)
-    X = np.zeros((K, sum(x.shape[1] for x in Xs)))
-    o = 0
-    for x in Xs:
-        X[: x.shape[0], o: o + x.shape[1]] = x
-        o += x.shape[1]
+        where.append(pick)
     lengths = np.concatenate(Ls)
-    fc, _ = _ses.ses_optimized_forecast(X, lengths, 0.1, 0.3)
-    # back to the order of the pairs
-    order = np.concatenate([np.nonzero(pairs_level == L)[0] for L in np.unique(pairs_level)])
-    out = np.empty(pairs_series.size)
-    out[order] = fc
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    fc, _ = _ses.ses_optimized_ragged(np.concatenate(Xs), offsets, 0.1, 0.3)
+    out = np.empty(pairs_series.size)  # back to the order of the pairs
+    out[np.concatenate(where)] = fc
     return out
 
 
