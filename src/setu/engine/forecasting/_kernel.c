@@ -32,10 +32,12 @@
 #endif
 
 /* One copy of the search per instruction set, chosen at load time (GCC on x86-64 Linux). */
+#ifndef SETU_CLONES
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define SETU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SETU_CLONES
+#endif
 #endif
 
 typedef struct {

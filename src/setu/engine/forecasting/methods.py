@@ -507,17 +507,22 @@ def imapa(Y: Any, start: Any = None) -> PointForecast:
     mean = np.zeros(n)
     has = np.nonzero(Lmax > 0)[0]
     if has.size:
-        reps = Lmax[has]
-        pairs_series = np.repeat(has, reps)
-        first = np.concatenate(([0], np.cumsum(reps)[:-1]))
-        pairs_level = np.arange(pairs_series.size) - np.repeat(first, reps) + 1
-        fc = _aggregated_ses(Yo, start, Lmax, pairs_series, pairs_level) / pairs_level
+        # series by decreasing top level: the series aggregated at level L are a prefix
+        srt = has[np.argsort(-Lmax[has], kind="stable")]
+        top = Lmax[srt]
+        Ys, st = Yo[srt], start[srt]
+        prefix = [int(np.count_nonzero(top >= L)) for L in range(1, int(top[0]) + 1)]
+        parts = [_block_sums(Ys[:k], st[:k], L) for L, k in enumerate(prefix, start=1)]
+        lengths = np.concatenate([nb for _, nb in parts])
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        fc, _ = _ses.ses_optimized_ragged(np.concatenate([x for x, _ in parts]), offsets, 0.1, 0.3)
         # mean over levels, summed in level order
-        total = np.zeros(n)
-        for L in range(1, int(reps.max()) + 1):
-            sel = pairs_level == L
-            total[pairs_series[sel]] += fc[sel]
-        mean[has] = total[has] / Lmax[has]
+        total = np.zeros(srt.size)
+        o = 0
+        for L, k in enumerate(prefix, start=1):
+            total[:k] += fc[o:o + k] / L
+            o += k
+        mean[srt] = total / top
     return PointForecast("imapa", mean, None, MappingProxyType({"max_aggregation_level": Lmax}))
 
 
