@@ -66,21 +66,38 @@ def backorder_curves(
     Poisson (Palm 1938) or negative-binomial pipelines (Sherbrooke 2004, eq. 2.19-2.20).
     """
     mean = np.asarray(mean, dtype=float)
-    var = np.maximum(np.asarray(var, dtype=float), mean)
     shape = mean.shape
+    ebo, vbo = backorder_levels(mean, var, smax, with_var)
+    out_e = np.moveaxis(ebo.reshape((smax + 1,) + shape), 0, -1)
+    if not with_var:
+        return out_e, None
+    return out_e, np.moveaxis(vbo.reshape((smax + 1,) + shape), 0, -1)
+
+
+def backorder_levels(
+    mean: np.ndarray, var: np.ndarray, smax: int, with_var: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`backorder_curves` in level-major layout: arrays (smax + 1, mean.size), row s = level s.
+
+    Each recursion step writes one contiguous row; callers that work level by level (or
+    transpose once for their own layout) avoid the strided copy of the curve layout.
+    """
+    mean = np.asarray(mean, dtype=float)
+    var = np.maximum(np.asarray(var, dtype=float), mean)
     mean_f, var_f = mean.ravel(), var.ravel()
     alpha, beta, logp0 = nb_coefficients(mean_f, var_f)
     n = mean_f.size
-    # level-major layout: each recursion step writes one contiguous row
     ebo = np.empty((smax + 1, n))
     ebo[0] = mean_f
     if with_var:
         b2 = np.empty((smax + 1, n))
         b2[0] = var_f + mean_f**2
     big = np.flatnonzero(logp0 < _LOG_P0_FLOOR)
+    poisson = not np.any(beta)  # then alpha + beta * s == alpha exactly
     p = np.exp(logp0)
     cdf = p.copy()
     tail = np.empty(n)
+    step = np.empty(n)
     for s in range(smax):
         if big.size:
             cdf[big] = _cdf_special(s, mean_f[big], alpha[big], beta[big])
@@ -90,14 +107,18 @@ def backorder_curves(
         if with_var:
             b2[s + 1] = b2[s] - 2.0 * ebo[s] + tail
         if s + 1 < smax:
-            p *= (alpha + beta * s) / (s + 1.0)
+            if poisson:
+                np.divide(alpha, s + 1.0, out=step)
+            else:
+                np.multiply(beta, s, out=step)
+                np.add(alpha, step, out=step)
+                np.divide(step, s + 1.0, out=step)
+            p *= step
             cdf += p
     np.maximum(ebo, 0.0, out=ebo)
-    out_e = np.moveaxis(ebo.reshape((smax + 1,) + shape), 0, -1)
     if not with_var:
-        return out_e, None
-    vbo = np.maximum(b2 - ebo**2, 0.0)
-    return out_e, np.moveaxis(vbo.reshape((smax + 1,) + shape), 0, -1)
+        return ebo, None
+    return ebo, np.maximum(b2 - ebo**2, 0.0)
 
 
 def backorders_at(

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from setu.engine.readiness.case import Case, CaseArrays
-from setu.engine.readiness.distributions import backorder_curves, backorders_at, tail_level
+from setu.engine.readiness.distributions import backorder_curves, backorder_levels, backorders_at, tail_level
 from setu.engine.readiness.evaluation import (
     _check_model,
     base_pipeline,
@@ -56,6 +56,7 @@ from setu.engine.readiness.evaluation import (
 )
 
 OBJECTIVES = ("ebo", "availability")
+CHUNK_ELEMENTS = 1 << 18  # array elements per item-curve chunk (items x depot x bases x levels)
 MapFn = Callable[[Callable[..., Any], Sequence[Any]], list]
 
 
@@ -137,7 +138,7 @@ def _sorted_base(b: Mapping[str, Any], e0: np.ndarray, v0: np.ndarray, k: int):
     dec = np.maximum(g[..., :-1] - g[..., 1:], 0.0)
     m, d, j = mean.shape
     flat = dec.reshape(m, d, j * k)
-    order = np.argsort(-flat, axis=-1, kind="stable")
+    order = merge_order(dec.reshape(m, d, j, k))
     return ebo, g, flat, order
 
 
@@ -179,71 +180,183 @@ def lower_hull_mask(f: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _level_objective(b: Mapping[str, Any], ebo: np.ndarray) -> np.ndarray:
+    """`_objective_of` for level-major EBO values ``ebo`` of shape (K + 1, m, D, J)."""
+    ow = b["objective_weights"]
+    lin = (b["lin_base"] @ ow)[None, :, None, :]  # (1, m, 1, J)
+    logc = (b["log_coef"] @ ow)[None, :, None, :]
+    pos = b["pos"][None, :, None, :]
+    if np.all(lin == 1.0):
+        g = ebo
+    elif np.any(lin):
+        g = lin * ebo
+    else:
+        g = np.zeros_like(ebo)
+    if np.any(logc):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
+            g = g - logc * np.log(np.clip(1.0 - frac, 1e-300, 1.0))
+    return g
+
+
+def _block_bounds(b: Mapping[str, Any]) -> tuple[int, int]:
+    """(depot levels, base level bound) of a block: its group's bounds when it is a chunk."""
+    n_d = int(b["depot_levels"].max()) if b["has_depot"] else 1
+    k = max(int(b["base_levels"].max()), 1)
+    return int(b.get("n_d", n_d)), int(b.get("k", k))
+
+
+def merge_levels(lev: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merged marginal-analysis order of per-base decrements, given level-major ``lev`` (K, R, J).
+
+    Row r's values are ``lev[:, r, :]``; base-major index o = j * K + s names base j's level s.
+    Returns ``order`` (R, J K): every row's indices by decreasing value, equal values in index
+    order (the same as ``np.argsort(-row, kind="stable")`` on base-major rows, so ties go to
+    the lower base); ``gidx`` (R, J K): the positions of those entries in ``lev.ravel()``; and
+    the sorted values.
+
+    One unsigned-integer sort per row: the key is the complemented bit pattern of the value
+    (monotone for non-negative floats) with its low bits replaced by the index. Values that
+    differ only in those low bits can come out of order; such rows are detected (the sorted
+    values must be non-increasing) and sorted again exactly.
+    """
+    lev = np.ascontiguousarray(lev, dtype=np.float64)
+    k, n_r, n_j = lev.shape
+    jk = n_j * k
+    nbits = max(1, (jk - 1).bit_length())
+    rows_off = (np.arange(n_r, dtype=np.int64) * n_j)[:, None]
+    lut = (np.arange(jk) % k) * (n_r * n_j) + np.arange(jk) // k  # base-major index -> position
+    if nbits > 24:
+        order = np.argsort(-lev.transpose(1, 2, 0).reshape(n_r, jk), axis=-1, kind="stable")
+    else:
+        low = np.uint64((1 << nbits) - 1)
+        key = np.empty((n_r, k, n_j), dtype=np.uint64)
+        key[...] = lev.view(np.uint64).transpose(1, 0, 2)
+        np.bitwise_or(key, np.uint64(1 << 63) | low, out=key)  # -0.0 sorts as +0.0
+        np.invert(key, out=key)
+        payload = (np.arange(n_j, dtype=np.uint64)[None, :] * np.uint64(k)
+                   + np.arange(k, dtype=np.uint64)[:, None])  # (K, J): j * K + s
+        np.bitwise_or(key, payload, out=key)
+        key = key.reshape(n_r, jk)
+        key.sort(axis=-1)
+        np.bitwise_and(key, low, out=key)
+        order = key.view(np.int64)
+    gidx = lut[order]
+    gidx += rows_off
+    val = lev.reshape(-1)[gidx]
+    if nbits <= 24:
+        bad = np.flatnonzero((val[:, 1:] > val[:, :-1]).any(axis=1))
+        if bad.size:
+            o = np.argsort(-lev[:, bad, :].transpose(1, 2, 0).reshape(bad.size, jk), axis=-1, kind="stable")
+            order[bad] = o
+            gidx[bad] = lut[o] + rows_off[bad]
+            val[bad] = lev.reshape(-1)[gidx[bad]]
+    return order, gidx, val
+
+
+def merge_order(dec: np.ndarray) -> np.ndarray:
+    """``np.argsort(-dec, axis=-1, kind="stable")`` for base-major decrements ``dec`` (..., J, K)
+    (see `merge_levels`); shape (..., J K)."""
+    shape = dec.shape
+    n_j, k = shape[-2:]
+    lev = np.moveaxis(dec.reshape(-1, n_j, k), -1, 0)
+    return merge_levels(lev)[0].reshape(shape[:-2] + (n_j * k,))
+
+
 def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.ndarray]:
     """Item curves for one block of items: hull vertices (or every S when ``full``).
 
     Returns arrays over vertices: item (global row), S (total stock), s0 (depot stock), f
     (objective), channels (V, C); vertices sorted by (item, S). Steps 1-2 of the module docstring.
+
+    Everything is computed level-major (stock level, item, depot level, base), so that the
+    pipeline recursion and the decrements run on contiguous rows; the merge over bases is one
+    integer sort per (item, depot level) (`merge_levels`). Blocks are cache-sized chunks of a
+    group of items sharing level bounds (`make_blocks`); results do not depend on the chunking.
     """
     rows = b["rows"]
     m = rows.size
     n_j = b["local_mean"].shape[1]
-    n_d = int(b["depot_levels"].max()) if b["has_depot"] else 1
-    k = max(int(b["base_levels"].max()), 1)
-    e0, v0 = _depot_curves(b, n_d)
-    ebo, g, flat, order = _sorted_base(b, e0, v0, k)
+    n_d, k = _block_bounds(b)
     jk = n_j * k
-    # gather in merged order with one flat fancy index (cheaper than take_along_axis)
-    flat_idx = order + (np.arange(m * n_d, dtype=order.dtype) * jk).reshape(m, n_d, 1)
-    sdec = flat.reshape(-1)[flat_idx]
+    e0, v0 = _depot_curves(b, n_d)
+    mean, var = base_pipeline(
+        b["local_mean"][:, None, :], b["local_var"][:, None, :], b["share"][:, None, :],
+        b["vtm"][:, None, None], e0[:, :, None], v0[:, :, None], b["model"],
+    )
+    ebo = backorder_levels(mean, var, k, with_var=False)[0].reshape(k + 1, m, n_d, n_j)
+    del mean, var
+    g = _level_objective(b, ebo)
     ow = b["objective_weights"]
-    g0 = g[..., 0].sum(-1) + (b["lin_depot"] @ ow)[:, None] * e0  # (m, D)
+    g0 = g[0].sum(-1) + (b["lin_depot"] @ ow)[:, None] * e0  # (m, D)
+    # objective decrements, level-major (K, m, D, J), merged over bases per (item, depot level)
+    lev = np.subtract(g[:-1], g[1:])
+    np.maximum(lev, 0.0, out=lev)
+    order, gidx, sdec = merge_levels(lev.reshape(k, m * n_d, n_j))
+    del lev, order
     fb = np.empty((m, n_d, jk + 1))
     fb[..., 0] = g0
-    np.cumsum(sdec, axis=-1, out=fb[..., 1:])
-    fb[..., 1:] = g0[..., None] - fb[..., 1:]
+    np.cumsum(sdec.reshape(m, n_d, jk), axis=-1, out=fb[..., 1:])
+    del sdec
+    np.subtract(g0[..., None], fb[..., 1:], out=fb[..., 1:])
     smax = n_d - 1 + jk
     if n_d == 1:
         f = fb[:, 0, :]
         best = np.zeros((m, smax + 1), dtype=np.int64)
     else:
-        shifted = np.full((m, n_d, smax + 1), np.inf)
-        for d in range(n_d):
-            shifted[:, d, d:d + jk + 1] = fb[:, d, :]
-        best = np.argmin(shifted, axis=1)  # first (smallest) depot level on ties
-        f = np.take_along_axis(shifted, best[:, None, :], 1)[:, 0, :]
-        del shifted
+        # min over the depot level d of fb[d, S - d], the first (smallest) d on ties
+        f = np.full((m, smax + 1), np.inf)
+        best = np.zeros((m, smax + 1), dtype=np.int64)
+        f[:, : jk + 1] = fb[:, 0, :]
+        better = np.empty((m, jk + 1), dtype=bool)
+        for d in range(1, n_d):
+            seg = f[:, d:d + jk + 1]
+            cand = fb[:, d, :]
+            np.less(cand, seg, out=better)
+            np.copyto(seg, cand, where=better)
+            np.copyto(best[:, d:d + jk + 1], d, where=better)
+    del fb
     keep = np.ones_like(f, dtype=bool) if full else lower_hull_mask(f)
     loc, s_tot = np.nonzero(keep)
     s0 = best[loc, s_tot]
     nb = s_tot - s0
-    del fb
+    fv = f[loc, s_tot]
+    del f, best, keep
     # channel values at the vertices: each channel is separable over bases too, so along the
     # objective's merged order it is its start value minus the cumulative sum of its decrements
     n_c = b["lin_base"].shape[2]
     ch = np.empty((loc.size, n_c))
-    pos = b["pos"][:, None, :, None]
-    nl = None
-    if np.any(b["log_coef"]):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nl = -np.log(np.clip(1.0 - np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0), 1e-300, 1.0))
     hot = np.flatnonzero(ow)
+    todo = [c for c in range(n_c) if not (hot.size == 1 and hot[0] == c and ow[c] == 1.0)]
     for c in range(n_c):
-        if hot.size == 1 and hot[0] == c and ow[c] == 1.0:
-            ch[:, c] = f[loc, s_tot]  # this channel is the objective itself
-            continue
-        lin_c = b["lin_base"][:, None, :, None, c]
-        log_c = b["log_coef"][:, None, :, None, c]
-        h = lin_c * ebo if np.any(lin_c) else np.zeros_like(ebo)
-        if np.any(log_c):
-            h += log_c * nl
-        h0 = h[..., 0].sum(-1) + b["lin_depot"][:, c, None] * e0  # (m, D)
-        dh = (h[..., :-1] - h[..., 1:]).reshape(m, n_d, jk)
-        cs = dh.reshape(-1)[flat_idx]
-        np.cumsum(cs, axis=-1, out=cs)
-        ch[:, c] = h0[loc, s0] - np.where(nb > 0, cs[loc, s0, np.maximum(nb - 1, 0)], 0.0)
+        if c not in todo:
+            ch[:, c] = fv  # this channel is the objective itself
+    if todo:
+        used = np.flatnonzero(nb > 0)
+        urow = loc[used] * n_d + s0[used]
+        upos = nb[used] - 1
+        pos = b["pos"][None, :, None, :]
+        nl = None
+        if np.any(b["log_coef"]):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nl = -np.log(np.clip(1.0 - np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0), 1e-300, 1.0))
+        for c in todo:
+            lin_c = b["lin_base"][None, :, None, :, c]
+            log_c = b["log_coef"][None, :, None, :, c]
+            h = lin_c * ebo if np.any(lin_c) else np.zeros_like(ebo)
+            if np.any(log_c):
+                h += log_c * nl
+            h0 = h[0].sum(-1) + b["lin_depot"][:, c, None] * e0  # (m, D)
+            dh = np.subtract(h[:-1], h[1:])
+            del h
+            cs = dh.reshape(-1)[gidx]
+            del dh
+            np.cumsum(cs, axis=-1, out=cs)
+            vals = h0[loc, s0]
+            vals[used] -= cs[urow, upos]
+            ch[:, c] = vals
     return {"item": rows[loc].astype(np.int32), "S": s_tot.astype(np.int32), "s0": s0.astype(np.int32),
-            "f": f[loc, s_tot], "channels": ch, "k": np.full(loc.size, k, dtype=np.int16),
+            "f": fv, "channels": ch, "k": np.full(loc.size, k, dtype=np.int16),
             "nd": np.full(loc.size, n_d, dtype=np.int16)}
 
 
@@ -380,8 +493,11 @@ def build_item_model(
     )
 
 
-def make_blocks(im: ItemModel, max_elements: int = 3_000_000) -> list[dict[str, Any]]:
-    """Group items with similar level bounds into blocks of bounded array size."""
+def make_blocks(
+    im: ItemModel, max_elements: int = 3_000_000, chunk_elements: int = CHUNK_ELEMENTS
+) -> list[dict[str, Any]]:
+    """Group items with similar level bounds into groups of bounded array size (the groups fix
+    each item's level bounds, hence its curve), then split the groups into row chunks."""
     n_i = im.cost.size
     n_j = im.local_mean.shape[1]
     dl = im.depot_levels if im.has_depot else np.ones(n_i, dtype=np.int64)
@@ -404,7 +520,16 @@ def make_blocks(im: ItemModel, max_elements: int = 3_000_000) -> list[dict[str, 
                 break
             dmax = d_new
             stop += 1
-        blocks.append(im.take(np.sort(order[start:stop])))
+        # the group's level bounds hold for all its rows; they are computed in chunks of about
+        # ``chunk_elements`` array elements, small enough to stay in cache
+        n_d = int(dl[start:stop].max()) if im.has_depot else 1
+        k = max(int(bl[start:stop].max()), 1)
+        group = np.sort(order[start:stop])
+        per = max(1, chunk_elements // (n_d * n_j * (k + 1)))
+        for c in range(0, group.size, per):
+            b = im.take(group[c:c + per])
+            b["n_d"], b["k"] = n_d, k
+            blocks.append(b)
         start = stop
     return blocks
 
