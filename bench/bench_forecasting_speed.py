@@ -14,7 +14,11 @@ Setu suite (all methods, one after the other) on the synthetic panel. Timings ar
 subsample (``--sf-series``) and reported per series; both produce the same numbers (checked here on
 the subsample, max |diff| printed).
 
-Usage: python bench/bench_forecasting_speed.py [--series N] [--sf-series M] [--repeats R] [--quick]
+The golden-section search of the optimised methods runs in Setu's optional compiled kernel when it
+is built (``pip install -e .``); ``--no-kernel`` times the pure-numpy path instead. The table says
+which one ran.
+
+Usage: python bench/bench_forecasting_speed.py [--series N] [--sf-series M] [--repeats R] [--quick] [--no-kernel]
 The table is printed and saved to bench/out/forecasting_speed.md.
 """
 from __future__ import annotations
@@ -125,6 +129,12 @@ def time_statsforecast(make_model, Y: np.ndarray, repeats: int) -> tuple[float, 
 def run(args) -> str:
     import statsforecast
 
+    from setu.engine.forecasting import _ses
+
+    if args.no_kernel:
+        _ses.USE_KERNEL = False
+    search = ("compiled kernel (setu.engine.forecasting._kernel)" if _ses.USE_KERNEL and _ses._kernel is not None
+              else "pure numpy")
     rows = []
     lines = []
     Ysyn = synthetic(args.series)
@@ -176,7 +186,7 @@ def run(args) -> str:
                  f"shared; load average at start {os.getloadavg()[0]:.1f}). Series per second; ratio = Setu / the faster "
                  f"statsforecast path. statsforecast timed on the first {Ysub.shape[0]:,} synthetic series "
                  f"(per-series rate), Setu on all {args.series:,}. |diff| = max absolute difference of the "
-                 f"forecasts on the same series.")
+                 f"forecasts on the same series. Golden-section search of the optimised methods: {search}.")
     lines.append("")
     hdr = "| method | Setu (synthetic) | sf forecast() | sf model loop | ratio | max \\|diff\\| |"
     sep = "|---|---:|---:|---:|---:|---:|"
@@ -215,6 +225,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-raf", action="store_true", help="skip the RAF data")
     ap.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    ap.add_argument("--no-kernel", action="store_true", help="time the pure-numpy path of the optimised methods")
     args = ap.parse_args()
     if args.quick:
         args.series, args.sf_series, args.repeats = 5_000, 1_000, 1
