@@ -16,7 +16,9 @@ reference implementation; the parity test checks agreement to 1e-9):
 * a series with no demand forecasts 0.
 
 Loops run over time (or over the number of demands) only; each step is one numpy operation across
-all series.
+all series. The golden-section search of the optimised methods (SES-optimised, Croston-optimised,
+ADIDA, IMAPA) runs in the optional compiled kernel when it is built, with identical results (see
+:mod:`setu.engine.forecasting._ses` and docs/architecture.md).
 """
 from __future__ import annotations
 
