@@ -136,9 +136,10 @@ def settings_env(db_url, monkeypatch):
 
 @pytest.fixture
 def client(engine):
-    from fastapi.testclient import TestClient
-
+    """The app, called as a real signed-in user (see tests/support/auth.py: a planner at the
+    operator's depot unless the test signs in as someone else or goes anonymous)."""
     from setu.app.main import create_app
+    from tests.support.auth import SignedInClient
 
-    with TestClient(create_app(engine)) as c:
+    with SignedInClient(create_app(engine), engine) as c:
         yield c

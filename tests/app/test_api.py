@@ -98,6 +98,9 @@ def test_bom_line_and_interchange_over_http(client, engine):
     r = client.patch(f"/api/v1/interchanges/{link['id']}", json={"remarks": "per service bulletin 12"})
     assert r.status_code == 200 and r.json()["remarks"] == "per service bulletin 12"
     line = client.get(f"/api/v1/parts/{w.part_ids[1]}/where-used").json()[0]
+    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
+    assert r.status_code == 403  # the bill of material of a type is maintained by its origin party
+    client.sign_in_as("rus.oem", party="RUS", org="OEM-1", kind="oem")
     r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 1.5})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "failure_share"
     r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})

@@ -227,11 +227,12 @@ def _bad_inputs(w) -> list[tuple[str, str, dict | None, dict | None, str]]:
 def test_hostile_input_is_refused_naming_the_field_and_changes_nothing(engine):
     import json
 
-    from fastapi.testclient import TestClient
+    from tests.support.auth import SignedInClient
 
     w = build_world(engine)
     fingerprint = _Fingerprint(engine)
-    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+    with SignedInClient(create_app(engine), engine, raise_server_exceptions=False) as client:
+        client.sign_in_as("ind.planner")
         before = fingerprint()
         failures = []
         for method, path, query, body, field in _bad_inputs(w):

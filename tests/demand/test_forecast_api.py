@@ -4,28 +4,20 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from setu.app.main import create_app
 from setu.demand import forecast_service as fs
 from setu.demand.models import ForecastResult, ForecastRun
 from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
 from tests.demand.test_forecast_service import add_history
+from tests.support.auth import client_for
 from tests.support.factories import build_world
 
 
-def _client_as(engine, actor: Actor) -> TestClient:
-    """The app with the request's actor set where identity sets it (``request.state.actor``)."""
-    app = create_app(engine)
-
-    @app.middleware("http")
-    async def _actor(request, call_next):
-        request.state.actor = actor
-        return await call_next(request)
-
-    return TestClient(app)
+def _client_as(engine, actor: Actor):
+    """The app called by a real signed-in user with the organisation and role of ``actor``."""
+    return client_for(engine, actor)
 
 
 def _counts(engine):
@@ -140,7 +132,7 @@ def test_another_partys_run_is_not_found_and_results_are_scoped(engine):
         assert c_rus.get(f"/api/v1/forecast-runs/{inst.id}/results").json()["items"] == []
         mine = {x["id"]: x for x in c_ind.get("/api/v1/forecast-runs").json()["items"]}
         assert mine[str(inst.id)]["n_series"] == 3 and mine[run["id"]]["n_series"] == 3
-        viewer = Actor(name="v", party_id=w.operator_id, organisation_id=w.depot_org_id,
+        viewer = Actor(name="ind.viewer", party_id=w.operator_id, organisation_id=w.depot_org_id,
                        organisation_kind="depot", role="viewer")
     with _client_as(engine, viewer) as c_view:
         assert c_view.post("/api/v1/forecast-runs", json={"method": "ses"}).status_code == 403

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.auth import browser_sign_in
+
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static" / "vendor"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -42,9 +44,11 @@ def _seed(engine) -> dict:
     from setu.demand.schemas import DemandRecordCreate
     from setu.kit.access import system_actor
     from setu.kit.uow import UnitOfWork
+    from tests.support.auth import ensure_user
     from tests.support.factories import build_world
 
     w = build_world(engine, n_parts=6)
+    ensure_user(engine, "ind.planner")
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
         catalog.add_interchange(uow, data=InterchangeCreate(replaced_part_id=w.part_ids[2],
                                                             replacing_part_id=w.part_ids[0], code="two_way"))
@@ -106,6 +110,7 @@ def page(browser, live_app):
     # a form refused with 422 is expected; any other failed request (a missing asset...) is not
     pg.on("response", lambda r: pg.errors_seen.append(f"{r.status} {r.request.method} {r.url}")
           if r.status >= 400 and not (r.status == 422 and r.request.method == "POST") else None)
+    browser_sign_in(pg, live_app["base"])
     yield pg
     context.close()
 
@@ -195,3 +200,28 @@ def test_other_pages_render_in_the_browser(page, live_app):
     expect(page.locator("#f-code-error")).to_be_visible()
     expect(page.locator("#f-name-error")).to_contain_text("required")
     assert not page.errors_seen, page.errors_seen
+
+
+def test_sign_in_and_out_in_the_browser(browser, live_app):
+    """Anonymous visit -> login page -> wrong password -> signed in at the page asked for -> sign out."""
+    base = live_app["base"]
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.goto(base + "/units")
+    pg.wait_for_url("**/login?next=%2Funits")
+    pg.fill("#f-username", "ind.planner")
+    pg.fill("#f-password", "not my password")
+    pg.click("button[type=submit]")
+    assert "Wrong user name or password" in pg.locator("#login-error").inner_text()
+    pg.fill("#f-password", "correct horse battery staple")
+    pg.click("button[type=submit]")
+    pg.wait_for_url(base + "/units")
+    assert pg.locator("#nav-me").inner_text() == "ind.planner"
+    cookie = next(c for c in context.cookies() if c["name"] == "setu_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    pg.click("#nav-logout")
+    pg.wait_for_url(base + "/login")
+    pg.goto(base + "/units")
+    pg.wait_for_url("**/login?next=%2Funits")
+    context.close()

@@ -1,10 +1,8 @@
 """Denied attempts are recorded as security events, and the denied write changes nothing."""
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from setu.app.main import create_app
 from setu.catalog.models import Part
 from setu.identity.models import SecurityEvent
 from setu.kit.access import Actor, system_actor
@@ -12,17 +10,9 @@ from setu.kit.uow import UnitOfWork
 from tests.support.factories import build_world
 
 
-def test_denied_api_and_web_writes_are_logged(engine):
+def test_denied_api_and_web_writes_are_logged(client, engine):
     w = build_world(engine)
-    app = create_app(engine)
-    viewer = Actor(name="viewer-1", role="viewer", party_id=w.operator_id, organisation_kind="depot")
-
-    @app.middleware("http")
-    async def as_viewer(request, call_next):  # the actor a signed-in viewer would have
-        request.state.actor = viewer
-        return await call_next(request)
-
-    client = TestClient(app)
+    client.sign_in_as("viewer-1", role="viewer")
     r = client.post("/api/v1/parts", json={"manufacturer_code": "X1234", "part_number": "N1", "name": "n"})
     assert r.status_code == 403 and "catalog.part.create" in r.json()["detail"]
     r = client.post("/parts/new", data={"manufacturer_code": "X1234", "part_number": "N1", "name": "n"},

@@ -64,10 +64,10 @@ def make_world(engine, *, second_base: bool = False, rus_base: bool = False) -> 
 
 
 def operator_user(rw: RWorld, role: str = "clerk") -> Actor:
-    return Actor(name="ind-depot", party_id=rw.w.operator_id, organisation_id=rw.w.depot_org_id,
+    return Actor(name="ind-depot" if role == "clerk" else f"ind-depot-{role}", party_id=rw.w.operator_id, organisation_id=rw.w.depot_org_id,
                  organisation_kind="depot", role=role)
 
 
 def origin_user(rw: RWorld, role: str = "clerk") -> Actor:
-    return Actor(name="rus-base", party_id=rw.w.origin_id, organisation_id=rw.rus_org_id,
+    return Actor(name="rus-base" if role == "clerk" else f"rus-base-{role}", party_id=rw.w.origin_id, organisation_id=rw.rus_org_id,
                  organisation_kind="base", role=role)

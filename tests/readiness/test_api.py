@@ -5,25 +5,16 @@ import io
 import uuid
 
 import pytest
-from fastapi import Request
-from fastapi.testclient import TestClient
 
 from setu.app.main import create_app
+from tests.support.auth import SignedInClient, auth_headers
 from tests.readiness._world import make_world, operator_user, origin_user
 
 
 def _client(engine, actors: dict):
-    """A client whose requests act as ``actors[X-Test-Actor]`` (the system actor by default)."""
-    app = create_app(engine)
-
-    @app.middleware("http")
-    async def as_actor(request: Request, call_next):
-        name = request.headers.get("x-test-actor")
-        if name:
-            request.state.actor = actors[name]
-        return await call_next(request)
-
-    return TestClient(app)
+    """A client signed in as a planner of the operator's depot; ``actors`` are signed in per
+    request with ``headers=auth_headers(engine, actor)``."""
+    return SignedInClient(create_app(engine), engine)
 
 
 def test_today_plan_list_get_export(engine):
@@ -83,19 +74,19 @@ def test_another_partys_plan_is_404(engine):
     rw = make_world(engine, rus_base=True)
     actors = {"ind": operator_user(rw), "rus": origin_user(rw), "ind-viewer": operator_user(rw, "viewer")}
     with _client(engine, actors) as c:
-        ind = {"x-test-actor": "ind"}
+        ind = auth_headers(engine, actors["ind"])
         r = c.get(f"/api/v1/readiness/{rw.w.type_id}", headers=ind)
         assert [s["site_code"] for s in r.json()["sites"]] == ["BAS1"]
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
                    headers=ind)
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
-        rus = {"x-test-actor": "rus"}
+        rus = auth_headers(engine, actors["rus"])
         assert c.get(f"/api/v1/readiness/plans/{pid}", headers=rus).status_code == 404
         assert c.get(f"/api/v1/readiness/plans/{pid}/export", headers=rus).status_code == 404
         assert c.get("/api/v1/readiness/plans", headers=rus).json()["total"] == 0
         assert c.get(f"/api/v1/readiness/plans/{pid}", headers=ind).status_code == 200
-        viewer = {"x-test-actor": "ind-viewer"}
+        viewer = auth_headers(engine, actors["ind-viewer"])
         assert c.get(f"/api/v1/readiness/plans/{pid}", headers=viewer).status_code == 200
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
                    headers=viewer)

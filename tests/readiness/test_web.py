@@ -62,6 +62,7 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
 
     from setu.app.main import create_app
     from setu.kit.db import make_engine, upgrade_database
+    from tests.support.auth import browser_sign_in, ensure_user
 
     vendor = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static" / "vendor"
     if not (vendor / "plotly" / "plotly.min.js").is_file():
@@ -70,6 +71,7 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
     upgrade_database(url)
     engine = make_engine(url)
     rw = make_world(engine, second_base=True)
+    ensure_user(engine, "ind.planner")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -89,7 +91,7 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
             page.set_default_timeout(15_000)
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"http://127.0.0.1:{port}/readiness/{rw.w.type_id}")
+            browser_sign_in(page, f"http://127.0.0.1:{port}", next_path=f"/readiness/{rw.w.type_id}")
             page.fill("#f-target", "1.2")
             page.click("text=Compute and save plan")
             expect(page.locator("#f-target-error")).to_contain_text("between 0 and 1")

@@ -4,15 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import update
+
 from setu.catalog import service as catalog
+from setu.catalog.models import Part
 from setu.catalog.schemas import BomLineCreate, PartCreate
 from setu.demand import service as demand
 from setu.demand.schemas import DemandRecordCreate
 from setu.fleet import service as fleet
 from setu.fleet.schemas import EquipmentTypeCreate, EquipmentUnitCreate, SiteCreate, StockPositionSet
-from setu.identity.models import Organisation, Party
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
+from tests.support.auth import ensure_org, ensure_party
 
 
 @dataclass
@@ -31,15 +34,9 @@ class World:
 def build_world(engine, n_parts: int = 3) -> World:
     actor = system_actor("test")
     with UnitOfWork(actor, write=True, engine=engine) as uow:
-        s = uow.session
-        ind = Party(code="IND", name="Operator (demo)", role="operator", currency="INR")
-        rus = Party(code="RUS", name="Origin (demo)", role="origin", currency="RUB")
-        s.add_all([ind, rus])
-        s.flush()
-        depot_org = Organisation(party_id=ind.id, code="DEP-ORG", name="Depot org (demo)", kind="depot", is_demo=True)
-        oem = Organisation(party_id=rus.id, code="OEM-1", name="OEM (demo)", kind="oem", is_demo=True)
-        s.add_all([depot_org, oem])
-        s.flush()
+        ind, rus = ensure_party(uow, "IND"), ensure_party(uow, "RUS")  # a signed-in test user may have made them
+        depot_org = ensure_org(uow, "DEP-ORG", party="IND", kind="depot", name="Depot org (demo)")
+        oem = ensure_org(uow, "OEM-1", party="RUS", kind="oem", name="OEM (demo)")
         depot = fleet.create_site(uow, data=SiteCreate(code="DEP1", name="Depot 1", kind="depot",
                                                        organisation_id=depot_org.id, echelon=1))
         base = fleet.create_site(uow, data=SiteCreate(code="BAS1", name="Base 1", kind="base",
@@ -55,6 +52,10 @@ def build_world(engine, n_parts: int = 3) -> World:
                 kind="repairable" if i % 2 == 0 else "consumable",
                 condemnation_rate=0.1 if i % 2 == 0 else 1.0, nsn=None if i % 2 else f"1560-72-{i:03d}-0001"))
             parts.append(p)
+        # the operator maintains these catalog records in the tests (the system actor owns none)
+        uow.session.execute(update(Part).where(Part.id.in_([p.id for p in parts])).values(owner_party_id=ind.id))
+        for p in parts:
+            uow.session.refresh(p)
         catalog.add_bom_line(uow, data=BomLineCreate(equipment_type_id=et.id, child_part_id=parts[0].id))
         if n_parts > 1:
             catalog.add_bom_line(uow, data=BomLineCreate(equipment_type_id=et.id, parent_part_id=parts[0].id,

@@ -5,18 +5,18 @@ from collections.abc import Iterator
 
 from fastapi import Request
 
-from setu.kit.access import Actor, system_actor
+from setu.kit.access import Actor
+from setu.kit.errors import Unauthenticated
 from setu.kit.uow import UnitOfWork
 
 
 def current_actor(request: Request) -> Actor:
-    """The actor behind this request.
-
-    Identity (issue 3) replaces this with the session's or token's user; until then the
-    installation serves one trusted local user, recorded as ``system:web``.
-    """
+    """The signed-in user behind this request (set by :mod:`setu.app.auth` from the API token or
+    the web session). There is no anonymous actor: without one the request is refused."""
     actor = getattr(request.state, "actor", None)
-    return actor or system_actor("web")
+    if actor is None:
+        raise Unauthenticated("sign in first")
+    return actor
 
 
 def read_uow(request: Request) -> Iterator[UnitOfWork]:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import setu
-from setu.app import problems
+from setu.app import auth, problems
 from setu.app.deps import query_without_nul
 from setu.kit.db import get_engine
 
@@ -49,6 +49,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or get_engine()
     problems.install(app)
+    auth.install(app)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(query_without_nul)])
     for r in (identity_api, catalog_api, fleet_api, demand_api, *_optional_routers()):

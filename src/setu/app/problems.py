@@ -117,6 +117,19 @@ def _problem_openapi(app: FastAPI) -> None:
                         document_no_nul(param["schema"])
                 if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
                     op["responses"].setdefault("400", problem_responses(400)[400])
+        # every operation but the health check needs a personal API token (setu.app.auth)
+        spec["components"]["securitySchemes"] = {"bearerToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "A personal API token (`setu_...`): your account page or `setu user token create`."}}
+        spec["security"] = [{"bearerToken": []}]
+        for path, ops in spec.get("paths", {}).items():
+            for op in ops.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                if path == "/health":
+                    op["security"] = []
+                else:
+                    op["responses"].setdefault("401", problem_responses(401)[401])
         if "/HTTPValidationError'" not in str(spec.get("paths")):  # FastAPI's 422 body, no longer served
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
@@ -126,31 +139,36 @@ def _problem_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def record_denial(request: Request, exc: SetuError) -> None:
-    """Write a denied attempt (403) as a security event, in its own transaction (the request's
-    own transaction is rolled back). Never lets a logging failure hide the denial."""
-    from setu.kit.errors import PermissionDenied, Unauthenticated
-
-    if not isinstance(exc, (PermissionDenied, Unauthenticated)):
-        return
+def record_security_event_safely(engine, **event) -> None:
+    """Write a security event in its own transaction (the request's own one is rolled back).
+    Never lets a logging failure hide the answer it accompanies."""
     try:
-        from setu.app.deps import current_actor
         from setu.identity.auth import record_security_event
         from setu.kit.access import system_actor
         from setu.kit.uow import UnitOfWork
 
-        actor = current_actor(request)
-        with UnitOfWork(system_actor("security"), write=True, engine=request.app.state.engine) as uow:
-            record_security_event(
-                uow, kind="authz_denied" if isinstance(exc, PermissionDenied) else "authn_required", actor=actor,
-                permission=getattr(exc, "permission", None) or getattr(request.state, "permission", None),
-                object_type=request.method, object_id=request.url.path[:64],
-                client=request.client.host if request.client else None, detail=exc.detail[:500])
+        with UnitOfWork(system_actor("security"), write=True, engine=engine) as uow:
+            record_security_event(uow, **event)
             uow.commit()
     except Exception:  # pragma: no cover - the denial itself must still be answered
         import logging
 
-        logging.getLogger("setu.security").exception("could not record a denied attempt")
+        logging.getLogger("setu.security").exception("could not record a security event")
+
+
+def record_denial(request: Request, exc: SetuError) -> None:
+    """Write a denied attempt (401/403) as a security event."""
+    from setu.kit.errors import PermissionDenied, Unauthenticated
+
+    if not isinstance(exc, (PermissionDenied, Unauthenticated)):
+        return
+    record_security_event_safely(
+        request.app.state.engine,
+        kind="authz_denied" if isinstance(exc, PermissionDenied) else "authn_required",
+        actor=getattr(request.state, "actor", None),
+        permission=getattr(exc, "permission", None) or getattr(request.state, "permission", None),
+        object_type=request.method, object_id=request.url.path[:64],
+        client=request.client.host if request.client else None, detail=exc.detail[:500])
 
 
 def install(app: FastAPI) -> None:

@@ -7,13 +7,16 @@ refresh); Plotly draws charts from a JSON figure embedded in the page. Every ven
 from ``/static/vendor`` (filled by ``scripts/install_assets.py``), never from a CDN.
 
 Forms are POST-redirect-GET. They all open with the ``form_open`` macro of
-``_macros.html``, which emits :func:`csrf_field`: the one place a CSRF token will be added.
+``_macros.html``, which emits :func:`csrf_field` (the session's CSRF token), and every POST route
+reads its form through :func:`form_data`, which checks that token: the one place of each.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +35,7 @@ import setu
 from setu.app.deps import read_uow
 from setu.app.permissions import needs
 from setu.app.problems import pydantic_field_errors
-from setu.kit.errors import FieldError, NotFound, SetuError
+from setu.kit.errors import FieldError, NotFound, PermissionDenied, SetuError
 from setu.kit.uow import UnitOfWork
 
 APP_DIR = Path(__file__).resolve().parent
@@ -74,10 +77,17 @@ def _static_version() -> str:
     return f"{setu.__version__}-{int(stamp)}"
 
 
+_rendering: ContextVar[Request | None] = ContextVar("setu_rendering", default=None)
+CSRF_FIELD = "csrf_token"
+
+
 def csrf_field() -> Markup:
-    """Hidden CSRF field of every form. Empty until login arrives (identity issue); then this
-    function, and the check of the submitted value, are the only places to change."""
-    return Markup("")
+    """Hidden CSRF field of every form: the token of the web session being served."""
+    request = _rendering.get()
+    token = getattr(request.state, "csrf_token", None) if request is not None else None
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
 
 def humanize(value: Any) -> str:
@@ -156,8 +166,14 @@ env = _make_env()
 
 def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200,
            section: str | None = None) -> HTMLResponse:
-    ctx = {"request": request, "section": section, "saved": request.query_params.get("saved"), **(context or {})}
-    return HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
+    actor = getattr(request.state, "actor", None)
+    ctx = {"request": request, "section": section, "saved": request.query_params.get("saved"), "me": actor,
+           **(context or {})}
+    token = _rendering.set(request)
+    try:
+        return HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
+    finally:
+        _rendering.reset(token)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -203,9 +219,19 @@ class FormField:
 
 
 async def form_data(request: Request) -> dict[str, str]:
-    """The submitted form as a plain dict of strings (dependency for POST routes)."""
+    """The submitted form as a plain dict of strings (dependency of every POST route of the web).
+
+    Checks the CSRF token of a cookie session (a request that carries an API token has no ambient
+    credential a foreign page could ride on, and needs none)."""
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    sent = data.pop(CSRF_FIELD, "")
+    if getattr(request.state, "auth_via", None) == "session":
+        expected = getattr(request.state, "csrf_token", None) or ""
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise PermissionDenied("the form's security token is missing or out of date: reload the page and "
+                                   "submit it again", permission="csrf")
+    return data
 
 
 def _friendly(message: str) -> str:

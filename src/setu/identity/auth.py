@@ -122,7 +122,10 @@ def reset_password(uow: UnitOfWork, *, username: str, password: str) -> User:
     return user
 
 
-def change_password(uow: UnitOfWork, *, user_id: uuid.UUID, current: str, new: str) -> User:
+def change_password(uow: UnitOfWork, *, user_id: uuid.UUID, current: str, new: str,
+                    keep_session: str | None = None) -> User:
+    """Change the signed-in user's own password. Every other session of theirs ends (the one
+    whose cookie digest is ``keep_session`` stays signed in)."""
     require(uow.actor, "identity.self.update")
     user = get_or_404(uow.session, User, user_id, "user")
     if uow.actor.user_id != user.id:
@@ -141,6 +144,10 @@ def change_password(uow: UnitOfWork, *, user_id: uuid.UUID, current: str, new: s
     user.password_hash = crypto.hash_password(new)
     user.password_changed_at = now()
     user.must_change_password = False
+    others = update(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+    if keep_session:
+        others = others.where(WebSession.digest != keep_session)
+    uow.session.execute(others.values(revoked_at=now()))
     flush(uow.session, "user")
     return user
 
@@ -278,6 +285,27 @@ def resolve_token(uow: UnitOfWork, *, secret: str) -> User | None:
     if user is None or not user.is_active:
         return None
     return user
+
+
+def list_tokens(uow: UnitOfWork, *, user_id: uuid.UUID) -> list[ApiToken]:
+    """A user's tokens, newest first (what they are called, their prefix, expiry; never the secret)."""
+    if uow.actor.user_id == user_id:
+        require(uow.actor, "identity.self.read")
+    else:
+        require(uow.actor, "identity.token.read")
+    return list(uow.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                    .order_by(ApiToken.created_at.desc())))
+
+
+def revoke_own_token(uow: UnitOfWork, *, token_id: uuid.UUID) -> ApiToken:
+    """Revoke one of the signed-in user's own tokens (another user's answers 404)."""
+    require(uow.actor, "identity.self.update")
+    tok = uow.session.get(ApiToken, token_id)
+    if tok is None or tok.user_id != uow.actor.user_id:
+        raise NotFound(f"token {token_id} not found")
+    tok.revoked_at = tok.revoked_at or now()
+    flush(uow.session, "token")
+    return tok
 
 
 def revoke_token(uow: UnitOfWork, *, token_id: uuid.UUID | None = None, prefix: str | None = None) -> ApiToken:

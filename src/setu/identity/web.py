@@ -15,9 +15,11 @@ from setu.kit.uow import UnitOfWork
 router = APIRouter(include_in_schema=False)
 # the audit pages are routes of this router (included routers hide their routes from the
 # permission walk of the web tests)
+from setu.identity.account_web import router as _account_router  # noqa: E402
 from setu.identity.audit_web import router as _audit_router  # noqa: E402
 
 router.routes.extend(_audit_router.routes)
+router.routes.extend(_account_router.routes)
 
 
 @router.get("/organisations", response_class=HTMLResponse,
