@@ -646,19 +646,78 @@ def _targets(ca: CaseArrays, target: float | Mapping[str, float] | None) -> np.n
 
 
 def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict[str, np.ndarray]:
+    """Vertices of all blocks in (item, S) order, and each item's first vertex.
+
+    Every item is in one block, where its vertices are contiguous and in S order, so each block
+    is scattered straight to its place (first vertex of its item + rank): no global sort.
+    """
     keys = list(blocks_out[0].keys())
-    tab = {}
-    for key in keys:
-        tab[key] = np.concatenate([o[key] for o in blocks_out])
-        for o in blocks_out:
-            del o[key]
-    order = np.lexsort((tab["S"], tab["item"]))
-    for key in keys:
-        tab[key] = tab[key][order]
-    del order
-    first = np.searchsorted(tab["item"], np.arange(n_items))
+    counts = np.zeros(n_items, dtype=np.int64)
+    for o in blocks_out:
+        counts += np.bincount(o["item"], minlength=n_items)
+    first = np.zeros(n_items, dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    total = int(counts.sum())
+    tab = {key: np.empty((total,) + blocks_out[0][key].shape[1:], dtype=blocks_out[0][key].dtype) for key in keys}
+    for o in blocks_out:
+        item = o["item"]
+        if not item.size:
+            continue
+        starts = np.flatnonzero(np.concatenate([[True], item[1:] != item[:-1]]))
+        shift = first[item[starts]] - starts
+        dest = np.arange(item.size, dtype=np.int64)
+        dest += np.repeat(shift, np.diff(np.append(starts, item.size)))
+        for key in keys:
+            tab[key][dest] = o[key]
+        o.clear()
     tab["first"] = first
     return tab
+
+
+def descending_order(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(-x, kind="stable")`` for a 1-d float array (no NaN), faster.
+
+    One sort of unsigned 64-bit keys: an order-preserving map of the value with its low bits
+    replaced by the index (so equal values stay in index order). Values that differ only in
+    those low bits may come out of order; each run of equal truncated keys holding such a pair
+    is sorted again exactly.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    nbits = max(1, (n - 1).bit_length())
+    if n < 2 or nbits > 40:
+        return np.argsort(-x, kind="stable")
+    sign = np.uint64(1 << 63)
+    low = np.uint64((1 << nbits) - 1)
+    u = (x + 0.0).view(np.uint64)  # -0.0 as +0.0
+    # descending map: x >= 0 -> ~u without the sign bit; x < 0 -> u; then the index in low bits
+    key = np.invert(u)
+    np.bitwise_and(key, ~(sign | low), out=key)
+    neg = np.flatnonzero(x < 0)
+    if neg.size:
+        key[neg] = u[neg] & ~low
+    del u
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & low).view(np.int64)
+    # only neighbours with equal truncated keys can be out of order
+    np.right_shift(key, np.uint64(nbits), out=key)
+    cand = np.flatnonzero(key[1:] == key[:-1])
+    bad = cand[x[order[cand + 1]] > x[order[cand]]]
+    if bad.size:
+        coarse = key
+        lo = np.searchsorted(coarse, coarse[bad], side="left")
+        hi = np.searchsorted(coarse, coarse[bad], side="right")
+        lo, first = np.unique(lo, return_index=True)
+        hi = hi[first]
+        mark = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(mark, lo, 1)
+        np.add.at(mark, hi, -1)
+        sel = np.flatnonzero(np.cumsum(mark[:-1]) > 0)
+        gid = np.searchsorted(lo, sel, side="right")
+        sub = order[sel]
+        order[sel] = sub[np.lexsort((sub, -x[sub], gid))]
+    return order
 
 
 def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> dict[str, np.ndarray]:
@@ -675,8 +734,7 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     del gain
     # segments are already in (item, S) order, so a stable sort on the ratio keeps that order
     # among ties (each item's hull ratios decrease, so its segments stay in sequence)
-    np.negative(ratio, out=ratio)
-    order = np.argsort(ratio, kind="stable")
+    order = descending_order(ratio)
     del ratio
     return {"from": a[order], "to": bv[order], "cost": dc[order]}
 
