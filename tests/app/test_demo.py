@@ -260,6 +260,15 @@ def test_generated_demand_matches_raf_statistics_computed_from_the_data(demo):
 
 # ---- loading -----------------------------------------------------------------------------
 
+def expected_counts() -> dict[str, int]:
+    """Rows of the generated data set, plus the organisations the demo users' personas add."""
+    from setu.identity.demo_users import EXTRA_ORGANISATIONS
+
+    out = generate().counts()
+    out["identity_organisation"] += len(EXTRA_ORGANISATIONS)
+    return out
+
+
 def _count(url: str) -> dict[str, int]:
     from setu.app.demo import _model_tables
     from setu.kit.db import Base, make_engine
@@ -282,14 +291,14 @@ def test_cli_loads_into_sqlite_and_if_empty_is_a_no_op_the_second_time(tmp_path)
     first = runner.invoke(app, ["demo", "load", "--database-url", url])
     assert first.exit_code == 0, first.output
     assert "catalog_part" in first.output and "2,000" in first.output
-    assert _count(url) == generate().counts()
+    assert _count(url) == expected_counts()
     again = runner.invoke(app, ["demo", "load", "--database-url", url, "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
     refused = runner.invoke(app, ["demo", "load", "--database-url", url])
     assert refused.exit_code == 1 and "already has 2,000 parts" in " ".join(refused.output.split())
     clash = runner.invoke(app, ["demo", "load", "--database-url", url, "--force"])
     assert clash.exit_code == 1 and "nothing was written" in " ".join(clash.output.split())
-    assert _count(url) == generate().counts()
+    assert _count(url) == expected_counts()
 
 
 def test_post_load_hooks_run_in_the_same_unit_of_work(tmp_path):
@@ -310,7 +319,7 @@ def test_post_load_hooks_run_in_the_same_unit_of_work(tmp_path):
 def test_load_on_each_backend(db_url):
     res = load_demo(url=db_url, migrate=False)
     assert res.loaded
-    assert _count(db_url) == generate().counts()
+    assert _count(db_url) == expected_counts()
     again = load_demo(url=db_url, migrate=False, if_empty=True)
     assert not again.loaded and "2,000 parts" in again.message
 
@@ -347,6 +356,7 @@ def test_force_loads_alongside_existing_data_reusing_the_parties(tmp_path):
     assert res.loaded and "identity_party" not in {k for k, v in res.counts.items() if v}
     n = _count(url)
     assert n["identity_party"] == 2 and n["catalog_part"] == 2001
+    assert res.counts["demo users"] == 14
 
 
 def test_load_is_audited_and_the_chain_verifies(tmp_path):
@@ -365,7 +375,9 @@ def test_load_is_audited_and_the_chain_verifies(tmp_path):
             s = uow.session
             assert audit.verify_database(s).ok
             entries = {e.action: e for e in s.scalars(select(audit.AuditEntry))}
-            assert {f"{t}.bulk_insert" for t, n in res.counts.items() if n} | {"demo.load"} == set(entries)
+            bulk = {f"{t}.bulk_insert" for t, n in res.counts.items() if n and t in generate().tables}
+            # the demo users and their personas' organisations go through the ORM, one entry per row
+            assert bulk | {"demo.load", "identity_organisation.insert", "identity_user.insert"} == set(entries)
             assert '"rows":2000' in entries["catalog_part.bulk_insert"].after
             assert entries["demo.load"].actor == "system:demo"
             # origin parts are maintained by the origin party, the others by the operator
@@ -405,3 +417,54 @@ def test_stock_covers_the_readiness_case_and_turnarounds_are_realistic(demo):
     tats = [p["repair_turnaround_days"] for p in rows(demo, "catalog_part") if p["kind"] == "repairable"]
     assert 30 <= min(tats) and max(tats) <= 180
 
+
+
+def test_demo_users_one_per_persona_of_each_party_sign_in(tmp_path, monkeypatch):
+    """`setu demo load` prints the demo users; each signs in with the printed password, admins with
+    a two-factor code, and each sees what its organisation may see."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from setu.app.cli import app as cli
+    from setu.app.main import create_app
+    from setu.identity.demo_users import DEMO_PASSWORD, PERSONAS
+    from setu.kit import crypto
+    from setu.kit.db import make_engine
+    from tests.app.test_auth_web import sign_in
+
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    out = CliRunner().invoke(cli, ["demo", "load", "--database-url", url])
+    assert out.exit_code == 0, out.output
+    assert DEMO_PASSWORD in out.output
+    for username, *_ in PERSONAS:
+        assert username in out.output
+    keys = dict(re.findall(r"(ind\.admin|rus\.admin|setu\.sysadmin)\s.*?([A-Z2-7]{32})", out.output))
+    assert set(keys) == {"ind.admin", "rus.admin", "setu.sysadmin"}, out.output
+    engine = make_engine(url)
+    try:
+        for username, persona, org, role, sysadmin in PERSONAS:
+            with TestClient(create_app(engine), base_url="https://testserver") as c:
+                code = crypto.totp_now(keys[username]) if username in keys else None
+                r = sign_in(c, username, DEMO_PASSWORD, code=code)
+                assert r.status_code == 303, (username, r.status_code)
+                assert c.get("/account").status_code == 200
+                sites = c.get("/sites")
+                if sysadmin:
+                    assert sites.status_code == 403  # administers users and audit, sees no business data
+                elif username.startswith("ind.") and org in ("IN-DEPOTS", "IN-BASES", "IN-AIR-HQ", "IN-SPO"):
+                    assert sites.status_code == 200 and "(demo)" in sites.text
+        from setu.kit import db as kdb
+        from setu.kit.settings import get_settings
+
+        monkeypatch.setenv("SETU_DATABASE_URL", url)
+        get_settings.cache_clear()
+        kdb.dispose_engines()
+        try:
+            totp = CliRunner().invoke(cli, ["user", "totp-code", "ind.admin"])
+            assert totp.exit_code == 0 and re.fullmatch(r"\d{6}\s*", totp.output), totp.output
+        finally:
+            kdb.dispose_engines()
+            get_settings.cache_clear()
+    finally:
+        engine.dispose()

@@ -63,6 +63,7 @@ CLI_PERMISSIONS = {
     "user create": "identity.user.create",
     "user disable": "identity.user.update",
     "user reset-password": "identity.user.update",
+    "user totp-code": "identity.user.read",
     "user token create": "identity.token.create",
     "user token revoke": "identity.token.update",
     "audit verify": "audit.entry.read",

@@ -46,6 +46,15 @@ from setu.kit.uow import UnitOfWork
 #: Called as ``hook(uow, data)`` after the data set is written, before the commit.
 POST_LOAD_HOOKS: list[Callable[[UnitOfWork, DemoData], dict[str, int] | None]] = []
 
+
+def _demo_users(uow: UnitOfWork, data: DemoData) -> dict[str, int]:
+    from setu.identity.demo_users import add_demo_users
+
+    return add_demo_users(uow, data)
+
+
+POST_LOAD_HOOKS.append(_demo_users)
+
 CHUNK_ROWS = 10_000
 #: Page cache (KiB) of the loading connection on SQLite.
 SQLITE_LOAD_CACHE_KIB = 65_536
@@ -62,6 +71,8 @@ class LoadResult:
     counts: dict[str, int] = field(default_factory=dict)
     generate_s: float = 0.0
     write_s: float = 0.0
+    #: The demo users' sign-in details (see setu.identity.demo_users).
+    logins: list[dict[str, str]] = field(default_factory=list)
 
 
 def _model_tables() -> None:
@@ -273,7 +284,7 @@ def load_demo(*, url: str | None = None, engine: Engine | None = None, scale: in
             counts = write_demo(uow, data, progress=progress)
             uow.commit()
         t2 = time.perf_counter()
-        return LoadResult(True, "demo data loaded", counts, t1 - t0, t2 - t1)
+        return LoadResult(True, "demo data loaded", counts, t1 - t0, t2 - t1, data.logins)
     finally:
         if own_engine:
             engine.dispose()
@@ -341,3 +352,24 @@ def load(
     console.print(table)
     console.print(f"generated in {res.generate_s:.1f} s, written in {res.write_s:.1f} s "
                   f"(total {res.generate_s + res.write_s:.1f} s)")
+    print_logins(console, res.logins)
+
+
+def print_logins(console: Any, logins: list[dict[str, str]]) -> None:
+    """The demo users, one per persona and party, with the password (and administrators' 2FA keys).
+
+    Plain lines, never wrapped: they are copied into the login page."""
+    if not logins:
+        return
+    from setu.identity.demo_users import DEMO_PASSWORD
+
+    typer.echo(f"\nDemo users (password for all: {DEMO_PASSWORD}), sign in at /login:")
+    typer.echo(f"  {'user name':16} {'party':5} {'organisation':13} {'role':26} persona")
+    for x in logins:
+        line = f"  {x['username']:16} {x['party']:5} {x['organisation']:13} {x['role']:26} {x['persona']}"
+        if x["two_factor_key"]:
+            line += f"  [two-factor key {x['two_factor_key']}]"
+        typer.echo(line)
+    if any(x["two_factor_key"] for x in logins):
+        typer.echo("Administrators also enter a code from an authenticator app holding their two-factor key "
+                   "(or from `setu user totp-code USER`, for demo users only).")

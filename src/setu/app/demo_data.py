@@ -390,6 +390,9 @@ class DemoData:
     #: site numbers (positions in the part table and in :data:`SITES`).
     demand_cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     demand_series: tuple[np.ndarray, np.ndarray] | None = None
+    #: Sign-in details of the demo users (filled by the identity hook): dicts of username,
+    #: persona, party, organisation, role, and the two-factor key of administrators.
+    logins: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: len(t) for name, t in self.tables.items()}

@@ -107,6 +107,26 @@ def user_reset_password(username: str, password: str = typer.Option(None, help="
     typer.echo(f"password of {username} reset; sessions ended")
 
 
+@user_app.command("totp-code")
+def user_totp_code(username: str) -> None:
+    """Print the current two-factor code of a DEMO user (users of demo organisations only)."""
+    from setu.identity import auth
+    from setu.kit import crypto
+
+    try:
+        with _uow(False) as uow:
+            user = auth.get_user_by_name(uow, username)
+            if not user.organisation.is_demo:
+                typer.echo(f"error: {username} is not a demo user; codes come from their authenticator app", err=True)
+                raise typer.Exit(2)
+            if not user.totp_secret:
+                typer.echo(f"error: {username} has no two-factor key", err=True)
+                raise typer.Exit(2)
+            typer.echo(crypto.totp_now(user.totp_secret))
+    except SetuError as exc:
+        _fail(exc)
+
+
 @token_app.command("create")
 def token_create(username: str, name: str = typer.Option("cli", help="what the token is for"),
                  days: int = typer.Option(None, help="lifetime in days (default SETU_TOKEN_DAYS, 90)")) -> None:
