@@ -44,16 +44,18 @@ STATIC_DIR = APP_DIR / "static"
 #: Capabilities with web pages; each has ``<domain>/web.py`` (``router``) and ``<domain>/templates/<domain>/``.
 WEB_DOMAINS = ("catalog", "fleet", "demand", "identity", "readiness")
 
+#: The navigation: label, address, section key, and the permission its page needs (a signed-in
+#: user sees only the entries they may open).
 NAV = [
-    ("Home", "/", "home"),
-    ("Parts", "/parts", "parts"),
-    ("Equipment types", "/equipment-types", "equipment_types"),
-    ("Units", "/units", "units"),
-    ("Sites", "/sites", "sites"),
-    ("Forecasts", "/forecast-runs", "forecasts"),
-    ("Readiness", "/readiness", "readiness"),
-    ("Organisations", "/organisations", "organisations"),
-    ("Audit", "/audit", "audit"),
+    ("Home", "/", "home", "overview.dashboard.read"),
+    ("Parts", "/parts", "parts", "catalog.part.read"),
+    ("Equipment types", "/equipment-types", "equipment_types", "fleet.equipment_type.read"),
+    ("Units", "/units", "units", "fleet.equipment_unit.read"),
+    ("Sites", "/sites", "sites", "fleet.site.read"),
+    ("Forecasts", "/forecast-runs", "forecasts", "demand.forecast.read"),
+    ("Readiness", "/readiness", "readiness", "readiness.plan.read"),
+    ("Organisations", "/organisations", "organisations", "identity.organisation.read"),
+    ("Audit", "/audit", "audit", "audit.entry.read"),
 ]
 
 STATUS_LABELS = {

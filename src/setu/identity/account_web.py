@@ -91,7 +91,10 @@ def _login(request: Request, data: dict[str, str]) -> HTMLResponse | RedirectRes
         secret = None
         if outcome.ok:
             secret, _ = auth.start_session(uow, user=outcome.user)
-            auth.record_security_event(uow, kind="login", actor=auth.actor_for(outcome.user), client=client)
+            actor = auth.actor_for(outcome.user)
+            auth.record_security_event(uow, kind="login", actor=actor, client=client)
+            if next_url == "/" and not actor.can("overview.dashboard.read"):
+                next_url = "/audit"  # a system administrator's start page
         uow.commit()  # the failure counter and lockout persist even when the sign-in fails
     if outcome.reason == "totp_required":
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, ask_code=True,
