@@ -332,20 +332,40 @@ def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.n
         if c not in todo:
             ch[:, c] = fv  # this channel is the objective itself
     if todo:
+        # cumulative channel decrements along the merged order, on the rows some vertex uses
         used = np.flatnonzero(nb > 0)
-        urow = loc[used] * n_d + s0[used]
+        row_of = loc[used] * n_d + s0[used]
+        mark = np.zeros(m * n_d, dtype=bool)
+        mark[row_of] = True
+        urows = np.flatnonzero(mark)
+        row_of = (np.cumsum(mark) - 1)[row_of]
         upos = nb[used] - 1
+        gidx = gidx[urows]
         pos = b["pos"][None, :, None, :]
         nl = None
-        if np.any(b["log_coef"]):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                nl = -np.log(np.clip(1.0 - np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0), 1e-300, 1.0))
+        if np.any(b["log_coef"]):  # -log(1 - EBO / P), clipped, level-major like ebo
+            nl = np.empty_like(ebo)
+            if np.all(pos > 0):
+                np.divide(ebo, pos, out=nl)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    nl[...] = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
+            np.subtract(1.0, nl, out=nl)
+            np.maximum(nl, 1e-300, out=nl)
+            np.minimum(nl, 1.0, out=nl)
+            np.log(nl, out=nl)
+            np.negative(nl, out=nl)
         for c in todo:
             lin_c = b["lin_base"][None, :, None, :, c]
             log_c = b["log_coef"][None, :, None, :, c]
-            h = lin_c * ebo if np.any(lin_c) else np.zeros_like(ebo)
-            if np.any(log_c):
-                h += log_c * nl
+            if np.any(lin_c):
+                h = lin_c * ebo
+                if np.any(log_c):
+                    h += log_c * nl
+            elif np.any(log_c):
+                h = log_c * nl
+            else:
+                h = np.zeros_like(ebo)
             h0 = h[0].sum(-1) + b["lin_depot"][:, c, None] * e0  # (m, D)
             dh = np.subtract(h[:-1], h[1:])
             del h
@@ -353,7 +373,7 @@ def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.n
             del dh
             np.cumsum(cs, axis=-1, out=cs)
             vals = h0[loc, s0]
-            vals[used] -= cs[urow, upos]
+            vals[used] -= cs[row_of, upos]
             ch[:, c] = vals
     return {"item": rows[loc].astype(np.int32), "S": s_tot.astype(np.int32), "s0": s0.astype(np.int32),
             "f": fv, "channels": ch, "k": np.full(loc.size, k, dtype=np.int16),
