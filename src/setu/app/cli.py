@@ -32,6 +32,20 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to 
     typer.echo(f"database at {url.split('@')[-1]} is at revision {revision}")
 
 
+@db_app.command("grant-app-role")
+def db_grant_app_role(role: str = typer.Argument(..., help="the application's PostgreSQL login role")) -> None:
+    """PostgreSQL: grant the application's role read/write on business tables, append-only on the
+    audit log (no UPDATE, DELETE or TRUNCATE), nothing on the schema. Run as the schema owner."""
+    from setu.kit.db import get_engine, grant_app_role
+
+    try:
+        for stmt in grant_app_role(get_engine(), role):
+            typer.echo(stmt)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option(None, help="address to listen on (default SETU_HOST or 127.0.0.1)"),
@@ -60,6 +74,7 @@ CLI_PERMISSIONS = {
     "readiness evaluate": "readiness.case.read",
     "readiness optimize": "readiness.case.read",
     "readiness plan": "readiness.plan.create",
+    "db grant-app-role": "admin.database.grant",
     "user create": "identity.user.create",
     "user disable": "identity.user.update",
     "user reset-password": "identity.user.update",

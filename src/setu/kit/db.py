@@ -11,6 +11,8 @@ One code path for SQLite (embedded default) and PostgreSQL (production):
 """
 from __future__ import annotations
 
+import re
+
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -124,3 +126,37 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
 
     url = url or get_settings().database_url
     command.upgrade(alembic_config(url), revision)
+
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def grant_app_role(engine: Engine, role: str) -> list[str]:
+    """PostgreSQL: give the application's login role what it needs, and no more.
+
+    Run as the role that owns the schema (the one migrations run as). The application role may read
+    and write business tables but only read and append to the audit log: no UPDATE, DELETE or
+    TRUNCATE on ``audit_entry``, and as a non-owner it cannot disable the table's triggers either.
+    It cannot change the schema or the migration version. Returns the statements it ran."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("database roles exist on PostgreSQL only (SQLite has no roles)")
+    if not _ROLE_NAME.match(role or ""):
+        raise ValueError(f"{role!r} is not a plain role name (lower-case letters, digits, '_')")
+    with engine.begin() as c:
+        if not c.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).scalar():
+            raise ValueError(f"role {role} does not exist: CREATE ROLE {role} LOGIN PASSWORD '...' first")
+        db = c.exec_driver_sql("SELECT current_database()").scalar()
+        owner = c.exec_driver_sql("SELECT current_user").scalar()
+        if owner == role:
+            raise ValueError("grant to a role other than the schema owner (the owner may alter anything)")
+        stmts = [
+            f'GRANT CONNECT ON DATABASE "{db}" TO "{role}"',
+            f'GRANT USAGE ON SCHEMA public TO "{role}"',
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+            f'REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry FROM "{role}"',
+            f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM "{role}"',
+        ]
+        for s in stmts:
+            c.exec_driver_sql(s)
+    return stmts
