@@ -268,3 +268,30 @@ def test_navigation_shows_what_the_user_may_open(browser, engine):
     assert r.headers["location"] == "/audit"  # no business data: the start page is the audit log
     nav = other.get("/audit").text.split('id="nav-main"')[1].split("</ul>")[0]
     assert 'href="/audit"' in nav and 'href="/organisations"' in nav and 'href="/parts"' not in nav
+
+
+def test_a_two_factor_code_works_once(browser, engine):
+    ensure_user(engine, "ind.admin", role="admin")
+    with UnitOfWork(system_actor("t"), engine=engine) as uow:
+        secret = uow.session.scalar(select(User.totp_secret).where(User.username == "ind.admin"))
+    code = crypto.totp_now(secret)
+    assert sign_in(browser, "ind.admin", code=code).status_code == 303
+    replay = TestClient(browser.app, base_url="https://testserver")
+    r = sign_in(replay, "ind.admin", code=code)  # the same code again, seen on the wire
+    assert r.status_code == 401 and "setu_session" not in r.headers.get("set-cookie", "")
+
+
+def test_totp_step_accepts_neighbours_once():
+    secret = crypto.new_totp_secret()
+    import pyotp
+
+    t = 1_800_000_000.0
+    step = int(t // 30)
+    codes = {s: pyotp.TOTP(secret).generate_otp(s) for s in (step - 2, step - 1, step, step + 1, step + 2)}
+    assert crypto.totp_step(secret, codes[step], at=t) == step
+    assert crypto.totp_step(secret, codes[step - 1], at=t) == step - 1  # clock drift
+    assert crypto.totp_step(secret, codes[step + 1], at=t) == step + 1
+    assert crypto.totp_step(secret, codes[step - 2], at=t) is None
+    assert crypto.totp_step(secret, codes[step], at=t, after=step) is None
+    assert crypto.totp_step(secret, codes[step + 1], at=t, after=step) == step + 1
+    assert crypto.totp_step(secret, "", at=t) is None

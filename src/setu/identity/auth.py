@@ -198,12 +198,14 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, totp_code: st
     if user.totp_secret:
         if not totp_code:
             return LoginOutcome(user, False, "totp_required")
-        if not crypto.verify_totp(user.totp_secret, totp_code):
+        step = crypto.totp_step(user.totp_secret, totp_code, after=user.totp_last_step)
+        if step is None:  # wrong, or already used once
             user.failed_logins = (user.failed_logins or 0) + 1
             user.locked_until = rules.lock_after_failure(user.failed_logins, t, threshold=s.lockout_failures,
                                                          minutes=s.lockout_minutes)
             flush(uow.session, "user")
             return LoginOutcome(user, False, "bad_totp")
+        user.totp_last_step = step
     if user.failed_logins or user.locked_until:
         user.failed_logins = 0
         user.locked_until = None

@@ -80,6 +80,27 @@ def verify_totp(secret: str, code: str) -> bool:
     return bool(code) and pyotp.TOTP(secret).verify(code, valid_window=1)
 
 
+def totp_step(secret: str, code: str, *, after: int | None = None, at: float | None = None) -> int | None:
+    """The time step (RFC 6238) whose code is ``code``: the current one or its neighbours (clock
+    drift), and only steps after ``after`` (the last one used), so each code is accepted once.
+    None when the code matches no such step."""
+    import time
+
+    import pyotp
+
+    code = (code or "").strip().replace(" ", "")
+    if not code:
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int((time.time() if at is None else at) // totp.interval)
+    for step in (now - 1, now, now + 1):
+        if after is not None and step <= after:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
+            return step
+    return None
+
+
 def totp_uri(secret: str, account: str) -> str:
     import pyotp
 
