@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +25,7 @@ from setu.app.main import create_app  # noqa: E402
 from setu.catalog.models import Part  # noqa: E402
 from setu.kit.db import make_engine, upgrade_database  # noqa: E402
 from tests.app.test_web_scale import part_rows  # noqa: E402
+from tests.support.auth import SignedInClient  # noqa: E402
 
 BUDGET_S = 1.0
 CASES = [{}, {"q": "P012345"}, {"q": "valve"}, {"q": "no such thing"}, {"kind": "repairable"},
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as c:
             c.execute(insert(Part), part_rows(args.parts))
         worst = 0.0
-        with TestClient(create_app(engine)) as client:
+        with SignedInClient(create_app(engine), engine) as client:
+            client.sign_in_as("ind.planner")  # a real user with a real token, as every request needs
             client.get("/parts")
             print(f"parts list, {args.parts:,} parts, SQLite, median of {args.repeat} (budget {BUDGET_S:.1f} s)")
             print(f"{'filter':42s} {'first ms':>9s} {'next ms':>9s}")

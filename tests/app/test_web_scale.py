@@ -31,9 +31,8 @@ def part_rows(n: int) -> list[dict]:
 def big(_sqlite_template, tmp_path_factory):
     import shutil
 
-    from fastapi.testclient import TestClient
-
     from setu.app.main import create_app
+    from tests.support.auth import SignedInClient
     from setu.catalog.models import Part
     from setu.kit.db import make_engine
 
@@ -45,7 +44,9 @@ def big(_sqlite_template, tmp_path_factory):
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cur, stmt, params, ctx, many: statements.append((stmt, params)))
-    with TestClient(create_app(engine)) as client:
+    with SignedInClient(create_app(engine), engine) as client:
+        client.sign_in_as("ind.planner")
+        statements.clear()
         yield client, statements
     engine.dispose()
 
