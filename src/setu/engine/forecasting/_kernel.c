@@ -42,8 +42,22 @@
 
 typedef struct {
     double a[W], b[W], c[W], d[W], fc[W], fd[W], p[W], kx[W], kf[W], gf[W];
-    int64_t len[W], id[W], phase[W], left[W], stop[W];
+    int64_t len[W], id[W];
+    uint64_t phase[W], left[W], stop[W]; /* phase 0..3; left and stop are all-ones / zero masks */
 } lanes_t;
+
+/* Branch-free select on a mask (all ones: x, zero: y): the lane update below is written with it so
+ * that compilers vectorise it for every instruction set (a plain ?: does not vectorise for AVX2). */
+#define MASK(cond) ((uint64_t)0 - (uint64_t)(cond))
+static inline double sel(uint64_t m, double x, double y) {
+    uint64_t a, b, r;
+    double o;
+    memcpy(&a, &x, 8);
+    memcpy(&b, &y, 8);
+    r = (a & m) | (b & ~m);
+    memcpy(&o, &r, 8);
+    return o;
+}
 
 SETU_CLONES
 static void golden_run(const double *values, const int64_t *offsets, const int64_t *order, int64_t n,
@@ -113,8 +127,8 @@ static void golden_run(const double *values, const int64_t *offsets, const int64
                     double gn = al[j] * xp[j] + cm[j] * g[j];
                     double e = xt[j] - gn;
                     double e2 = e * e;
-                    s[j] += t < L->len[j] ? e2 : 0.0;
-                    gf[j] = t == L->len[j] ? gn : gf[j];
+                    s[j] += sel(MASK(t < L->len[j]), e2, 0.0);
+                    gf[j] = sel(MASK(t == L->len[j]), gn, gf[j]);
                     g[j] = gn;
                 }
             }
@@ -123,45 +137,37 @@ static void golden_run(const double *values, const int64_t *offsets, const int64
          * phase 0: f = f(c), evaluate d next; phase 1: f = f(d); phase 2: f is the new point of
          * the step taken last round (left: the new c, right: the new d); when the search stops,
          * alpha = (b + a) / 2 and phase 3 evaluates the forecast there. */
-        int64_t any_fin = 0;
+        uint64_t any_fin = 0;
         for (int j = 0; j < W; j++) {
             double f = s[j], p = L->p[j], kx = L->kx[j], kf = L->kf[j];
             double a = L->a[j], b = L->b[j], c0 = L->c[j], d0 = L->d[j], fc0 = L->fc[j], fd0 = L->fd[j];
-            int64_t ph = L->phase[j], lf = L->left[j], live = L->id[j] >= 0;
-            int64_t is0 = ph == 0, is1 = ph == 1, is2 = ph == 2, is3 = ph == 3;
-            double c2 = lf ? p : kx, d2 = lf ? kx : p, fc2 = lf ? f : kf, fd2 = lf ? kf : f;
-            double c = is2 ? c2 : c0;
-            double d = is2 ? d2 : d0;
-            double fc1 = is0 ? f : fc0;
-            double fc = is2 ? fc2 : fc1;
-            double fd1 = is1 ? f : fd0;
-            double fd = is2 ? fd2 : fd1;
-            int64_t t1 = fabs(b - a) < tol, t2 = fc == fd;
-            int64_t stop = (t1 | t2) & (is1 | is2);
-            int64_t left = fc < fd;
-            double na = left ? a : c;
-            double nb = left ? d : b;
+            uint64_t ph = L->phase[j], lf = L->left[j], live = MASK(L->id[j] >= 0);
+            uint64_t is0 = MASK(ph == 0), is1 = MASK(ph == 1), is2 = MASK(ph == 2), is3 = MASK(ph == 3);
+            double c = sel(is2, sel(lf, p, kx), c0);
+            double d = sel(is2, sel(lf, kx, p), d0);
+            double fc = sel(is2, sel(lf, f, kf), sel(is0, f, fc0));
+            double fd = sel(is2, sel(lf, kf, f), sel(is1, f, fd0));
+            uint64_t stop = (MASK(fabs(b - a) < tol) | MASK(fc == fd)) & (is1 | is2);
+            uint64_t left = MASK(fc < fd);
+            double na = sel(left, a, c);
+            double nb = sel(left, d, b);
             double w = (nb - na) / gr;
-            double npl = nb - w, npr = na + w;
-            double np = left ? npl : npr;
-            int64_t move = (is1 | is2) & (1 - stop);
-            double nkx = left ? c : d, nkf = left ? fc : fd;
+            double np = sel(left, nb - w, na + w);
+            uint64_t move = (is1 | is2) & ~stop;
             double mid = (b + a) / 2.0;
-            double pm = move ? np : p;
-            double ps = stop ? mid : pm;
             L->c[j] = c;
             L->d[j] = d;
             L->fc[j] = fc;
             L->fd[j] = fd;
-            L->a[j] = move ? na : a;
-            L->b[j] = move ? nb : b;
-            L->kx[j] = move ? nkx : kx;
-            L->kf[j] = move ? nkf : kf;
-            L->left[j] = (move & left) | ((1 - move) & lf);
-            L->p[j] = is0 ? d : ps;
-            L->phase[j] = is0 + 2 * (is1 | is2) + stop + 3 * is3;
+            L->a[j] = sel(move, na, a);
+            L->b[j] = sel(move, nb, b);
+            L->kx[j] = sel(move, sel(left, c, d), kx);
+            L->kf[j] = sel(move, sel(left, fc, fd), kf);
+            L->left[j] = (move & left) | (~move & lf);
+            L->p[j] = sel(is0, d, sel(stop, mid, sel(move, np, p)));
+            L->phase[j] = (is0 & 1) | ((is1 | is2) & 2) | (stop & 1) | (is3 & 3);
             L->gf[j] = gf[j];
-            int64_t fin = is3 & live;
+            uint64_t fin = is3 & live;
             L->stop[j] = fin;
             any_fin |= fin;
         }
