@@ -47,6 +47,17 @@ def test_kernel_and_numpy_bit_identical_on_ragged_problems(bounds, monkeypatch):
 
 
 @needs_kernel
+def test_kernel_and_numpy_bit_identical_on_long_and_equal_length_problems(monkeypatch):
+    rng = np.random.default_rng(4)
+    for lengths in (np.full(100, 37), rng.integers(300, 500, 40)):
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        values = rng.gamma(0.3, 5.0, offsets[-1]) * (rng.random(offsets[-1]) < 0.4)
+        (fk, ak), (fn, an) = _both(lambda: _ses.ses_optimized_ragged(values, offsets, 0.01, 0.99), monkeypatch)
+        np.testing.assert_array_equal(ak, an)
+        np.testing.assert_array_equal(fk, fn)
+
+
+@needs_kernel
 @pytest.mark.parametrize("name", OPTIMISED)
 def test_methods_identical_with_and_without_kernel(name, monkeypatch):
     rng = np.random.default_rng(5)
