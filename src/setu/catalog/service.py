@@ -34,6 +34,15 @@ def get_part(uow: UnitOfWork, *, part_id: uuid.UUID) -> Part:
     return get_or_404(uow.session, Part, part_id, "part")
 
 
+def get_part_to_edit(uow: UnitOfWork, *, part_id: uuid.UUID) -> Part:
+    """The part for its edit form: 404 when missing, 403 when the other party maintains it (the
+    form is refused up front, as the save would be)."""
+    require(uow.actor, "catalog.part.update")
+    part = get_or_404(uow.session, Part, part_id, "part")
+    _may_maintain(uow, part.owner_party_id, "catalog.part.update")
+    return part
+
+
 def _check_unique(uow: UnitOfWork, part: Part) -> None:
     s = uow.session
     other = repo.part_by_identity(s, part.manufacturer_code, part.part_number)

@@ -117,7 +117,7 @@ def part_page(request: Request, part_id: str, family: bool = False, uow: UnitOfW
 @router.get("/parts/{part_id}/edit", response_class=HTMLResponse,
             dependencies=[Depends(needs("catalog.part.update"))])
 def part_edit(request: Request, part_id: str, uow: UnitOfWork = Depends(read_uow)):
-    part = service.get_part(uow, part_id=parse_id(part_id, "part"))
+    part = service.get_part_to_edit(uow, part_id=parse_id(part_id, "part"))
     fields = _part_fields(create=False)
     return render_form(request, title=f"Edit part {part.manufacturer_code} {part.part_number}",
                        action=f"/parts/{part.id}/edit", fields=fields, values=model_values(part, fields),
@@ -129,7 +129,7 @@ def part_edit(request: Request, part_id: str, uow: UnitOfWork = Depends(read_uow
 def part_update(request: Request, part_id: str, data: dict = Depends(form_data),
                 uow: UnitOfWork = Depends(write_uow)):
     pid = parse_id(part_id, "part")
-    part = service.get_part(uow, part_id=pid)
+    part = service.get_part_to_edit(uow, part_id=pid)
     title = f"Edit part {part.manufacturer_code} {part.part_number}"
     fields = _part_fields(create=False)
     values = clean_form(data, fields, partial=True, extra=["version"])

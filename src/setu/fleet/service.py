@@ -101,6 +101,16 @@ def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> Equi
     return et
 
 
+def get_equipment_type_to_edit(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
+    """The equipment type for its edit form: 404 when missing, 403 when the other party maintains it."""
+    require(uow.actor, "fleet.equipment_type.update")
+    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+    if not policies.may_maintain(uow.actor, et.origin_party_id):
+        raise PermissionDenied("equipment types are maintained by their origin party",
+                               permission="fleet.equipment_type.update")
+    return et
+
+
 def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate) -> EquipmentType:
     require(uow.actor, "fleet.equipment_type.update")
     et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")

@@ -213,7 +213,7 @@ def type_page(request: Request, equipment_type_id: str, uow: UnitOfWork = Depend
 @router.get("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
             dependencies=[Depends(needs("fleet.equipment_type.update"))])
 def type_edit(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
-    et = service.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
+    et = service.get_equipment_type_to_edit(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
     fields = _type_fields(uow, create=False)
     return render_form(request, title=f"Edit equipment type {et.code}", action=f"/equipment-types/{et.id}/edit",
                        fields=fields, values=model_values(et, fields), hidden={"version": et.version},
@@ -225,7 +225,7 @@ def type_edit(request: Request, equipment_type_id: str, uow: UnitOfWork = Depend
 def type_update(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
                 uow: UnitOfWork = Depends(write_uow)):
     tid = parse_id(equipment_type_id, "equipment type")
-    et = service.get_equipment_type(uow, equipment_type_id=tid)
+    et = service.get_equipment_type_to_edit(uow, equipment_type_id=tid)
     return save_edit_form(request, uow, schema=EquipmentTypeUpdate, data=data,
                           fields=lambda: _type_fields(uow, create=False),
                           call=lambda d: service.update_equipment_type(uow, equipment_type_id=tid, data=d),

@@ -846,12 +846,22 @@ def save_plan(uow: UnitOfWork, result: PlanResult, *, name: str | None = None) -
 
 
 def _plans_stmt(actor):
+    """Plans the actor may see: every plan for the system actor and programme offices; else the
+    plans of its own party, and of those, for an industry or quality organisation (which sees only
+    its own sites, never the armed services' stock) only the plans its own members saved: a plan
+    carries the stock and buys of every base it was computed over."""
     stmt = select(ReadinessPlan)
     if actor.sees_all_parties:
         return stmt
-    if actor.party_id is None:
+    if actor.party_id is None or actor.sysadmin:
         return stmt.where(ReadinessPlan.id.is_(None))
-    return stmt.where(ReadinessPlan.party_id == actor.party_id)
+    stmt = stmt.where(ReadinessPlan.party_id == actor.party_id)
+    if actor.organisation_kind not in fleet_policies.MILITARY_KINDS:
+        from setu.identity.models import User
+
+        stmt = stmt.where(ReadinessPlan.created_by.in_(
+            select(User.username).where(User.organisation_id == actor.organisation_id)))
+    return stmt
 
 
 def list_plans(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None, sort: str | None = None,

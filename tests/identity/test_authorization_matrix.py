@@ -1,0 +1,714 @@
+"""The authorisation matrix: every declared route x every kind of actor x own / other / shared /
+missing object, with the expected answer computed from the policy declarations.
+
+Nothing here lists routes by hand: the routes come from ``iter_routes(create_app(...))`` and each
+route's permission from ``route_permission`` (``Depends(needs(...))``), so a new route is covered
+the moment it is declared. Path parameters are mapped to seeded objects by their *name*
+(:data:`PARAMS`); a route whose parameter is unknown fails :func:`test_every_path_parameter_is_known`.
+
+The oracle (:class:`Oracle`) predicts the status from:
+
+1. authentication: anonymous / expired token / revoked token / disabled user -> 401 problem+json on
+   ``/api``, 303 to ``/login?next=...`` on web pages;
+2. ``Actor.can(permission)`` (the one permission engine) -> 403 when lacking;
+3. visibility of the object (the documented rules of ``fleet/policies.py`` and of forecast runs
+   and readiness plans, re-stated here independently) -> 404 for an invisible or missing object,
+   exactly like a missing one;
+4. for writes (and edit forms) on shared records that are visible: only the maintaining party may
+   change them (parts: ``owner_party_id``; equipment types and their bill of material: the
+   origin party; interchangeability links: the replacing part's owner; organisations: their own
+   party) -> 403;
+5. otherwise the action is allowed: a read answers 200, a write 2xx/3xx/4xx-validation
+   (200, 201, 204, 303, 400, 409, 422: the matrix sends an empty body or form, which a service
+   may reject as invalid, but never as 401/403/404).
+
+Rules that need knowledge of a service (written down where they are applied):
+- readiness evaluation of a visible equipment type answers 422 when no base with units of that
+  type is visible to the actor ("no base you may see operates ...") and 200 otherwise;
+- the audit trail pages answer 200 for any object id or actor name (a filtered list); which
+  entries appear is checked by the leak check (a party administrator sees the entries of their
+  own party's actors only; a system administrator reads the whole trail by design, so the leak
+  check does not apply to them there);
+- ``/account/tokens/{token_id}/revoke`` is self-service: only the user's own token, another
+  user's token answers 404.
+
+Besides the status, every case checks:
+- a refused write (any answer >= 400) changed nothing: the row count of every table except the
+  security events, web sessions and API tokens (and their audit entries) is unchanged;
+- nothing leaks: no 2xx answer of any GET route (lists, exports, detail pages, charts, the
+  dashboard) contains the id or code of a site, unit, stock position, forecast result, forecast
+  run or readiness plan the actor may not see; on API lists ``total`` counts exactly the items.
+
+Reads run on one seeded SQLite database per module; writes on a second one (denied writes leave
+it as it was; allowed writes use empty bodies, which at most add rows of their own).
+A representative subset runs on both back ends through the ``engine`` fixture.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, func, select, update
+
+from setu.app.main import create_app
+from setu.app.permissions import iter_routes, route_permission
+from setu.kit.access import Actor, system_actor
+from setu.kit.db import make_engine
+from setu.kit.uow import UnitOfWork
+
+# -- the routes, from the declarations ---------------------------------------------------------------
+
+PUBLIC = {"/login", "/health"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    permission: str | None
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(_PARAM.findall(self.path))
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def write(self) -> bool:
+        return self.method in WRITE_METHODS
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def declared_routes() -> list[Route]:
+    app = create_app(make_engine("sqlite://"))
+    out = []
+    for path, methods, route in iter_routes(app):
+        for m in sorted(methods - {"HEAD", "OPTIONS"}):
+            out.append(Route(m, path, route_permission(route)))
+    return sorted(set(out), key=lambda r: (r.path, r.method))
+
+
+ROUTES = declared_routes()
+CHECKED = [r for r in ROUTES if r.path not in PUBLIC]
+
+# -- actors ------------------------------------------------------------------------------------------
+
+#: Organisations beyond build_world's DEP-ORG (IND depot) and OEM-1 (RUS oem): one per kind.
+ORGS = {  # code: (party, kind)
+    "DEP-ORG": ("IND", "depot"), "OEM-1": ("RUS", "oem"),
+    "IND-HQ": ("IND", "armed_service_hq"), "IND-BASE": ("IND", "base"), "IND-JV": ("IND", "joint_venture"),
+    "IND-QA": ("IND", "quality_authority"), "PMO": ("IND", "programme_office"),
+    "RUS-EXP": ("RUS", "export_agency"), "RUS-BASE": ("RUS", "base"),
+}
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    name: str
+    party: str | None = None
+    org: str | None = None
+    role: str = "approver"
+    sysadmin: bool = False
+    state: str = "ok"  # ok | anonymous | expired | revoked | disabled
+
+    @property
+    def kind(self) -> str | None:
+        return ORGS[self.org][1] if self.org else None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.state == "ok"
+
+
+ACTORS = (
+    [ActorSpec(f"m.ind.{r}", "IND", "DEP-ORG", r) for r in ("viewer", "clerk", "approver", "admin")]
+    + [ActorSpec(f"m.rus.{r}", "RUS", "OEM-1", r) for r in ("viewer", "clerk", "approver", "admin")]
+    + [ActorSpec("m.hq", "IND", "IND-HQ"), ActorSpec("m.base", "IND", "IND-BASE"),
+       ActorSpec("m.jv", "IND", "IND-JV"), ActorSpec("m.qa", "IND", "IND-QA"),
+       ActorSpec("m.export", "RUS", "RUS-EXP"), ActorSpec("m.rusbase", "RUS", "RUS-BASE"),
+       ActorSpec("m.pmo", "IND", "PMO"),
+       ActorSpec("m.sysadmin", "IND", "DEP-ORG", "admin", sysadmin=True),
+       ActorSpec("anonymous", state="anonymous"),
+       ActorSpec("m.expired", "IND", "DEP-ORG", "admin", state="expired"),
+       ActorSpec("m.revoked", "IND", "DEP-ORG", "admin", state="revoked"),
+       ActorSpec("m.disabled", "IND", "DEP-ORG", "admin", state="disabled")]
+)
+ACTOR_BY_NAME = {a.name: a for a in ACTORS}
+VARIANTS = ("own", "other", "shared", "missing")
+OTHER = {"IND": "RUS", "RUS": "IND"}
+
+# -- the seeded world --------------------------------------------------------------------------------
+
+MILITARY = {"armed_service_hq", "depot", "base"}
+#: The organisation whose planner saved each party's readiness plan.
+PLAN_ORG = {"IND": "DEP-ORG", "RUS": "RUS-BASE"}
+
+
+@dataclass
+class Seed:
+    """What was seeded, with who owns it: the oracle's knowledge of the world."""
+
+    party_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    sites: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, org code)
+    units: dict[str, tuple[uuid.UUID, str, str]] = field(default_factory=dict)  # serial -> (id, site, type)
+    stock: dict[uuid.UUID, str] = field(default_factory=dict)  # stock position id -> site code
+    results: dict[uuid.UUID, str] = field(default_factory=dict)  # forecast result id -> site code
+    parts: dict[str, tuple[uuid.UUID, str | None]] = field(default_factory=dict)  # key -> (id, owner party)
+    types: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, origin party)
+    lines: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, maintainer)
+    interchanges: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
+    runs: dict[str, uuid.UUID] = field(default_factory=dict)  # IND / RUS / shared (installation)
+    plans: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, name)
+    tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
+    spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
+    user_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    actors: dict[str, Actor] = field(default_factory=dict)  # the engine's Actor of each signed-in user
+
+    def site_party(self, code: str) -> str:
+        return ORGS[self.sites[code][1]][0]
+
+
+def _seed_actor(engine, seed: Seed, party: str, org: str) -> Actor:
+    """A real user of ``org`` (plans and audit entries name their author) acting for the seeding."""
+    from tests.support.auth import ensure_user
+
+    name = f"seed.{org.lower()}"
+    uid = ensure_user(engine, name, party=party, org=org, kind=ORGS[org][1], role="approver")
+    return Actor(name=name, user_id=uid, party_id=seed.party_ids[party], organisation_id=seed.org_ids[org],
+                 organisation_kind=ORGS[org][1], role="approver")
+
+
+def seed_world(engine) -> Seed:
+    """build_world plus the origin party's sites, units, stock, demand, parts, runs and plans,
+    one organisation per kind, and a real user with a real token per actor."""
+    from setu.catalog import service as catalog
+    from setu.catalog.models import BomLine, Part
+    from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate
+    from setu.demand import forecast_service as fs
+    from setu.demand import service as demand
+    from setu.demand.models import ForecastResult
+    from setu.demand.schemas import DemandRecordCreate
+    from setu.fleet import service as fleet
+    from setu.fleet.models import StockPosition
+    from setu.fleet.schemas import EquipmentTypeCreate, EquipmentUnitCreate, SiteCreate, StockPositionSet
+    from setu.identity import auth
+    from setu.identity.models import ApiToken, User
+    from setu.readiness import service as readiness
+    from tests.support.auth import ensure_org, ensure_user, token_for
+    from tests.support.factories import build_world
+
+    w = build_world(engine)
+    seed = Seed(party_ids={"IND": w.operator_id, "RUS": w.origin_id})
+    sys_ = system_actor("test")
+    with UnitOfWork(sys_, write=True, engine=engine) as uow:
+        for code, (party, kind) in ORGS.items():
+            seed.org_ids[code] = ensure_org(uow, code, party=party, kind=kind).id
+        uow.commit()
+    seed.sites = {"DEP1": (w.depot_id, "DEP-ORG"), "BAS1": (w.base_id, "DEP-ORG")}
+    with UnitOfWork(sys_, engine=engine) as uow:
+        for i, uid in enumerate(w.unit_ids):
+            seed.units[f"SN-{i}"] = (uid, "BAS1", "FTR")
+    seed.types["FTR"] = (w.type_id, "RUS")
+    seed.parts["IND"] = (w.part_ids[0], "IND")
+
+    ind, rus = _seed_actor(engine, seed, "IND", "DEP-ORG"), _seed_actor(engine, seed, "RUS", "RUS-BASE")
+    oem, jv = _seed_actor(engine, seed, "RUS", "OEM-1"), _seed_actor(engine, seed, "IND", "IND-JV")
+    # the origin party's own data, written by its own actors (their audit entries carry their party)
+    with UnitOfWork(rus, write=True, engine=engine) as uow:
+        rb = fleet.create_site(uow, data=SiteCreate(code="RUSBASE7", name="Origin base", kind="base",
+                                                    organisation_id=seed.org_ids["RUS-BASE"], echelon=2))
+        rp = catalog.create_part(uow, data=PartCreate(manufacturer_code="RSK02", part_number="RPN-77",
+                                                      name="Origin part", unit_price=Decimal("50"), currency="USD",
+                                                      kind="repairable", condemnation_rate=0.2))
+        units = [fleet.create_equipment_unit(uow, data=EquipmentUnitCreate(
+            serial=f"SNRUS-{i}", equipment_type_id=w.type_id, site_id=rb.id)) for i in range(2)]
+        fleet.set_stock(uow, data=StockPositionSet(part_id=w.part_ids[0], site_id=rb.id, serviceable=2))
+        for m in range(1, 13):
+            demand.record_demand(uow, data=DemandRecordCreate(part_id=w.part_ids[0], site_id=rb.id,
+                                                              period=date(2025, m, 1), quantity=float(m % 2)))
+        line = catalog.add_bom_line(uow, data=BomLineCreate(equipment_type_id=w.type_id, child_part_id=rp.id))
+        ic = catalog.add_interchange(uow, data=InterchangeCreate(replaced_part_id=w.part_ids[2],
+                                                                replacing_part_id=rp.id, code="one_way"))
+        uow.commit()
+        seed.sites["RUSBASE7"] = (rb.id, "RUS-BASE")
+        seed.units.update({u.serial: (u.id, "RUSBASE7", "FTR") for u in units})
+        seed.parts["RUS"] = (rp.id, "RUS")
+        seed.lines["RUS"] = (line.id, "RUS")
+        seed.interchanges["RUS"] = (ic.id, "RUS")
+    with UnitOfWork(oem, write=True, engine=engine) as uow:
+        plant = fleet.create_site(uow, data=SiteCreate(code="RUSPLANT7", name="Origin plant", kind="plant",
+                                                       organisation_id=seed.org_ids["OEM-1"], echelon=1))
+        fleet.set_stock(uow, data=StockPositionSet(part_id=rp.id, site_id=plant.id, serviceable=7))
+        uow.commit()
+        seed.sites["RUSPLANT7"] = (plant.id, "OEM-1")
+    with UnitOfWork(jv, write=True, engine=engine) as uow:
+        jvp = fleet.create_site(uow, data=SiteCreate(code="INDJVPLANT7", name="JV plant", kind="plant",
+                                                     organisation_id=seed.org_ids["IND-JV"], echelon=1))
+        fleet.set_stock(uow, data=StockPositionSet(part_id=w.part_ids[2], site_id=jvp.id, serviceable=3))
+        uow.commit()
+        seed.sites["INDJVPLANT7"] = (jvp.id, "IND-JV")
+    with UnitOfWork(ind, write=True, engine=engine) as uow:
+        itr = fleet.create_equipment_type(uow, data=EquipmentTypeCreate(
+            code="ITR7", name="Operator type", category="helicopter", origin_party_id=seed.party_ids["IND"],
+            operating_hours_per_year=100))
+        u = fleet.create_equipment_unit(uow, data=EquipmentUnitCreate(serial="SNIND-ITR7", equipment_type_id=itr.id,
+                                                                      site_id=w.base_id))
+        line = catalog.add_bom_line(uow, data=BomLineCreate(equipment_type_id=itr.id, child_part_id=w.part_ids[2]))
+        ic = catalog.add_interchange(uow, data=InterchangeCreate(replaced_part_id=w.part_ids[1],
+                                                                replacing_part_id=w.part_ids[2], code="two_way"))
+        uow.commit()
+        seed.types["ITR7"] = (itr.id, "IND")
+        seed.units["SNIND-ITR7"] = (u.id, "BAS1", "ITR7")
+        seed.lines["IND"] = (line.id, "IND")
+        seed.interchanges["IND"] = (ic.id, "IND")
+    with UnitOfWork(sys_, write=True, engine=engine) as uow:
+        shared = catalog.create_part(uow, data=PartCreate(manufacturer_code="SHR01", part_number="SPN-77",
+                                                          name="Unowned part", kind="consumable"))
+        uow.commit()
+        seed.parts["shared"] = (shared.id, None)
+    # forecast runs: the operator's, the origin's and the installation's (party None: shared)
+    for key, actor in (("IND", ind), ("RUS", rus), ("shared", sys_)):
+        with UnitOfWork(actor, write=True, engine=engine) as uow:
+            seed.runs[key] = fs.start_forecast_run(uow, method="ses", horizon=3, holdout_months=2).id
+            uow.commit()
+    # readiness plans of each party (the same equipment type: each over the bases it sees)
+    for key, actor in (("IND", ind), ("RUS", rus)):
+        with UnitOfWork(actor, write=True, engine=engine) as uow:
+            result = readiness.plan(uow, equipment_type_id=w.type_id, budget=0)
+            row = readiness.save_plan(uow, result, name=f"PLAN-{key}-7")
+            uow.commit()
+            seed.plans[key] = (row.id, f"PLAN-{key}-7")
+    site_code = {sid: code for code, (sid, _) in seed.sites.items()}
+    with UnitOfWork(sys_, engine=engine) as uow:
+        seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
+        seed.results = {r.id: site_code[r.site_id] for r in uow.session.scalars(select(ForecastResult))}
+        assert not uow.session.scalar(select(func.count()).select_from(BomLine).where(BomLine.child_part_id.is_(None)))
+        assert uow.session.get(Part, shared.id).owner_party_id is None
+
+    # real users with real tokens
+    for a in ACTORS:
+        if a.state == "anonymous":
+            continue
+        party, kind = ORGS[a.org]
+        seed.user_ids[a.name] = ensure_user(engine, a.name, party=party, org=a.org, kind=kind, role=a.role,
+                                            sysadmin=a.sysadmin)
+        seed.tokens[a.name] = token_for(engine, a.name)
+    with UnitOfWork(sys_, write=True, engine=engine) as uow:
+        for a in ACTORS:
+            if a.signed_in:
+                _, tok = auth.create_token(uow, username=a.name, name="spare")
+                seed.spare_tokens[a.name] = tok.id
+        s = uow.session
+        digest = lambda secret: s.scalar(select(ApiToken).where(ApiToken.prefix == secret[:12]))  # noqa: E731
+        digest(seed.tokens["m.expired"]).expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        digest(seed.tokens["m.revoked"]).revoked_at = datetime.now(timezone.utc)
+        auth.disable_user(uow, username="m.disabled")
+        s.flush()
+        # disabling revokes the user's tokens: un-revoke this one, so only the disabled user is refused
+        digest(seed.tokens["m.disabled"]).revoked_at = None
+        uow.commit()
+    with UnitOfWork(sys_, engine=engine) as uow:
+        for a in ACTORS:
+            if a.signed_in:
+                seed.actors[a.name] = auth.actor_for(uow.session.get(User, seed.user_ids[a.name]))
+    return seed
+
+
+# -- the oracle --------------------------------------------------------------------------------------
+
+#: Path parameter name -> the resource it names (the oracle's visibility rules are per resource).
+PARAMS = {
+    "party_id": "party", "organisation_id": "organisation", "part_id": "part",
+    "equipment_type_id": "equipment_type", "line_id": "bom_line", "interchange_id": "interchange",
+    "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token",
+    "object_id": "audit_object", "actor_name": "audit_actor",
+}
+#: Resources with a shared object (visible to both parties, maintained by none or by one).
+SHARED = {"part", "run"}
+#: Resources of a permission whose records have a maintaining party (the others are changed by
+#: whoever sees them and holds the permission).
+MAINTAINED = {"catalog.part": {"part"}, "fleet.equipment_type": {"equipment_type"},
+              "catalog.bom": {"bom_line", "equipment_type"}, "catalog.interchange": {"interchange"},
+              "identity.organisation": {"organisation"}}
+GOOD_WRITE = {200, 201, 204, 303, 400, 409, 422}
+#: Edit forms (GET) show what the route's write permission changes: same maintainer rule.
+EDIT_FORM = re.compile(r"/edit$")
+
+
+class Oracle:
+    def __init__(self, seed: Seed):
+        self.seed = seed
+
+    # which sites an actor sees (fleet/policies.py, re-stated)
+    def sees_site(self, actor: Actor, code: str) -> bool:
+        if actor.sees_all_parties:
+            return True
+        if actor.sysadmin or actor.party_id is None:
+            return False
+        org = self.seed.sites[code][1]
+        if actor.organisation_kind in MILITARY:
+            return self.seed.party_ids[ORGS[org][0]] == actor.party_id
+        return self.seed.org_ids[org] == actor.organisation_id
+
+    def party_of(self, actor: Actor) -> str | None:
+        return next((k for k, v in self.seed.party_ids.items() if v == actor.party_id), None)
+
+    def sees_run(self, actor: Actor, key: str) -> bool:
+        return actor.sees_all_parties or key == "shared" or key == self.party_of(actor)
+
+    def sees_plan(self, actor: Actor, key: str) -> bool:
+        """A plan belongs to its party; within the party the armed services (who see all its sites)
+        and the planner's own organisation see it (an industry organisation must not read a plan
+        over the armed services' bases, just as it may not read their stock)."""
+        if actor.sees_all_parties:
+            return True
+        if key != self.party_of(actor):
+            return False
+        return actor.organisation_kind in MILITARY or self.seed.org_ids[PLAN_ORG[key]] == actor.organisation_id
+
+    # the object a variant names, for an actor of party ``mine``
+    def object_for(self, param: str, variant: str, spec: ActorSpec) -> tuple[str, object]:
+        """(path value, object key for the oracle); key None = missing."""
+        mine = spec.party or "IND"
+        res = PARAMS[param]
+        if variant == "shared" and res not in SHARED:
+            variant = "own"  # e.g. a shared part at the actor's own site
+        key = {"own": mine, "other": OTHER[mine], "shared": "shared", "missing": None}[variant]
+        s = self.seed
+        if variant == "missing":
+            return ("nobody-here" if res == "audit_actor" else str(uuid.uuid4())), None
+        if res == "party":
+            return str(s.party_ids[key]), key
+        if res == "organisation":
+            return str(s.org_ids["DEP-ORG" if key == "IND" else "OEM-1"]), key
+        if res == "part":
+            return str(s.parts[key][0]), key
+        if res == "equipment_type":
+            code = "ITR7" if key == "IND" else "FTR"
+            return str(s.types[code][0]), code
+        if res == "bom_line":
+            return str(s.lines[key][0]), key
+        if res == "interchange":
+            return str(s.interchanges[key][0]), key
+        if res in ("site", "audit_object"):
+            code = "BAS1" if key == "IND" else "RUSBASE7"
+            return str(s.sites[code][0]), code
+        if res == "unit":
+            serial = "SN-0" if key == "IND" else "SNRUS-0"
+            return str(s.units[serial][0]), serial
+        if res == "run":
+            return str(s.runs[key]), key
+        if res == "plan":
+            return str(s.plans[key][0]), key
+        if res == "token":
+            if key == mine:
+                return str(s.spare_tokens.get(spec.name, uuid.uuid4())), "own"
+            return str(s.spare_tokens["m.rus.viewer" if mine == "IND" else "m.ind.viewer"]), "other"
+        if res == "audit_actor":
+            return f"m.{key.lower()}.viewer", key
+        raise AssertionError(param)
+
+    def visible(self, actor: Actor, res: str, key) -> bool:
+        if res in ("audit_object", "audit_actor"):
+            return True  # a filtered list: 200 for any id or name (see the module docstring)
+        if key is None:
+            return False
+        if res == "site":
+            return self.sees_site(actor, key)
+        if res == "unit":
+            return self.sees_site(actor, self.seed.units[key][1])
+        if res == "run":
+            return self.sees_run(actor, key)
+        if res == "plan":
+            return self.sees_plan(actor, key)
+        if res == "token":
+            return key == "own"
+        # the directory, the shared catalog, equipment types and the (filtered) audit trail
+        return True
+
+    def maintains(self, actor: Actor, permission: str, res: str, key) -> bool:
+        """May the actor change this (visible) object? Shared records: only their maintainer, and
+        only for changes to that record itself (stock of another party's part at one's own site is
+        one's own stock; a readiness plan for another party's equipment type is one's own plan)."""
+        if res not in MAINTAINED.get(permission.rpartition(".")[0], ()):
+            return True
+        mine = self.party_of(actor)
+        if res == "part":
+            return self.seed.parts[key][1] == mine
+        if res == "equipment_type":
+            return self.seed.types[key][1] == mine
+        if res in ("bom_line", "interchange"):
+            return key == mine
+        if res == "organisation":
+            return key == mine
+        return True
+
+    def readiness_ok(self, actor: Actor, type_code: str) -> bool:
+        """Service rule: a readiness evaluation needs a visible base (echelon 2) with units of the type."""
+        return any(t == type_code and self.sees_site(actor, site) and site in ("BAS1", "RUSBASE7")
+                   for _, site, t in self.seed.units.values())
+
+    def expect(self, route: Route, spec: ActorSpec, objects: dict[str, object]) -> set[int]:
+        if not spec.signed_in:
+            return {401} if route.api else {303}
+        actor = self.seed.actors[spec.name]
+        if not actor.can(route.permission):
+            return {403}
+        for param, key in objects.items():
+            res = PARAMS[param]
+            if not self.visible(actor, res, key):
+                return {404}
+        if route.write or EDIT_FORM.search(route.path):
+            for param, key in objects.items():
+                if not self.maintains(actor, route.permission, PARAMS[param], key):
+                    return {403}
+        if route.write:
+            return GOOD_WRITE
+        if route.path.startswith("/api/v1/readiness/{"):
+            return {200} if self.readiness_ok(actor, objects["equipment_type_id"]) else {422}
+        # the web page of a type shows the same refusal as a message on the page (200)
+        return {200}
+
+    # what an actor must never read
+    def hidden_markers(self, spec: ActorSpec, *, audit: bool = False) -> set[str]:
+        """Ids and codes the actor may not see. On the audit pages a party administrator reads the
+        entries of every actor of their own party (by design: they administer the whole party), so
+        there the other party's objects are hidden, not the objects of other organisations."""
+        s = self.seed
+        actor = s.actors.get(spec.name)
+        if actor is None:
+            return set()
+        if audit:
+            mine = self.party_of(actor)
+            actor = Actor(name="audit view", party_id=actor.party_id, organisation_kind="depot", role="admin")
+            assert mine is not None
+        out: set[str] = set()
+        for code, (sid, _) in s.sites.items():
+            if not self.sees_site(actor, code):
+                out |= {str(sid), code}
+        for serial, (uid, site, _) in s.units.items():
+            if not self.sees_site(actor, site):
+                out.add(str(uid))
+                if serial.startswith("SN") and not serial.startswith("SN-"):
+                    out.add(serial)
+        out |= {str(pid) for pid, site in s.stock.items() if not self.sees_site(actor, site)}
+        out |= {str(rid) for rid, site in s.results.items() if not self.sees_site(actor, site)}
+        out |= {str(rid) for key, rid in s.runs.items() if not self.sees_run(actor, key)}
+        for key, (pid, name) in s.plans.items():
+            if not self.sees_plan(actor, key):
+                out |= {str(pid), name}
+        return out
+
+
+# -- fingerprint of a database ------------------------------------------------------------------------
+
+#: Rows a refused request may add: its security event, sessions and tokens (and their audit entries).
+VOLATILE = {"identity_security_event", "identity_web_session", "identity_api_token", "audit_head"}
+
+
+class Fingerprint:
+    def __init__(self, engine):
+        self.engine = engine
+        md = MetaData()
+        md.reflect(engine)
+        self.tables = [t for t in md.sorted_tables if t.name not in VOLATILE | {"alembic_version"}]
+
+    def __call__(self) -> dict[str, int]:
+        with self.engine.connect() as c:
+            out = {}
+            for t in self.tables:
+                stmt = select(func.count()).select_from(t)
+                if t.name == "audit_entry":
+                    stmt = stmt.where(t.c.object_type.not_in(VOLATILE))
+                out[t.name] = c.scalar(stmt)
+            return out
+
+
+# -- running one case -----------------------------------------------------------------------------------
+
+@dataclass
+class World:
+    engine: object
+    seed: Seed
+    oracle: Oracle
+    client: TestClient
+    fingerprint: Fingerprint
+
+
+def make_world(engine) -> World:
+    seed = seed_world(engine)
+    client = TestClient(create_app(engine), follow_redirects=False)
+    return World(engine, seed, Oracle(seed), client, Fingerprint(engine))
+
+
+def _headers(world: World, spec: ActorSpec, route: Route) -> dict[str, str]:
+    h = {} if route.api else {"Accept": "text/html"}
+    if spec.state != "anonymous":
+        h["Authorization"] = f"Bearer {world.seed.tokens[spec.name]}"
+    return h
+
+
+def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[str]:
+    """Call the route as the actor on the variant's objects; the list of what went wrong."""
+    objects, values = {}, {}
+    for p in route.params:
+        value, key = world.oracle.object_for(p, variant, spec)
+        values[p], objects[p] = value, key
+    path = route.path.format(**values)
+    expected = world.oracle.expect(route, spec, objects)
+    before = world.fingerprint() if route.write else None
+    kw: dict = {"headers": _headers(world, spec, route)}
+    if route.write:
+        if route.api:
+            kw["json"] = {}
+        else:
+            kw["data"] = {}
+    resp = world.client.request(route.method, path, **kw)
+    problems = []
+    where = f"{route.method} {path} as {spec.name}"
+    if resp.status_code not in expected:
+        problems.append(f"{where}: {resp.status_code}, expected {sorted(expected)}: {resp.text[:300]}")
+    if resp.status_code == 303 and expected == {303} and not spec.signed_in:
+        if not resp.headers.get("location", "").startswith("/login?next="):
+            problems.append(f"{where}: redirects to {resp.headers.get('location')}, not to /login")
+    if resp.status_code == 401 and route.api:
+        if not resp.headers.get("content-type", "").startswith("application/problem+json"):
+            problems.append(f"{where}: 401 is not problem+json")
+    if before is not None and resp.status_code >= 400:
+        after = world.fingerprint()
+        if after != before:
+            changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+            problems.append(f"{where}: refused with {resp.status_code} but changed {changed}")
+    if route.method == "GET" and 200 <= resp.status_code < 300:
+        problems += leaks(world, route, spec, path, resp)
+    return problems
+
+
+def leaks(world: World, route: Route, spec: ActorSpec, path: str, resp) -> list[str]:
+    if spec.name == "m.sysadmin" and route.path.startswith("/audit"):
+        return []  # the system administrator reads the whole audit trail by design
+    text = resp.content.decode("utf-8", "replace") if "xlsx" not in resp.headers.get("content-type", "") else ""
+    if "spreadsheetml" in resp.headers.get("content-type", ""):
+        return []  # binary; the CSV export of the same list is checked
+    markers = world.oracle.hidden_markers(spec, audit=route.path.startswith("/audit")) - {path.rsplit("/", 1)[-1], *path.split("/")}
+    found = sorted(m for m in markers if m in text)
+    out = [f"{route.method} {path} as {spec.name} shows what they may not see: {found}"] if found else []
+    if route.api and resp.headers.get("content-type", "").startswith("application/json"):
+        body = resp.json()
+        if isinstance(body, dict) and "items" in body and body.get("total") is not None and not body.get("next_cursor"):
+            if body["total"] != len(body["items"]):
+                out.append(f"{route.method} {path} as {spec.name}: total {body['total']} but "
+                           f"{len(body['items'])} items")
+    return out
+
+
+#: Leaks the matrix found in files this test's author may not change (src/setu/app/*), pinned so
+#: they are seen (strict: the day they are fixed these cases XPASS and this entry must go).
+#: The CSV/Excel exports of setu.app.transfer query the fleet repository without the actor's
+#: site scope (``fleet_repo.sites(...)``, ``stock_positions()``, ``equipment_units(...)`` and the
+#: demand query pass no ``scope``): every signed-in reader gets every site, unit, stock position and
+#: demand record of both parties. Fix: pass ``fleet.policies.visible_site_ids(uow.actor)`` as
+#: ``scope`` (and ``DemandRecord.site_id.in_(scope)`` for demand) in setu/app/transfer.py.
+KNOWN_LEAKS = {("GET", "/export/sites"), ("GET", "/export/stock"), ("GET", "/export/equipment-units"),
+               ("GET", "/export/demand")}
+
+
+def _known_leak(r: Route, a: ActorSpec) -> bool:
+    return ((r.method, r.path) in KNOWN_LEAKS and a.signed_in and not a.sysadmin
+            and a.kind != "programme_office")
+
+
+def cases(routes: list[Route], actors=ACTORS, variants=VARIANTS):
+    for r in routes:
+        for a in actors:
+            if not r.params:
+                marks = [pytest.mark.xfail(strict=True, reason="known leak: see KNOWN_LEAKS")] \
+                    if _known_leak(r, a) else []
+                yield pytest.param(r, a, "none", id=f"{r.id}|{a.name}", marks=marks)
+                continue
+            for v in variants:
+                if v == "shared" and not any(PARAMS.get(p) in SHARED for p in r.params):
+                    continue
+                yield pytest.param(r, a, v, id=f"{r.id}|{a.name}|{v}")
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+
+def _module_engine(tmp_path_factory, template, name):
+    path = tmp_path_factory.mktemp(name) / "setu.db"
+    shutil.copy(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="module")
+def read_world(tmp_path_factory, _sqlite_template):
+    engine = _module_engine(tmp_path_factory, _sqlite_template, "matrix-read")
+    world = make_world(engine)
+    with world.client:
+        yield world
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def write_world(tmp_path_factory, _sqlite_template):
+    engine = _module_engine(tmp_path_factory, _sqlite_template, "matrix-write")
+    world = make_world(engine)
+    with world.client:
+        yield world
+    engine.dispose()
+
+
+# -- the matrix ------------------------------------------------------------------------------------------
+
+READS = [r for r in CHECKED if not r.write]
+WRITES = [r for r in CHECKED if r.write]
+
+
+def test_routes_are_declared():
+    """Every route but the public ones declares a permission (the matrix reads it)."""
+    assert {r.path for r in ROUTES if r.permission is None} == PUBLIC
+    assert len(CHECKED) > 100
+
+
+def test_every_path_parameter_is_known():
+    """A new route with a new kind of path parameter must be taught to the matrix (PARAMS)."""
+    unknown = sorted({(r.id, p) for r in CHECKED for p in r.params if p not in PARAMS})
+    assert not unknown, f"map these path parameters to a resource in PARAMS: {unknown}"
+
+
+def test_every_actor_kind_is_covered():
+    from setu.identity.schemas import OrganisationKind
+    from typing import get_args
+
+    from setu.kit.access import ROLES
+
+    assert {a.kind for a in ACTORS if a.kind} == set(get_args(OrganisationKind))
+    for party in ("IND", "RUS"):
+        assert {a.role for a in ACTORS if a.party == party and a.org in ("DEP-ORG", "OEM-1") and a.signed_in
+                and not a.sysadmin} == set(ROLES)
+
+
+@pytest.mark.parametrize("route,spec,variant", list(cases(READS)))
+def test_read(read_world, route, spec, variant):
+    problems = run_case(read_world, route, spec, variant)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("route,spec,variant", list(cases(WRITES)))
+def test_write(write_world, route, spec, variant):
+    problems = run_case(write_world, route, spec, variant)
+    assert not problems, "\n".join(problems)
