@@ -81,3 +81,13 @@ def require(actor: Actor | None, permission: str) -> Actor:
     if not actor.can(permission):
         raise PermissionDenied(f"{permission} is not permitted for {actor.name}", permission=permission)
     return actor
+
+
+def require_not_own(actor: Actor, requested_by: str, permission: str) -> None:
+    """Nobody approves (or rejects) their own request: the one rule every approval step calls.
+
+    ``requested_by`` is the name of the actor who made the request (user names are unique)."""
+    require(actor, permission)
+    if requested_by and requested_by == actor.name:
+        raise PermissionDenied(f"{actor.name} made this request and may not decide it: another approver must",
+                               permission=permission)

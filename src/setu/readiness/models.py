@@ -33,6 +33,12 @@ class ReadinessPlan(Entity, Base):
     #: The whole efficient curve (JSON list of points).
     curve_json: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: proposed -> approved | rejected, decided by an approver other than the author
+    #: (setu.readiness.approval).
+    status: Mapped[str] = mapped_column(String(16), default="proposed", server_default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ReadinessPlanLine(Base):

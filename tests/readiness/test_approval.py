@@ -1,0 +1,67 @@
+"""A saved plan is approved or rejected by another approver of its party, never by its author."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from setu.kit.access import Actor
+from setu.kit.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from setu.kit.uow import UnitOfWork
+from setu.readiness import service
+from setu.readiness.approval import decide_plan
+from setu.readiness.models import ReadinessPlan
+from tests.readiness._world import make_world, operator_user, origin_user
+
+
+def _status(engine, pid):
+    with engine.connect() as c:
+        return c.execute(select(ReadinessPlan.status, ReadinessPlan.decided_by).where(ReadinessPlan.id == pid)).one()
+
+
+def test_the_author_may_not_approve_their_own_plan(engine):
+    rw = make_world(engine)
+    author = operator_user(rw, "approver")
+    with UnitOfWork(author, write=True, engine=engine) as uow:
+        pid = service.save_plan(uow, service.plan(uow, equipment_type_id=rw.w.type_id, budget=300)).id
+        uow.commit()
+    with UnitOfWork(author, write=True, engine=engine) as uow, pytest.raises(PermissionDenied, match="may not decide"):
+        decide_plan(uow, plan_id=pid, decision="approve")
+    assert tuple(_status(engine, pid)) == ("proposed", None)
+    other = Actor(name="ind-depot-approver-2", party_id=rw.w.operator_id, organisation_id=rw.w.depot_org_id,
+                  organisation_kind="depot", role="approver")
+    with UnitOfWork(other, write=True, engine=engine) as uow:
+        decide_plan(uow, plan_id=pid, decision="approve", note="within this year's budget")
+        uow.commit()
+    assert tuple(_status(engine, pid)) == ("approved", "ind-depot-approver-2")
+    with UnitOfWork(other, write=True, engine=engine) as uow, pytest.raises(Conflict, match="already approved"):
+        decide_plan(uow, plan_id=pid, decision="reject", note="changed my mind")
+
+
+def test_who_may_decide(engine):
+    rw = make_world(engine, rus_base=True)
+    author = operator_user(rw, "clerk")
+    with UnitOfWork(author, write=True, engine=engine) as uow:
+        pid = service.save_plan(uow, service.plan(uow, equipment_type_id=rw.w.type_id, budget=300)).id
+        uow.commit()
+    clerk = Actor(name="ind-clerk-2", party_id=rw.w.operator_id, organisation_id=rw.w.depot_org_id,
+                  organisation_kind="depot", role="clerk")
+    with UnitOfWork(clerk, write=True, engine=engine) as uow, pytest.raises(PermissionDenied):
+        decide_plan(uow, plan_id=pid, decision="approve")  # a clerk proposes, an approver decides
+    with UnitOfWork(origin_user(rw, "approver"), write=True, engine=engine) as uow, pytest.raises(NotFound):
+        decide_plan(uow, plan_id=pid, decision="approve")  # the other party's plan is not there
+    approver = operator_user(rw, "approver")
+    with UnitOfWork(approver, write=True, engine=engine) as uow:
+        with pytest.raises(ValidationFailed) as e:
+            decide_plan(uow, plan_id=pid, decision="reject")
+        assert e.value.errors[0].field == "note"
+        with pytest.raises(ValidationFailed):
+            decide_plan(uow, plan_id=pid, decision="maybe")
+        with pytest.raises(Conflict):
+            decide_plan(uow, plan_id=pid, decision="approve", version=99)
+    assert tuple(_status(engine, pid)) == ("proposed", None)
+    with UnitOfWork(approver, write=True, engine=engine) as uow:
+        decide_plan(uow, plan_id=pid, decision="reject", note="the depot split is wrong")
+        uow.commit()
+    assert tuple(_status(engine, pid)) == ("rejected", approver.name)
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(ReadinessPlan)).scalar() == 1
