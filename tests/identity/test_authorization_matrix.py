@@ -166,7 +166,7 @@ class Seed:
     sites: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, org code)
     units: dict[str, tuple[uuid.UUID, str, str]] = field(default_factory=dict)  # serial -> (id, site, type)
     stock: dict[uuid.UUID, str] = field(default_factory=dict)  # stock position id -> site code
-    results: dict[uuid.UUID, str] = field(default_factory=dict)  # forecast result id -> site code
+    results: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)  # result id -> (site code, run key)
     parts: dict[str, tuple[uuid.UUID, str | None]] = field(default_factory=dict)  # key -> (id, owner party)
     types: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, origin party)
     lines: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, maintainer)
@@ -174,6 +174,7 @@ class Seed:
     runs: dict[str, uuid.UUID] = field(default_factory=dict)  # IND / RUS / shared (installation)
     plans: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, name)
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
+    extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
     user_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     actors: dict[str, Actor] = field(default_factory=dict)  # the engine's Actor of each signed-in user
@@ -224,6 +225,7 @@ def seed_world(engine) -> Seed:
             seed.units[f"SN-{i}"] = (uid, "BAS1", "FTR")
     seed.types["FTR"] = (w.type_id, "RUS")
     seed.parts["IND"] = (w.part_ids[0], "IND")
+    seed.extra_part_ids = list(w.part_ids[1:])
 
     ind, rus = _seed_actor(engine, seed, "IND", "DEP-ORG"), _seed_actor(engine, seed, "RUS", "RUS-BASE")
     oem, jv = _seed_actor(engine, seed, "RUS", "OEM-1"), _seed_actor(engine, seed, "IND", "IND-JV")
@@ -295,7 +297,9 @@ def seed_world(engine) -> Seed:
     site_code = {sid: code for code, (sid, _) in seed.sites.items()}
     with UnitOfWork(sys_, engine=engine) as uow:
         seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
-        seed.results = {r.id: site_code[r.site_id] for r in uow.session.scalars(select(ForecastResult))}
+        run_key = {v: k for k, v in seed.runs.items()}
+        seed.results = {r.id: (site_code[r.site_id], run_key[r.run_id])
+                        for r in uow.session.scalars(select(ForecastResult))}
         assert not uow.session.scalar(select(func.count()).select_from(BomLine).where(BomLine.child_part_id.is_(None)))
         assert uow.session.get(Part, shared.id).owner_party_id is None
 
@@ -483,6 +487,31 @@ class Oracle:
         # the web page of a type shows the same refusal as a message on the page (200)
         return {200}
 
+    def listed(self, path: str, spec: ActorSpec) -> set[str] | None:
+        """The ids an API list must answer with exactly (None: not a list the oracle knows)."""
+        s, actor = self.seed, self.seed.actors[spec.name]
+        if path == "/api/v1/sites":
+            return {str(i) for code, (i, _) in s.sites.items() if self.sees_site(actor, code)}
+        if path == "/api/v1/equipment-units":
+            return {str(i) for i, site, _ in s.units.values() if self.sees_site(actor, site)}
+        if path == "/api/v1/stock":
+            return {str(i) for i, site in s.stock.items() if self.sees_site(actor, site)}
+        if path == "/api/v1/forecast-runs":
+            return {str(i) for key, i in s.runs.items() if self.sees_run(actor, key)}
+        if path == "/api/v1/readiness/plans":
+            return {str(i) for key, (i, _) in s.plans.items() if self.sees_plan(actor, key)}
+        if path == "/api/v1/parts":
+            return {str(i) for i, _ in s.parts.values()} | {str(i) for i in s.extra_part_ids}
+        if path == "/api/v1/equipment-types":
+            return {str(i) for i, _ in s.types.values()}
+        return None
+
+    def run_series(self, spec: ActorSpec, run_id: str) -> int:
+        """Series of a run at the sites the actor sees (a run's count must not include the others)."""
+        actor = self.seed.actors[spec.name]
+        key = next(k for k, v in self.seed.runs.items() if str(v) == run_id)
+        return sum(1 for site, k in self.seed.results.values() if k == key and self.sees_site(actor, site))
+
     # what an actor must never read
     def hidden_markers(self, spec: ActorSpec, *, audit: bool = False) -> set[str]:
         """Ids and codes the actor may not see. On the audit pages a party administrator reads the
@@ -506,7 +535,7 @@ class Oracle:
                 if serial.startswith("SN") and not serial.startswith("SN-"):
                     out.add(serial)
         out |= {str(pid) for pid, site in s.stock.items() if not self.sees_site(actor, site)}
-        out |= {str(rid) for rid, site in s.results.items() if not self.sees_site(actor, site)}
+        out |= {str(rid) for rid, (site, _) in s.results.items() if not self.sees_site(actor, site)}
         out |= {str(rid) for key, rid in s.runs.items() if not self.sees_run(actor, key)}
         for key, (pid, name) in s.plans.items():
             if not self.sees_plan(actor, key):
@@ -547,6 +576,7 @@ class World:
     oracle: Oracle
     client: TestClient
     fingerprint: Fingerprint
+    exact_lists: bool = True  # the write world's lists grow with allowed writes: counted in the read world
 
 
 def make_world(engine) -> World:
@@ -613,6 +643,19 @@ def leaks(world: World, route: Route, spec: ActorSpec, path: str, resp) -> list[
             if body["total"] != len(body["items"]):
                 out.append(f"{route.method} {path} as {spec.name}: total {body['total']} but "
                            f"{len(body['items'])} items")
+        expected = world.oracle.listed(path, spec) if not route.write else None
+        if expected is not None and world.exact_lists:
+            got = {str(x["id"]) for x in body["items"]}
+            if got != expected or body.get("total") not in (None, len(expected)):
+                out.append(f"{route.method} {path} as {spec.name}: lists {len(got)} (total {body.get('total')}),"
+                           f" expected {len(expected)}; extra {sorted(got - expected)}, missing "
+                           f"{sorted(expected - got)}")
+        if path == "/api/v1/forecast-runs" and world.exact_lists:
+            for item in body["items"]:
+                want = world.oracle.run_series(spec, str(item["id"]))
+                if item["n_series"] != want:
+                    out.append(f"{route.method} {path} as {spec.name}: run {item['id']} counts "
+                               f"{item['n_series']} series, {want} visible")
     return out
 
 
@@ -667,6 +710,7 @@ def read_world(tmp_path_factory, _sqlite_template):
 def write_world(tmp_path_factory, _sqlite_template):
     engine = _module_engine(tmp_path_factory, _sqlite_template, "matrix-write")
     world = make_world(engine)
+    world.exact_lists = False
     with world.client:
         yield world
     engine.dispose()
@@ -712,3 +756,26 @@ def test_read(read_world, route, spec, variant):
 def test_write(write_world, route, spec, variant):
     problems = run_case(write_world, route, spec, variant)
     assert not problems, "\n".join(problems)
+
+
+# -- both back ends: a representative subset ------------------------------------------------------------
+
+#: Every API route, as a reader and a writer of each party, an industry member, the programme
+#: office, the system administrator and two refused callers, on own / other / missing objects.
+SUBSET_ACTORS = [ACTOR_BY_NAME[n] for n in ("m.ind.clerk", "m.rus.viewer", "m.jv", "m.pmo", "m.sysadmin",
+                                            "anonymous", "m.revoked")]
+
+
+def test_subset_on_each_backend(engine):
+    """The same oracle on the ``engine`` fixture's back ends (SQLite and PostgreSQL): the queries
+    that scope visibility must hold on both. Reads first, then writes (on the same database)."""
+    world = make_world(engine)
+    routes = [r for r in CHECKED if r.api]
+    problems: list[str] = []
+    with world.client:
+        for r in sorted(routes, key=lambda r: r.write):
+            world.exact_lists = not r.write  # allowed writes add rows: lists are counted before them
+            for spec in SUBSET_ACTORS:
+                for variant in (("own", "other", "missing") if r.params else ("none",)):
+                    problems += run_case(world, r, spec, variant)
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:50])
