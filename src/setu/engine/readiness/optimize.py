@@ -241,9 +241,9 @@ def merge_levels(lev: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key.sort(axis=-1)
         np.bitwise_and(key, low, out=key)
         order = key.view(np.int64)
-    gidx = lut[order]
+    gidx = np.take(lut, order)
     gidx += rows_off
-    val = lev.reshape(-1)[gidx]
+    val = np.take(lev.reshape(-1), gidx)
     if nbits <= 24:
         bad = np.flatnonzero((val[:, 1:] > val[:, :-1]).any(axis=1))
         if bad.size:
@@ -369,7 +369,7 @@ def item_curve_block(b: Mapping[str, Any], full: bool = False) -> dict[str, np.n
             h0 = h[0].sum(-1) + b["lin_depot"][:, c, None] * e0  # (m, D)
             dh = np.subtract(h[:-1], h[1:])
             del h
-            cs = dh.reshape(-1)[gidx]
+            cs = np.take(dh.reshape(-1), gidx)
             del dh
             np.cumsum(cs, axis=-1, out=cs)
             vals = h0[loc, s0]
@@ -669,27 +669,38 @@ def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict
     """Vertices of all blocks in (item, S) order, and each item's first vertex.
 
     Every item is in one block, where its vertices are contiguous and in S order, so each block
-    is scattered straight to its place (first vertex of its item + rank): no global sort.
+    is scattered straight to its place (first vertex of its item + rank): no global sort. One
+    column at a time, freeing the blocks' copies as it goes.
     """
     keys = list(blocks_out[0].keys())
     counts = np.zeros(n_items, dtype=np.int64)
+    runs = []
     for o in blocks_out:
-        counts += np.bincount(o["item"], minlength=n_items)
+        item = o["item"]
+        starts = np.flatnonzero(np.concatenate([[True], item[1:] != item[:-1]])) if item.size else item[:0]
+        lengths = np.diff(np.append(starts, item.size))
+        counts[item[starts]] = lengths
+        runs.append((starts, lengths))
     first = np.zeros(n_items, dtype=np.int64)
     np.cumsum(counts[:-1], out=first[1:])
     total = int(counts.sum())
-    tab = {key: np.empty((total,) + blocks_out[0][key].shape[1:], dtype=blocks_out[0][key].dtype) for key in keys}
-    for o in blocks_out:
-        item = o["item"]
-        if not item.size:
-            continue
-        starts = np.flatnonzero(np.concatenate([[True], item[1:] != item[:-1]]))
-        shift = first[item[starts]] - starts
-        dest = np.arange(item.size, dtype=np.int64)
-        dest += np.repeat(shift, np.diff(np.append(starts, item.size)))
-        for key in keys:
-            tab[key][dest] = o[key]
-        o.clear()
+    dests = []
+    for o, (starts, lengths) in zip(blocks_out, runs):
+        dest = np.arange(o["item"].size, dtype=np.int64)
+        dest += np.repeat(first[o["item"][starts]] - starts, lengths)
+        dests.append(dest)
+    del runs
+    tab = {}
+    for key in keys:
+        col = np.empty((total,) + blocks_out[0][key].shape[1:], dtype=blocks_out[0][key].dtype)
+        w = int(np.prod(col.shape[1:], dtype=np.int64))
+        for o, dest in zip(blocks_out, dests):
+            val = o.pop(key)
+            if w == 1:
+                np.put(col, dest, val)
+            else:  # (n, C): whole rows through the flat view
+                np.put(col.reshape(-1), (dest[:, None] * w + np.arange(w)).reshape(-1), val.reshape(-1))
+        tab[key] = col
     tab["first"] = first
     return tab
 
@@ -741,22 +752,32 @@ def descending_order(x: np.ndarray) -> np.ndarray:
 
 
 def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> dict[str, np.ndarray]:
-    """Hull segments of all items sorted by gain per cost (Fox 1966 marginal analysis)."""
-    item = tab["item"]
-    same = item[1:] == item[:-1]
-    a = np.flatnonzero(same)
-    bv = a + 1
-    gain = tab["f"][a] - tab["f"][bv]
-    dc = cost[item[a]] * (tab["S"][bv] - tab["S"][a])
-    ok = gain > min_gain
-    a, bv, gain, dc = a[ok], bv[ok], gain[ok], dc[ok]
-    ratio = gain / dc
-    del gain
+    """Hull segments of all items sorted by gain per cost (Fox 1966 marginal analysis).
+
+    Returns per step, in curve order: the vertex it moves to ("to"; it comes from to - 1), its
+    "item", "cost" and "dch", the change of every channel.
+    """
+    item, f, s_tot, ch = tab["item"], tab["f"], tab["S"], tab["channels"]
+    ok = item[1:] == item[:-1]
+    gain = f[:-1] - f[1:]
+    ok &= gain > min_gain
+    a = np.flatnonzero(ok)
+    del ok
+    gain = np.take(gain, a)
+    dc = np.take(cost, np.take(item, a)) * np.take(s_tot[1:] - s_tot[:-1], a)
+    ratio = np.divide(gain, dc, out=gain)
     # segments are already in (item, S) order, so a stable sort on the ratio keeps that order
     # among ties (each item's hull ratios decrease, so its segments stay in sequence)
     order = descending_order(ratio)
-    del ratio
-    return {"from": a[order], "to": bv[order], "cost": dc[order]}
+    del ratio, gain
+    to = np.take(a, order)
+    del a
+    to += 1
+    step_cost = np.take(dc, order)
+    del dc, order
+    dch = np.take(ch, to, axis=0)
+    dch -= np.take(ch, to - 1, axis=0)
+    return {"to": to, "item": np.take(item, to), "cost": step_cost, "dch": dch}
 
 
 def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
@@ -768,10 +789,11 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
     n_steps = steps["to"].size
     chan = np.empty((n_steps + 1, ch0.size))
     chan[0] = ch0
-    chan[1:] = tab["channels"][steps["to"]]
-    chan[1:] -= tab["channels"][steps["from"]]
+    chan[1:] = steps["dch"]
     np.cumsum(chan, axis=0, out=chan)
-    cost = np.concatenate([[0.0], np.cumsum(steps["cost"])])
+    cost = np.empty(n_steps + 1)
+    cost[0] = 0.0
+    np.cumsum(steps["cost"], out=cost[1:])
     ow = im.objective_weights
     avail = np.exp(-chan[:, 1:])
     n_pts = cost.size
@@ -795,7 +817,7 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
         model=model, objective=objective, item_ids=ca.item_ids, site_ids=ca.site_ids,
         equipment_types=ca.equipment_types, cost=cost[: k + 1], total_base_ebo=chan[: k + 1, 0],
         objective_value=chan[: k + 1] @ ow, availability=avail[: k + 1],
-        step_item=tab["item"][steps["to"][:k]], step_vertex=steps["to"][:k],
+        step_item=steps["item"][:k], step_vertex=steps["to"][:k],
         vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], vertex_nd=tab["nd"], item_first_vertex=first,
         stop_reason=stop_reason, target_met=target_met, exact=(ca.max_level == 0),
         item_model=im, arrays=ca,
