@@ -66,6 +66,8 @@ def create_site(uow: UnitOfWork, *, data: SiteCreate) -> Site:
 def update_site(uow: UnitOfWork, *, site_id: uuid.UUID, data: SiteUpdate) -> Site:
     require(uow.actor, "fleet.site.update")
     site = _site(uow, site_id)
+    if data.parent_id is not None:  # before the change: a missing parent must not reach the flush
+        _site(uow, data.parent_id, "parent site")
     apply_update(site, data, "site")
     _check_site_parent(uow, site)
     flush(uow.session, "site")
