@@ -670,28 +670,38 @@ def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict
 
     Every item is in one block, where its vertices are contiguous and in S order, so each block
     is scattered straight to its place (first vertex of its item + rank): no global sort. One
-    column at a time, freeing the blocks' copies as it goes.
+    column at a time, freeing the blocks' copies as it goes; columns constant per item (item,
+    level bounds) are repeated from per-item values.
     """
     keys = list(blocks_out[0].keys())
+    per_item_keys = [key for key in ("item", "k", "nd") if key in keys]
     counts = np.zeros(n_items, dtype=np.int64)
+    per_item = {key: np.zeros(n_items, dtype=blocks_out[0][key].dtype) for key in per_item_keys}
     runs = []
     for o in blocks_out:
         item = o["item"]
         starts = np.flatnonzero(np.concatenate([[True], item[1:] != item[:-1]])) if item.size else item[:0]
         lengths = np.diff(np.append(starts, item.size))
-        counts[item[starts]] = lengths
-        runs.append((starts, lengths))
+        ids = item[starts]
+        counts[ids] = lengths
+        for key in per_item_keys:
+            per_item[key][ids] = o[key][starts]
+        runs.append((ids, starts, lengths))
     first = np.zeros(n_items, dtype=np.int64)
     np.cumsum(counts[:-1], out=first[1:])
     total = int(counts.sum())
     dests = []
-    for o, (starts, lengths) in zip(blocks_out, runs):
+    for o, (ids, starts, lengths) in zip(blocks_out, runs):
         dest = np.arange(o["item"].size, dtype=np.int64)
-        dest += np.repeat(first[o["item"][starts]] - starts, lengths)
+        dest += np.repeat(first[ids] - starts, lengths)
         dests.append(dest)
+        for key in per_item_keys:
+            del o[key]
     del runs
-    tab = {}
+    tab = {key: np.repeat(per_item[key], counts) for key in per_item_keys}
     for key in keys:
+        if key in tab:
+            continue
         col = np.empty((total,) + blocks_out[0][key].shape[1:], dtype=blocks_out[0][key].dtype)
         w = int(np.prod(col.shape[1:], dtype=np.int64))
         for o, dest in zip(blocks_out, dests):
