@@ -53,7 +53,8 @@ def subset(ca: CaseArrays, rows: np.ndarray) -> CaseArrays:
     )
 
 
-CPU: dict[int, float] = {}
+CPU: dict = {}
+RUNS: dict = {}  # wall times of every run and the 1-minute load average after them
 
 
 def timed(fn, reps: int) -> tuple[float, object]:
@@ -65,7 +66,8 @@ def timed(fn, reps: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-    CPU[id(out)] = statistics.median(cpus)
+    CPU[id(out)] = CPU["last"] = statistics.median(cpus)
+    RUNS[id(out)] = RUNS["last"] = (times, os.getloadavg()[0])
     return statistics.median(times), out
 
 
@@ -101,17 +103,18 @@ def run(quick: bool) -> list[dict]:
         ref = evaluate_ref(sub, stock[sel].tolist(), "vari-metric")
         t_ref = (time.perf_counter() - t0) * n / n_ref
         check = float(np.max(np.abs(np.array(ref["ebo"]) - ev.ebo[sel])))
-        rows.append(dict(task="evaluate plan (VARI-METRIC)", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(ev)], ref=t_ref,
+        rows.append(dict(runs=RUNS["last"], task="evaluate plan (VARI-METRIC)", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(ev)], ref=t_ref,
                          ref_note="" if n_ref == n else f"scaled from {n_ref:,} items", target=eval_target[tier],
                          peak=peak_mb(lambda: evaluate_arrays(ca, stock, "vari-metric")), check=check, points=None))
         # ---- full efficient curve, single indenture
-        if tier == "L":  # one run, traced (tracemalloc adds little to numpy-heavy code)
+        t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), reps)
+        if tier == "L":  # the traced run is the extra one (tracemalloc adds little to numpy-heavy code)
+            del curve
             tracemalloc.start()
-            t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), 1)
+            curve = optimize(ca, model="vari-metric", objective="ebo")
             curve_peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
         else:
-            t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo"), reps)
             curve_peak = None
         n_ref = 100 if tier == "M" else 60
         sel = np.sort(np.random.default_rng(0).choice(n, n_ref, replace=False))
@@ -123,20 +126,20 @@ def run(quick: bool) -> list[dict]:
         t_ref = (time.perf_counter() - t0) * n / n_ref
         k = min(len(cost), sub_curve.n_points) // 2
         check = float(np.max(np.abs(np.array(ebo[:k]) - sub_curve.total_base_ebo[:k])))
-        rows.append(dict(task="full efficient curve, 1 indenture", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(curve)], ref=t_ref,
+        rows.append(dict(runs=RUNS["last"], task="full efficient curve, 1 indenture", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU["last"], ref=t_ref,
                          ref_note=f"scaled from {n_ref} items", target=curve_target[tier],
                          peak=curve_peak if curve_peak is not None else peak_mb(
                              lambda: optimize(ca, model="vari-metric", objective="ebo")),
                          check=check, points=curve.n_points))
         del curve
-        t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo", threads=2), 1 if tier == "L" else reps)
-        rows.append(dict(task="full efficient curve, 1 indenture, 2 threads", size=f"{n:,} x {j}", engine=t_eng,
+        t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", objective="ebo", threads=2), reps)
+        rows.append(dict(runs=RUNS["last"], task="full efficient curve, 1 indenture, 2 threads", size=f"{n:,} x {j}", engine=t_eng,
                          cpu=CPU[id(curve)], ref=None, ref_note="", target=curve_target[tier], peak=None, check=None,
                          points=curve.n_points))
         del curve
         if tier == "M":
             t_eng, curve = timed(lambda: optimize(ca, model="vari-metric"), reps)
-            rows.append(dict(task="full curve, availability objective", size=f"{n:,} x {j}", engine=t_eng,
+            rows.append(dict(runs=RUNS["last"], task="full curve, availability objective", size=f"{n:,} x {j}", engine=t_eng,
                              cpu=CPU[id(curve)], ref=None,
                              ref_note="", target=curve_target[tier], peak=None, check=None, points=curve.n_points))
         del ca, stock
@@ -149,17 +152,17 @@ def run(quick: bool) -> list[dict]:
     ref = evaluate_ref(ca, stock.tolist(), "vari-metric")
     t_ref = time.perf_counter() - t0
     check = float(np.max(np.abs(np.array(ref["ebo"]) - ev.ebo)))
-    rows.append(dict(task="evaluate plan, 3 indenture levels", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(ev)], ref=t_ref,
+    rows.append(dict(runs=RUNS["last"], task="evaluate plan, 3 indenture levels", size=f"{n:,} x {j}", engine=t_eng, cpu=CPU[id(ev)], ref=t_ref,
                      ref_note="", target=None, peak=None, check=check, points=None))
     t_eng, curve = timed(lambda: optimize(ca, model="vari-metric"), reps)
-    rows.append(dict(task="full curve, 3 indenture levels (3 passes)", size=f"{n:,} x {j}", engine=t_eng,
+    rows.append(dict(runs=RUNS["last"], task="full curve, 3 indenture levels (3 passes)", size=f"{n:,} x {j}", engine=t_eng,
                      cpu=CPU[id(curve)], ref=None,
                      ref_note="no item-by-item multi-indenture optimiser", target=10.0,
                      peak=peak_mb(lambda: optimize(ca, model="vari-metric")), check=None, points=curve.n_points))
     t_eng, curve = timed(lambda: optimize(ca, model="vari-metric", target=0.9), reps)
     cpu = CPU[id(curve)]
     ev = evaluate_arrays(ca, curve.stock_at(curve.n_points - 1))
-    rows.append(dict(task="3 levels, stop at A >= 0.90 (exact check)", size=f"{n:,} x {j}", engine=t_eng, cpu=cpu, ref=None,
+    rows.append(dict(runs=RUNS["last"], task="3 levels, stop at A >= 0.90 (exact check)", size=f"{n:,} x {j}", engine=t_eng, cpu=cpu, ref=None,
                      ref_note=f"evaluated A = {ev.fleet_availability[0]:.4f}", target=10.0, peak=None, check=None,
                      points=curve.n_points))
     return rows
@@ -176,22 +179,22 @@ def render(rows: list[dict], quick: bool, total: float) -> str:
         "",
         "Engine: vectorised numpy (medians). Reference: item-by-item scalar loops of the same model "
         "(bench/readiness_reference.py), same run and data. ratio = reference time / engine wall time. "
-        "CPU s is this process's CPU time: on a loaded machine (see load average) wall time is inflated "
-        "by other processes.",
+        "CPU s is this process's CPU time (median): on a loaded machine (see the load average, "
+        "1 minute, after each task's runs) wall time is inflated by other processes.",
         "",
-        "| task | items x bases | engine s (wall) | engine CPU s | reference s | ratio | target s | within (wall) | peak MB | curve points | max abs(engine - ref) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| task | items x bases | engine s (wall) | engine CPU s | wall s of each run | load avg | reference s | ratio | target s | within (wall) | peak MB | curve points | max abs(engine - ref) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = f"{r['ref'] / r['engine']:.0f}x" if r["ref"] else "–"
         ref = f"{r['ref']:.2f}" + (f" ({r['ref_note']})" if r["ref_note"] else "") if r["ref"] else (r["ref_note"] or "–")
         within = "–" if r["target"] is None else ("yes" if r["engine"] < r["target"] else "NO")
+        walls, load = r["runs"]
+        each = ", ".join(f"{w:.2f}" for w in walls)
         lines.append(
-            f"| {r['task']} | {r['size']} | {r['engine']:.3f} | {r['cpu']:.3f} | {ref} | {ratio} | "
+            f"| {r['task']} | {r['size']} | {r['engine']:.3f} | {r['cpu']:.3f} | {each} | {load:.1f} | {ref} | {ratio} | "
             f"{r['target'] if r['target'] is not None else '–'} | {within} | "
-            f"{r['peak']:.0f} | " if r["peak"] is not None else
-            f"| {r['task']} | {r['size']} | {r['engine']:.3f} | {r['cpu']:.3f} | {ref} | {ratio} | "
-            f"{r['target'] if r['target'] is not None else '–'} | {within} | – | "
+            + (f"{r['peak']:.0f} | " if r["peak"] is not None else "– | ")
         )
         lines[-1] += f"{r['points'] if r['points'] is not None else '–'} | "
         lines[-1] += f"{r['check']:.1e} |" if r["check"] is not None else "– |"

@@ -765,7 +765,7 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     """Hull segments of all items sorted by gain per cost (Fox 1966 marginal analysis).
 
     Returns per step, in curve order: the vertex it moves to ("to"; it comes from to - 1), its
-    "item", "cost" and "dch", the change of every channel.
+    "item", "cost" and "dch", the change of every channel (row t + 1 for step t).
     """
     item, f, s_tot, ch = tab["item"], tab["f"], tab["S"], tab["channels"]
     ok = item[1:] == item[:-1]
@@ -785,8 +785,10 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     to += 1
     step_cost = np.take(dc, order)
     del dc, order
-    dch = np.take(ch, to, axis=0)
-    dch -= np.take(ch, to - 1, axis=0)
+    # row 0 is left free for the curve's start values (`_curve_from_table` sums in place)
+    dch = np.empty((to.size + 1, ch.shape[1]))
+    np.take(ch, to, axis=0, out=dch[1:])
+    dch[1:] -= np.take(ch, to - 1, axis=0)
     return {"to": to, "item": np.take(item, to), "cost": step_cost, "dch": dch}
 
 
@@ -797,15 +799,15 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
     if im.channel_offset is not None:
         ch0 = ch0 - im.channel_offset.sum(axis=0)
     n_steps = steps["to"].size
-    chan = np.empty((n_steps + 1, ch0.size))
+    chan = steps.pop("dch")  # consumed: each table's steps make one curve
     chan[0] = ch0
-    chan[1:] = steps["dch"]
     np.cumsum(chan, axis=0, out=chan)
     cost = np.empty(n_steps + 1)
     cost[0] = 0.0
     np.cumsum(steps["cost"], out=cost[1:])
     ow = im.objective_weights
-    avail = np.exp(-chan[:, 1:])
+    avail = np.negative(chan[:, 1:])
+    np.exp(avail, out=avail)
     n_pts = cost.size
     stop_reason, target_met = "end", None
     last = n_pts - 1
@@ -832,6 +834,20 @@ def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
         stop_reason=stop_reason, target_met=target_met, exact=(ca.max_level == 0),
         item_model=im, arrays=ca,
     )
+
+
+def _release_memory() -> None:
+    """Give the freed heap memory of the item-curve blocks back to the system (glibc only).
+
+    The blocks' many mid-sized arrays come from the heap, the following full-size arrays from
+    fresh mappings, which cannot reuse the heap's free space; without this the process would
+    hold both (Dask's workers do the same after tasks)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _as_arrays(case: Case | CaseArrays) -> tuple[CaseArrays, str]:
@@ -905,10 +921,13 @@ def optimize(
     for _ in range(max(1, passes)):
         im = build_item_model(ca, model, objective, ref_stock=ref, tol=tol)
         tab = _vertex_table(_run_blocks(im, False, map_fn, max_elements), ca.n_items)
+        _release_memory()
         steps = _greedy(tab, im.cost, min_gain)
-        curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
-        if targets is not None:
+        if targets is None:
+            curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
+        else:
             curve = _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets)
+        del tab, steps
         if ca.max_level == 0:
             break
         k = curve.n_points - 1
@@ -1052,7 +1071,8 @@ def exact_frontier(
     vertices = np.array(plans)  # (P, I) vertex index per item
     chan = tab["channels"][vertices].sum(axis=1)
     cost = (np.array(drops) * unit).astype(float)
-    avail = np.exp(-chan[:, 1:])
+    avail = np.negative(chan[:, 1:])
+    np.exp(avail, out=avail)
     stop_reason, target_met, last = ("budget", None, len(drops) - 1)
     if targets is not None:
         met = np.flatnonzero(np.all(avail >= targets[None, :] - 1e-12, axis=1))
