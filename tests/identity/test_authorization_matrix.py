@@ -297,9 +297,12 @@ def seed_world(engine) -> Seed:
         uow.commit()
         seed.parts["shared"] = (shared.id, None)
     # forecast runs: the operator's, the origin's and the installation's (party None: shared)
+    # (the installation's run names every site in its filter: a run's parameters must not show them)
     for key, actor in (("IND", ind), ("RUS", rus), ("shared", sys_)):
+        sites = [sid for sid, _ in seed.sites.values()] if key == "shared" else None
         with UnitOfWork(actor, write=True, engine=engine) as uow:
-            seed.runs[key] = fs.start_forecast_run(uow, method="ses", horizon=3, holdout_months=2).id
+            seed.runs[key] = fs.start_forecast_run(uow, method="ses", horizon=3, holdout_months=2,
+                                                   site_ids=sites).id
             uow.commit()
     # readiness plans of each party (the same equipment type: each over the bases it sees)
     for key, actor in (("IND", ind), ("RUS", rus)):

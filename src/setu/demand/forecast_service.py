@@ -639,6 +639,32 @@ def _runs_visible(actor: Actor):
     return or_(ForecastRun.party_id.is_(None), ForecastRun.party_id == actor.party_id)
 
 
+def _as_seen(uow: UnitOfWork, run: ForecastRun | None) -> ForecastRun | None:
+    """The run as the actor may see it. The installation's runs (and a programme office's) are
+    seen by both parties, and their parameters may name sites of both in their filter: those the
+    actor may not see are left out (of a detached copy; the stored run is unchanged)."""
+    if run is None or uow.actor.sees_all_parties:
+        return run
+    params = json.loads(run.params or "{}")
+    named = params.get("site_ids") or []
+    if not named:
+        return run
+    scope = fleet_policies.visible_site_ids(uow.actor)
+    ids = [uuid.UUID(str(x)) for x in named]
+    stmt = select(Site.id).where(Site.id.in_(ids))
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
+    seen = {str(x) for x in uow.session.scalars(stmt)}
+    if len(seen) == len(set(map(str, ids))):
+        return run
+    from sqlalchemy import inspect as sa_inspect
+
+    params["site_ids"] = [x for x in named if str(x) in seen]
+    copy = ForecastRun(**{a.key: getattr(run, a.key) for a in sa_inspect(ForecastRun).column_attrs})
+    copy.params = json.dumps(params)
+    return copy
+
+
 RUN_SORT = {"started_at": ForecastRun.started_at, "method": ForecastRun.method, "n_series": ForecastRun.n_series}
 RESULT_SORT = {"mean": ForecastResult.mean, "q99": ForecastResult.q99, "rmsse": ForecastResult.rmsse,
                "method": ForecastResult.method, "demand_class": ForecastResult.demand_class,
@@ -654,8 +680,10 @@ def list_runs(uow: UnitOfWork, *, sort: str | None = None, cursor: str | None = 
         stmt = stmt.where(cond)
     if status:
         stmt = stmt.where(ForecastRun.status == status)
-    return paginate(uow.session, stmt, model=ForecastRun, sortable=RUN_SORT, sort=sort or "-started_at",
+    page = paginate(uow.session, stmt, model=ForecastRun, sortable=RUN_SORT, sort=sort or "-started_at",
                     cursor=cursor, limit=limit)
+    page.items = [_as_seen(uow, r) for r in page.items]
+    return page
 
 
 def get_run(uow: UnitOfWork, *, run_id: uuid.UUID | str) -> ForecastRun:
@@ -672,7 +700,7 @@ def get_run(uow: UnitOfWork, *, run_id: uuid.UUID | str) -> ForecastRun:
     run = uow.session.scalar(stmt)
     if run is None:
         raise NotFound(f"forecast run {run_id} not found")
-    return run
+    return _as_seen(uow, run)
 
 
 def _results_stmt(actor: Actor, run_id: uuid.UUID, *, part_id=None, site_id=None, method=None, demand_class=None):
@@ -779,7 +807,8 @@ def latest_run(uow: UnitOfWork, *, part_id: uuid.UUID | None = None) -> Forecast
     if part_id is not None:
         sub = _results_stmt(uow.actor, ForecastRun.id, part_id=part_id).with_only_columns(ForecastResult.id)
         stmt = stmt.where(sub.exists())
-    return uow.session.scalar(stmt.order_by(ForecastRun.finished_at.desc(), ForecastRun.id.desc()).limit(1))
+    return _as_seen(uow, uow.session.scalar(stmt.order_by(ForecastRun.finished_at.desc(),
+                                                          ForecastRun.id.desc()).limit(1)))
 
 
 def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | None = None,
