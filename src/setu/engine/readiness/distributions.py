@@ -102,7 +102,7 @@ def backorder_levels(
         if big.size:
             cdf[big] = _cdf_special(s, mean_f[big], alpha[big], beta[big])
         np.subtract(1.0, cdf, out=tail)
-        np.clip(tail, 0.0, 1.0, out=tail)
+        np.maximum(tail, 0.0, out=tail)  # = clip to [0, 1]: cdf >= 0
         np.subtract(ebo[s], tail, out=ebo[s + 1])
         if with_var:
             b2[s + 1] = b2[s] - 2.0 * ebo[s] + tail

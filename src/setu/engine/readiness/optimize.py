@@ -156,7 +156,13 @@ def lower_hull_mask(f: np.ndarray) -> np.ndarray:
     x = np.arange(n)
     big = n + 1
     scale = 1e-12 * (1.0 + np.abs(f))
-    active = np.arange(rows)
+    # first round, every point kept: the neighbours are S - 1 and S + 1 (same arithmetic as below)
+    with np.errstate(invalid="ignore"):
+        fp, fn = f[:, :-2], f[:, 2:]
+        viol = f[:, 1:-1] > fp + (fn - fp) * 1.0 / 2.0 + scale[:, 1:-1]
+    keep[:, 1:-1] = ~viol
+    active = np.flatnonzero(viol.any(axis=1))
+    del viol
     while active.size:
         k, ff = keep[active], f[active]
         cm = np.maximum.accumulate(np.where(k, x, -1), axis=1)
