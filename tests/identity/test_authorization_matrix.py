@@ -927,7 +927,8 @@ QUERY_FLAGS = {"by_family": "true", "family": "1"}
 
 
 def _query_routes() -> list[Route]:
-    return [r for r in CHECKED if r.method == "GET" and set(QUERY_PARAMS.get((r.method, r.path), ())) & set(QUERY_REFS)]
+    return [r for r in CHECKED if r.method == "GET"
+            and set(QUERY_PARAMS.get((r.method, r.path), ())) & (set(QUERY_REFS) | set(QUERY_FLAGS))]
 
 
 def _without(text: str, ids: dict[str, str]) -> str:
@@ -969,3 +970,27 @@ def test_query_references(read_world, route, spec):
     if 200 <= r_other.status_code < 300:
         problems += leaks(world, route, spec, path, r_other, filtered=True)
     assert not problems, "\n".join(problems)
+
+
+# -- fields nobody may set ----------------------------------------------------------------------------
+
+#: Fields the services set themselves (who owns, who started, which party): a body carrying them
+#: is refused with 422 naming the field, never half-applied or silently ignored.
+SERVER_FIELDS = ("owner_party_id", "party_id", "started_by", "created_by", "actor_party_id", "version_id")
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, id=r.id) for r in CHECKED
+                                   if r.api and r.write and (r.method, r.path) in BODY_MODELS])
+def test_fields_nobody_may_set_are_refused(write_world, route):
+    world = write_world
+    spec = ACTOR_BY_NAME["m.ind.admin"]
+    model = BODY_MODELS[(route.method, route.path)]
+    body = build_body(world, route, spec, "own")[0] if route in _body_routes() else {}
+    smuggled = {f: str(world.seed.party_ids["RUS"]) for f in SERVER_FIELDS if f not in model.model_fields}
+    path = route.path.format(**{p: world.oracle.object_for(p, "own", spec)[0] for p in route.params})
+    before = world.fingerprint()
+    resp = world.client.request(route.method, path, json={**body, **smuggled}, headers=_headers(world, spec, route))
+    assert resp.status_code == 422, f"{route.id} with {sorted(smuggled)}: {resp.status_code} {resp.text[:300]}"
+    named = {e["field"] for e in resp.json().get("errors", [])}
+    assert set(smuggled) <= named, f"{route.id}: the refusal names {sorted(named)}, not {sorted(smuggled)}"
+    assert world.fingerprint() == before
