@@ -20,7 +20,7 @@ from setu.engine.readiness import (
     exact_frontier,
     optimize,
 )
-from setu.engine.readiness.optimize import build_item_model, lower_hull_mask
+from setu.engine.readiness.optimize import build_item_model, descending_order, lower_hull_mask, merge_levels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from readiness_reference import curve_ref, ebo_vbo, evaluate_ref, synthetic_arrays  # noqa: E402
@@ -210,6 +210,50 @@ def test_map_fn_gives_identical_curve():
     c = optimize(ca, max_elements=20_000, threads=2)
     np.testing.assert_array_equal(a.cost, c.cost)
     np.testing.assert_array_equal(a.availability, c.availability)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_descending_order_is_the_stable_argsort(seed):
+    rng = np.random.default_rng(seed)
+    cases = [
+        rng.random(5000),
+        np.round(rng.random(5000) * 7) / 3,  # many exact ties
+        1.0 + rng.integers(0, 6, 5000) * 1e-15,  # values differing only in the low bits
+        rng.normal(size=5000) * (rng.random(5000) < 0.8),  # negatives and zeros
+        np.where(rng.random(5000) < 0.1, -0.0, rng.random(5000)),
+        np.array([]), np.array([3.0]),
+    ]
+    for x in cases:
+        np.testing.assert_array_equal(descending_order(x), np.argsort(-x, kind="stable"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merge_levels_is_the_stable_merge_over_bases(seed):
+    rng = np.random.default_rng(seed)
+    k, n_r, n_j = 7, 300, 9
+    # per-base decrements, with exact ties, zeros and near-ties in the low bits
+    lev = np.sort(rng.random((k, n_r, n_j)), axis=0)[::-1]
+    lev[:, ::3, 2] = lev[:, ::3, 5]
+    lev[3:, 1::4, :] = 0.0
+    lev[:, 2::5, 1] = lev[:, 2::5, 0] * (1 + 1e-15)
+    order, gidx, val = merge_levels(lev)
+    rows = lev.transpose(1, 2, 0).reshape(n_r, n_j * k)  # base-major (j * K + s)
+    expect = np.argsort(-rows, axis=-1, kind="stable")
+    np.testing.assert_array_equal(order, expect)
+    np.testing.assert_array_equal(val, np.take_along_axis(rows, expect, -1))
+    np.testing.assert_array_equal(lev.reshape(-1)[gidx], val)
+
+
+def test_curve_does_not_depend_on_chunking(monkeypatch):
+    import importlib
+
+    opt = importlib.import_module("setu.engine.readiness.optimize")
+    ca = synthetic_arrays(80, 5, levels=1, seed=3)
+    a = optimize(ca)
+    monkeypatch.setattr(opt, "CHUNK_ELEMENTS", 500)
+    b = opt.optimize(ca)
+    for name in ("cost", "total_base_ebo", "availability", "step_item", "step_vertex", "vertex_S", "vertex_s0"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
 def test_lower_hull_mask_matches_monotone_chain():

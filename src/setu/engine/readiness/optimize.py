@@ -520,7 +520,7 @@ def build_item_model(
 
 
 def make_blocks(
-    im: ItemModel, max_elements: int = 3_000_000, chunk_elements: int = CHUNK_ELEMENTS
+    im: ItemModel, max_elements: int = 3_000_000, chunk_elements: int | None = None
 ) -> list[dict[str, Any]]:
     """Group items with similar level bounds into groups of bounded array size (the groups fix
     each item's level bounds, hence its curve), then split the groups into row chunks."""
@@ -551,7 +551,7 @@ def make_blocks(
         n_d = int(dl[start:stop].max()) if im.has_depot else 1
         k = max(int(bl[start:stop].max()), 1)
         group = np.sort(order[start:stop])
-        per = max(1, chunk_elements // (n_d * n_j * (k + 1)))
+        per = max(1, (chunk_elements or CHUNK_ELEMENTS) // (n_d * n_j * (k + 1)))
         for c in range(0, group.size, per):
             b = im.take(group[c:c + per])
             b["n_d"], b["k"] = n_d, k
