@@ -7,11 +7,15 @@ Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"; Fox
    and convex in its own stock, so merging the sorted decrements of all bases is exact
    (Sherbrooke 2004, sec. 4.5). The item curve is F_i(S) = min_{s_0 <= S} F_i(s_0, S - s_0),
    which is optimal over the depot/base split for every total S (Sherbrooke 1968, eq. 11-12).
-   All of this is vectorised over items x depot levels x bases x stock levels.
+   All of this is vectorised over items x depot levels x bases x stock levels, level-major and
+   in cache-sized chunks; the merge over bases is one unsigned-integer sort per (item, depot
+   level) with the same order as a stable sort (`merge_levels`).
 2. F_i is not convex in S; its lower convex hull is taken (Sherbrooke 2004, sec. 4.6).
 3. Marginal analysis across items: hull segments of all items are sorted once by
    (objective gain) / (cost), which gives every efficient point of the convexified problem
    (Fox 1966, Management Science 13(3):210-216): each point is optimal for its own cost.
+   The sort is one unsigned-integer key sort with exact repair of near-ties
+   (`descending_order`), ties kept in (item, S) order.
 4. Stopping: a budget, an availability target per equipment type, or both; or the whole curve.
    A target stop is checked with `evaluate` (the exact model value of the plan), so the first
    point whose evaluated fleet availability meets every target ends the curve.
