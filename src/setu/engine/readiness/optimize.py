@@ -740,32 +740,28 @@ def descending_order(x: np.ndarray) -> np.ndarray:
         return np.argsort(-x, kind="stable")
     sign = np.uint64(1 << 63)
     low = np.uint64((1 << nbits) - 1)
-    u = (x + 0.0).view(np.uint64)  # -0.0 as +0.0
-    # descending map: x >= 0 -> ~u without the sign bit; x < 0 -> u; then the index in low bits
-    key = np.invert(u)
-    np.bitwise_and(key, ~(sign | low), out=key)
+    key = np.add(x, 0.0).view(np.uint64)  # -0.0 as +0.0
     neg = np.flatnonzero(x < 0)
+    u_neg = key[neg] & ~low
+    # descending map: x >= 0 -> ~u without the sign bit; x < 0 -> u; then the index in low bits
+    np.invert(key, out=key)
+    np.bitwise_and(key, ~(sign | low), out=key)
     if neg.size:
-        key[neg] = u[neg] & ~low
-    del u
+        key[neg] = u_neg
     key |= np.arange(n, dtype=np.uint64)
     key.sort()
     order = (key & low).view(np.int64)
     # only neighbours with equal truncated keys can be out of order
     np.right_shift(key, np.uint64(nbits), out=key)
     cand = np.flatnonzero(key[1:] == key[:-1])
-    bad = cand[x[order[cand + 1]] > x[order[cand]]]
+    bad = cand[np.take(x, np.take(order, cand + 1)) > np.take(x, np.take(order, cand))]
     if bad.size:
-        coarse = key
-        lo = np.searchsorted(coarse, coarse[bad], side="left")
-        hi = np.searchsorted(coarse, coarse[bad], side="right")
-        lo, first = np.unique(lo, return_index=True)
-        hi = hi[first]
-        mark = np.zeros(n + 1, dtype=np.int64)
-        np.add.at(mark, lo, 1)
-        np.add.at(mark, hi, -1)
-        sel = np.flatnonzero(np.cumsum(mark[:-1]) > 0)
-        gid = np.searchsorted(lo, sel, side="right")
+        # re-sort exactly every run of equal truncated keys that holds an inversion
+        lo = np.unique(np.searchsorted(key, key[bad], side="left"))
+        hi = np.searchsorted(key, key[lo], side="right")
+        lengths = hi - lo
+        gid = np.repeat(np.arange(lo.size), lengths)
+        sel = np.arange(int(lengths.sum())) + np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
         sub = order[sel]
         order[sel] = sub[np.lexsort((sub, -x[sub], gid))]
     return order
@@ -791,14 +787,16 @@ def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> di
     order = descending_order(ratio)
     del ratio, gain
     to = np.take(a, order)
-    del a
     to += 1
     step_cost = np.take(dc, order)
-    del dc, order
+    del dc
+    # channel changes per segment in table order (sequential), then one gather into curve order;
     # row 0 is left free for the curve's start values (`_curve_from_table` sums in place)
+    seg_ch = np.take(ch[1:] - ch[:-1], a, axis=0)
+    del a
     dch = np.empty((to.size + 1, ch.shape[1]))
-    np.take(ch, to, axis=0, out=dch[1:])
-    dch[1:] -= np.take(ch, to - 1, axis=0)
+    np.take(seg_ch, order, axis=0, out=dch[1:])
+    del seg_ch, order
     return {"to": to, "item": np.take(item, to), "cost": step_cost, "dch": dch}
 
 
