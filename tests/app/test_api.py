@@ -105,3 +105,48 @@ def test_bom_line_and_interchange_over_http(client, engine):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "failure_share"
     r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
     assert r.status_code == 200 and client.get(f"/api/v1/bom-lines/{line['id']}").json()["failure_share"] == 0.5
+
+
+# -- regressions found by the two-party schemathesis run (issue 3) -----------------------------------
+
+
+def test_readiness_api_documents_what_it_answers(client, engine):
+    """Readiness answers 403 and 404 (documented now); a plan's ``computed_at`` carries its offset
+    (RFC 3339 date-time, also on SQLite); the export documents its CSV and Excel bodies; ``model``
+    and ``format`` are code lists in the description."""
+    w = build_world(engine)
+    ops = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, method in (("/api/v1/readiness/plans/{plan_id}", "get"), ("/api/v1/readiness/plans/{plan_id}/export",
+                         "get"), ("/api/v1/readiness/{equipment_type_id}", "get"), ("/api/v1/readiness/plans", "post")):
+        assert {"403", "404"} <= set(ops[path][method]["responses"]), (method, path)
+    export = ops["/api/v1/readiness/plans/{plan_id}/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {
+        "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert client.get(f"/api/v1/readiness/plans/{uuid.uuid4()}").status_code == 404
+    r = client.get(f"/api/v1/readiness/{w.type_id}", params={"model": "bogus"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "model"
+    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(w.type_id), "budget": "100"})
+    assert r.status_code == 201, r.text
+    assert r.json()["computed_at"].endswith(("+00:00", "Z"))
+    listed = client.get("/api/v1/readiness/plans").json()["items"][0]
+    assert listed["computed_at"].endswith(("+00:00", "Z"))
+    r = client.get(f"/api/v1/readiness/plans/{listed['id']}/export", params={"format": "pdf"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "format"
+
+
+def test_demand_quantity_is_bounded_so_forecasts_stay_finite(client, engine):
+    """A demand of ~1e308 made the next forecast run store NaN quantiles (500 on the NOT NULL column)."""
+    w = build_world(engine)
+    record = {"part_id": str(w.part_ids[0]), "site_id": str(w.base_id), "period": "2025-03-01"}
+    r = client.put("/api/v1/demand", json={**record, "quantity": 1.4e308})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "quantity"
+    assert client.put("/api/v1/demand", json={**record, "quantity": 1e9}).status_code == 200
+    r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 3, "holdout_months": 0})
+    assert r.status_code == 201, r.text
+
+
+def test_forecast_seed_bound_is_exact_in_json(client):
+    """2^63 - 1 is no JSON number every reader keeps exact (as a double it is 2^63, over the bound)."""
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ForecastRunCreate"]
+    assert schema["properties"]["seed"]["maximum"] == 2**53
+    assert client.post("/api/v1/forecast-runs", json={"seed": 2**53 + 1}).status_code == 422

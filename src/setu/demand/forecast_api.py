@@ -53,7 +53,8 @@ class ForecastRunCreate(BaseModel):
     holdout_months: WholeNumber = Field(6, ge=0, le=60, description="last months held out to measure accuracy (0: none)")
     part_ids: Optional[list[uuid.UUID]] = Field(None, description="only these parts")
     site_ids: Optional[list[uuid.UUID]] = Field(None, description="only these sites (that you may see)")
-    seed: WholeNumber = Field(0, ge=0, le=2**63 - 1, description="seed of any random step (recorded)")
+    seed: WholeNumber = Field(0, ge=0, le=2**53, description="seed of any random step (recorded); at most 2^53, "
+                                                          "the largest integer every JSON reader keeps exact")
     prior_months: StrictFloat = Field(12.0, ge=0, le=1200, allow_inf_nan=False,
                                       description="weight, in months of data, of reliability-based rates (0: off)")
 

@@ -9,13 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from setu.kit.inputs import Input
 
 
+#: Largest demand of one part at one site in one month. Far above any real demand, and far enough
+#: below the largest float that the forecasts computed from it (sums, variances) stay finite.
+MAX_MONTHLY_QUANTITY = 1e9
+
+
 class DemandRecordCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     part_id: uuid.UUID
     site_id: uuid.UUID
     period: date = Field(..., description="any day of the month; stored as the month's first day")
-    quantity: float = Field(..., ge=0)
+    quantity: float = Field(..., ge=0, le=MAX_MONTHLY_QUANTITY,
+                            description="units demanded in the month (at most 10^9: forecasts stay finite)")
 
     @field_validator("period")
     @classmethod

@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from setu.app.deps import read_uow, write_uow
 from setu.app.permissions import needs
+from setu.app.problems import problem_responses
+from setu.kit import tabular
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
 from setu.readiness.schemas import PlanCreate, PlanDetail, PlanLineRead, PlanRead, ReadinessToday
 
-router = APIRouter(tags=["readiness"])
+router = APIRouter(tags=["readiness"], responses=problem_responses(403))
+#: A plan export: the plan's lines as CSV or Excel (``format``).
+EXPORT_RESPONSES = {200: {"description": "The plan's lines as a file", "content": {
+    tabular.MEDIA_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+    tabular.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 def plan_detail(uow: UnitOfWork, plan_id) -> PlanDetail:
@@ -33,7 +40,7 @@ def list_plans(equipment_type_id: uuid.UUID | None = None, sort: str | None = No
                                        limit=limit), PlanRead)
 
 
-@router.post("/readiness/plans", response_model=PlanDetail, status_code=201,
+@router.post("/readiness/plans", response_model=PlanDetail, status_code=201, responses=problem_responses(404),
              dependencies=[Depends(needs("readiness.plan.create"))])
 def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
     result = service.plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget, target=data.target,
@@ -43,22 +50,24 @@ def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
     return plan_detail(uow, row.id)
 
 
-@router.get("/readiness/plans/{plan_id}", response_model=PlanDetail,
+@router.get("/readiness/plans/{plan_id}", response_model=PlanDetail, responses=problem_responses(404),
             dependencies=[Depends(needs("readiness.plan.read"))])
 def get_plan(plan_id: str, uow: UnitOfWork = Depends(read_uow)):
     return plan_detail(uow, plan_id)
 
 
-@router.get("/readiness/plans/{plan_id}/export", dependencies=[Depends(needs("readiness.plan.read"))])
-def export_plan(plan_id: str, format: str = "xlsx", uow: UnitOfWork = Depends(read_uow)):
+@router.get("/readiness/plans/{plan_id}/export", response_class=Response,
+            responses={**EXPORT_RESPONSES, **problem_responses(404)},
+            dependencies=[Depends(needs("readiness.plan.read"))])
+def export_plan(plan_id: str, format: Literal["csv", "xlsx"] = "xlsx", uow: UnitOfWork = Depends(read_uow)):
     name, media, body = service.export_plan(uow, plan_id=plan_id, fmt=format)
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/readiness/{equipment_type_id}", response_model=ReadinessToday,
+@router.get("/readiness/{equipment_type_id}", response_model=ReadinessToday, responses=problem_responses(404),
             dependencies=[Depends(needs("readiness.plan.read"))])
 def readiness_today(equipment_type_id: str, site_id: uuid.UUID | None = None,
-                    model: str = "vari-metric", top: int = Query(10, ge=1, le=100),
+                    model: Literal["metric", "vari-metric"] = "vari-metric", top: int = Query(10, ge=1, le=100),
                     uow: UnitOfWork = Depends(read_uow)):
     out = service.evaluate_today(uow, equipment_type_id=equipment_type_id, site_ids=[site_id] if site_id else None,
                                  model=model, top=top)

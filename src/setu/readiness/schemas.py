@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from setu.kit.timestamps import UtcDatetime
 
 
 class PlanCreate(BaseModel):
@@ -39,7 +40,7 @@ class PlanRead(BaseModel):
     availability_now: float
     availability_planned: float
     cost: Decimal
-    computed_at: datetime
+    computed_at: UtcDatetime
 
 
 class PlanLineRead(BaseModel):
