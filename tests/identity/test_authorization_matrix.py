@@ -17,14 +17,21 @@ The oracle (:class:`Oracle`) predicts the status from:
 4. for writes (and edit forms) on shared records that are visible: only the maintaining party may
    change them (parts: ``owner_party_id``; equipment types and their bill of material: the
    origin party; interchangeability links: the replacing part's owner; organisations: their own
-   party) -> 403;
+   party) -> 403. The rule applies to the record the permission is about (:data:`MAINTAINED`):
+   stock of another party's part at one's own site is one's own stock;
 5. otherwise the action is allowed: a read answers 200, a write 2xx/3xx/4xx-validation
    (200, 201, 204, 303, 400, 409, 422: the matrix sends an empty body or form, which a service
    may reject as invalid, but never as 401/403/404).
 
 Rules that need knowledge of a service (written down where they are applied):
-- readiness evaluation of a visible equipment type answers 422 when no base with units of that
-  type is visible to the actor ("no base you may see operates ...") and 200 otherwise;
+- readiness evaluation of a visible equipment type answers 422 on the API when no base with units
+  of that type is visible to the actor ("no base you may see operates ...") and 200 otherwise; the
+  web page of the type shows that message on the page (200);
+- visibility within a party: the armed services (HQ, depot, base) see every site of their party;
+  industry and quality organisations only their own organisation's sites; a readiness plan is
+  seen by the armed services of its party and by the planner's own organisation (it carries the
+  stock of every base it was computed over); forecast runs by their party, the installation's
+  runs by everyone (their results filtered by site, their filter parameters too);
 - the audit trail pages answer 200 for any object id or actor name (a filtered list); which
   entries appear is checked by the leak check (a party administrator sees the entries of their
   own party's actors only; a system administrator reads the whole trail by design, so the leak
@@ -39,9 +46,26 @@ Besides the status, every case checks:
   dashboard) contains the id or code of a site, unit, stock position, forecast result, forecast
   run or readiness plan the actor may not see; on API lists ``total`` counts exactly the items.
 
+- API lists answer exactly the ids the oracle predicts (sites, units, stock, parts, equipment
+  types, forecast runs, readiness plans), and a forecast run counts only the visible series.
+
+Further tests, generated the same way:
+- :func:`test_body_references`: every API write whose body names objects (``site_id``,
+  ``organisation_id``, ``equipment_type_id``, ...; :data:`BODY_REFS`), with the actor's own, the
+  other party's and missing objects: an invisible object answers exactly like a missing one, a
+  record one may not use (:data:`BODY_MAINTAINED`) is refused, a refusal changes nothing;
+- :func:`test_query_references`: every GET with an object filter (``?site_id=`` ...) or a family
+  flag: the other party's object answers exactly like a missing one (status and body), and
+  nothing of it shows;
+- :func:`test_fields_nobody_may_set_are_refused`: owner, party and author fields in any API write
+  body are refused (422 naming them);
+- :func:`test_subset_on_each_backend`: the API part of the matrix for a representative set of
+  actors on PostgreSQL (the whole matrix runs on SQLite).
+
+Leaks found in code this test may not change are pinned in :data:`KNOWN_LEAKS` (strict xfail).
+
 Reads run on one seeded SQLite database per module; writes on a second one (denied writes leave
-it as it was; allowed writes use empty bodies, which at most add rows of their own).
-A representative subset runs on both back ends through the ``engine`` fixture.
+it as it was; allowed writes use empty or minimal bodies, which at most add rows of their own).
 """
 from __future__ import annotations
 
