@@ -148,22 +148,26 @@ def backorders_at(
         p = np.exp(logp0[idx])
         cdf = p.copy()
         x = 0
+        finished = 0  # entries past their level still in the arrays (dropped in batches)
         while idx.size:
             if big.any():
                 cdf[big] = _cdf_special(x, m_a[big], al[big], be[big])
-            tail = np.clip(1.0 - cdf, 0.0, 1.0)
+            tail = np.maximum(1.0 - cdf, 0.0)  # = clip to [0, 1]: cdf >= 0
             b2 = b2 - 2.0 * ebo + tail
             ebo = ebo - tail
             p *= (al + be * x) / (x + 1.0)
             cdf += p
             x += 1
-            done = s_a <= x
-            if done.any():
-                out_ebo[idx[done]] = ebo[done]
-                out_b2[idx[done]] = b2[done]
-                keep = ~done
+            hit = np.flatnonzero(s_a == x)
+            if hit.size:
+                out_ebo[idx[hit]] = ebo[hit]
+                out_b2[idx[hit]] = b2[hit]
+                finished += hit.size
+            if finished and 2 * finished >= idx.size:
+                keep = s_a > x
                 idx, m_a, al, be, s_a, big = idx[keep], m_a[keep], al[keep], be[keep], s_a[keep], big[keep]
                 ebo, b2, p, cdf = ebo[keep], b2[keep], p[keep], cdf[keep]
+                finished = 0
     out_ebo = np.maximum(out_ebo, 0.0)
     vbo = np.maximum(out_b2 - out_ebo**2, 0.0)
     return out_ebo.reshape(shape), vbo.reshape(shape)

@@ -639,12 +639,15 @@ class Curve:
             stock[np.ix_(rows, ca.base_index)] = allocate(b, s0[rows], nb[rows], self.vertex_k[v[rows]])
             return stock
         if "alloc" not in cache:
-            cache["alloc"] = np.full((self.vertex_S.size, ca.n_bases), -1, dtype=np.int32)
-        table = cache["alloc"]
-        todo = rows[table[v[rows], 0] < 0]
+            # rows are written before they are read (``known``), so the table needs no fill
+            cache["alloc"] = np.empty((self.vertex_S.size, ca.n_bases), dtype=np.int32)
+            cache["known"] = np.zeros(self.vertex_S.size, dtype=bool)
+        table, known = cache["alloc"], cache["known"]
+        todo = rows[~known[v[rows]]]
         if todo.size:
             b = self.item_model.take(todo)
             table[v[todo]] = allocate(b, s0[todo], nb[todo], self.vertex_k[v[todo]])
+            known[v[todo]] = True
         stock[np.ix_(rows, ca.base_index)] = table[v[rows]]
         return stock
 
