@@ -596,16 +596,17 @@ class Fingerprint:
         md = MetaData()
         md.reflect(engine)
         self.tables = [t for t in md.sorted_tables if t.name not in VOLATILE | {"alembic_version"}]
+        counts = []
+        for t in self.tables:
+            stmt = select(func.count()).select_from(t)
+            if t.name == "audit_entry":
+                stmt = stmt.where(t.c.object_type.not_in(VOLATILE))
+            counts.append(stmt.scalar_subquery().label(t.name))
+        self.stmt = select(*counts)  # one round trip for every table
 
     def __call__(self) -> dict[str, int]:
         with self.engine.connect() as c:
-            out = {}
-            for t in self.tables:
-                stmt = select(func.count()).select_from(t)
-                if t.name == "audit_entry":
-                    stmt = stmt.where(t.c.object_type.not_in(VOLATILE))
-                out[t.name] = c.scalar(stmt)
-            return out
+            return dict(c.execute(self.stmt).one()._mapping)
 
 
 # -- running one case -----------------------------------------------------------------------------------
