@@ -194,6 +194,8 @@ OTHER = {"IND": "RUS", "RUS": "IND"}
 MILITARY = {"armed_service_hq", "depot", "base"}
 #: The organisation whose planner saved each party's readiness plan.
 PLAN_ORG = {"IND": "DEP-ORG", "RUS": "RUS-BASE"}
+#: ... and who saved it (an approver of that organisation, one of the matrix's actors).
+PLAN_AUTHOR = {"IND": "m.ind.approver", "RUS": "m.rusbase"}
 
 
 @dataclass
@@ -222,11 +224,11 @@ class Seed:
         return ORGS[self.sites[code][1]][0]
 
 
-def _seed_actor(engine, seed: Seed, party: str, org: str) -> Actor:
+def _seed_actor(engine, seed: Seed, party: str, org: str, name: str | None = None) -> Actor:
     """A real user of ``org`` (plans and audit entries name their author) acting for the seeding."""
     from tests.support.auth import ensure_user
 
-    name = f"seed.{org.lower()}"
+    name = name or f"seed.{org.lower()}"
     uid = ensure_user(engine, name, party=party, org=org, kind=ORGS[org][1], role="approver")
     return Actor(name=name, user_id=uid, party_id=seed.party_ids[party], organisation_id=seed.org_ids[org],
                  organisation_kind=ORGS[org][1], role="approver")
@@ -265,7 +267,9 @@ def seed_world(engine) -> Seed:
     seed.parts["IND"] = (w.part_ids[0], "IND")
     seed.extra_part_ids = list(w.part_ids[1:])
 
-    ind, rus = _seed_actor(engine, seed, "IND", "DEP-ORG"), _seed_actor(engine, seed, "RUS", "RUS-BASE")
+    # the planners are matrix actors: a decision on one's own plan is refused (nobody approves their own)
+    ind = _seed_actor(engine, seed, "IND", "DEP-ORG", PLAN_AUTHOR["IND"])
+    rus = _seed_actor(engine, seed, "RUS", "RUS-BASE", PLAN_AUTHOR["RUS"])
     oem, jv = _seed_actor(engine, seed, "RUS", "OEM-1"), _seed_actor(engine, seed, "IND", "IND-JV")
     # the origin party's own data, written by its own actors (their audit entries carry their party)
     with UnitOfWork(rus, write=True, engine=engine) as uow:
@@ -521,6 +525,9 @@ class Oracle:
             for param, key in objects.items():
                 if not self.maintains(actor, route.permission, PARAMS[param], key):
                     return {403}
+        if route.permission.endswith(".approve"):  # nobody approves (or rejects) their own request
+            if any(PARAMS[p] == "plan" and PLAN_AUTHOR.get(k) == spec.name for p, k in objects.items()):
+                return {403}
         if route.write:
             return GOOD_WRITE
         if route.path.startswith("/api/v1/readiness/{"):
@@ -646,7 +653,7 @@ def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[
     kw: dict = {"headers": _headers(world, spec, route)}
     if route.write:
         if route.api:
-            kw["json"] = {}
+            kw["json"] = required_fields(world, route, spec) if route.params else {}
         else:
             kw["data"] = {}
     resp = world.client.request(route.method, path, **kw)
@@ -847,7 +854,19 @@ def _body_routes() -> list[Route]:
             and set(BODY_MODELS[(r.method, r.path)].model_fields) & set(BODY_REFS)]
 
 
-def build_body(world: World, route: Route, spec: ActorSpec, variant: str) -> tuple[dict, dict[str, object]]:
+def required_fields(world: World, route: Route, spec: ActorSpec) -> dict:
+    """The required fields of a route's body, filled (objects: the actor's own), so that a write on
+    a path object (a decision on a plan, say) reaches the object's checks instead of stopping at
+    body validation. Routes whose body has no required field get ``{}``."""
+    model = BODY_MODELS.get((route.method, route.path))
+    if model is None or not any(f.is_required() for f in model.model_fields.values()):
+        return {}
+    body, _ = build_body(world, route, spec, "own", only_required=True)
+    return body
+
+
+def build_body(world: World, route: Route, spec: ActorSpec, variant: str, *,
+               only_required: bool = False) -> tuple[dict, dict[str, object]]:
     """A valid body (required fields filled) whose references name the variant's objects."""
     import typing
 
@@ -856,7 +875,7 @@ def build_body(world: World, route: Route, spec: ActorSpec, variant: str) -> tup
     refs: dict[str, object] = {}
     tag = uuid.uuid4().hex[:8].upper()
     for name, f in model.model_fields.items():
-        if name in BODY_REFS:
+        if name in BODY_REFS and not (only_required and not f.is_required()):
             value, key = world.oracle.object_for(_PARAM_OF[BODY_REFS[name]], variant, spec)
             if name == "organisation_id" and key is not None:
                 key = "DEP-ORG" if key == "IND" else "OEM-1"
