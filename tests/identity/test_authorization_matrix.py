@@ -62,7 +62,6 @@ Further tests, generated the same way:
 - :func:`test_subset_on_each_backend`: the API part of the matrix for a representative set of
   actors on PostgreSQL (the whole matrix runs on SQLite).
 
-Leaks found in code this test may not change are pinned in :data:`KNOWN_LEAKS` (strict xfail).
 
 Reads run on one seeded SQLite database per module; writes on a second one (denied writes leave
 it as it was; allowed writes use empty or minimal bodies, which at most add rows of their own).
@@ -708,29 +707,11 @@ def leaks(world: World, route: Route, spec: ActorSpec, path: str, resp, *, filte
     return out
 
 
-#: Leaks the matrix found in files this test's author may not change (src/setu/app/*), pinned so
-#: they are seen (strict: the day they are fixed these cases XPASS and this entry must go).
-#: The CSV/Excel exports of setu.app.transfer query the fleet repository without the actor's
-#: site scope (``fleet_repo.sites(...)``, ``stock_positions()``, ``equipment_units(...)`` and the
-#: demand query pass no ``scope``): every signed-in reader gets every site, unit, stock position and
-#: demand record of both parties. Fix: pass ``fleet.policies.visible_site_ids(uow.actor)`` as
-#: ``scope`` (and ``DemandRecord.site_id.in_(scope)`` for demand) in setu/app/transfer.py.
-KNOWN_LEAKS = {("GET", "/export/sites"), ("GET", "/export/stock"), ("GET", "/export/equipment-units"),
-               ("GET", "/export/demand")}
-
-
-def _known_leak(r: Route, a: ActorSpec) -> bool:
-    return ((r.method, r.path) in KNOWN_LEAKS and a.signed_in and not a.sysadmin
-            and a.kind != "programme_office")
-
-
 def cases(routes: list[Route], actors=ACTORS, variants=VARIANTS):
     for r in routes:
         for a in actors:
             if not r.params:
-                marks = [pytest.mark.xfail(strict=True, reason="known leak: see KNOWN_LEAKS")] \
-                    if _known_leak(r, a) else []
-                yield pytest.param(r, a, "none", id=f"{r.id}|{a.name}", marks=marks)
+                yield pytest.param(r, a, "none", id=f"{r.id}|{a.name}")
                 continue
             for v in variants:
                 if v == "shared" and not any(PARAMS.get(p) in SHARED for p in r.params):

@@ -937,6 +937,13 @@ class ExportSpec:
     build: Callable[[UnitOfWork, dict[str, Any]], tuple[list[str], Iterator[list[Any]]]]
 
 
+def visible_site_ids(actor: Any) -> Any:
+    """The one scoping rule of site-owned rows (sites, units, stock, demand): fleet.policies."""
+    from setu.fleet.policies import visible_site_ids as scope
+
+    return scope(actor)
+
+
 def _stream(uow: UnitOfWork, stmt: Any) -> Iterator[Any]:
     yield from uow.session.execute(stmt.execution_options(yield_per=2000))
 
@@ -989,7 +996,7 @@ def _export_bom(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator
 
 def _export_stock(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = [c.name for c in IMPORT_COLUMNS["stock"]]
-    sp = fleet_repo.stock_positions().subquery()
+    sp = fleet_repo.stock_positions(scope=visible_site_ids(uow.actor)).subquery()
     stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, *[sp.c[c] for c in COUNTS])
             .join(Part, Part.id == sp.c.part_id).join(Site, Site.id == sp.c.site_id)
             .order_by(Site.code, Part.manufacturer_code, Part.part_number))
@@ -1003,6 +1010,8 @@ def _export_demand(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Itera
     stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, DemandRecord.period, DemandRecord.quantity)
             .join(Part, Part.id == DemandRecord.part_id).join(Site, Site.id == DemandRecord.site_id)
             .order_by(Site.code, Part.manufacturer_code, Part.part_number, DemandRecord.period))
+    if (scope := visible_site_ids(uow.actor)) is not None:
+        stmt = stmt.where(DemandRecord.site_id.in_(scope))
     if f.get("site"):
         stmt = stmt.where(Site.code == str(f["site"]).strip().upper())
     for key, op in (("from", DemandRecord.period.__ge__), ("to", DemandRecord.period.__le__)):
@@ -1028,7 +1037,7 @@ def _export_sites(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterat
     header = ["code", "name", "kind", "organisation", "echelon", "parent"]
     echelon = int(f["echelon"]) if f.get("echelon") not in (None, "") else None
     orgs, sites = _codes(uow, Organisation), _codes(uow, Site)
-    stmt = fleet_repo.sites(f.get("q"), f.get("kind"), echelon).order_by(Site.code)
+    stmt = fleet_repo.sites(f.get("q"), f.get("kind"), echelon, scope=visible_site_ids(uow.actor)).order_by(Site.code)
 
     def rows() -> Iterator[list[Any]]:
         for (s,) in _stream(uow, stmt):
@@ -1060,7 +1069,8 @@ def _export_units(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterat
         et = by_code.get(str(f["equipment_type"]).strip().upper(), uuid.UUID(int=0))
     if f.get("site"):
         site = site_by_code.get(str(f["site"]).strip().upper(), uuid.UUID(int=0))
-    stmt = fleet_repo.equipment_units(f.get("q"), et, site, f.get("status")).order_by(EquipmentUnit.serial)
+    stmt = fleet_repo.equipment_units(f.get("q"), et, site, f.get("status"),
+                                      scope=visible_site_ids(uow.actor)).order_by(EquipmentUnit.serial)
 
     def rows() -> Iterator[list[Any]]:
         for (u,) in _stream(uow, stmt):
