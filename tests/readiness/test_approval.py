@@ -65,3 +65,30 @@ def test_who_may_decide(engine):
     assert tuple(_status(engine, pid)) == ("rejected", approver.name)
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(ReadinessPlan)).scalar() == 1
+
+
+def test_decisions_over_the_api_and_the_web(client, engine):
+    rw = make_world(engine)
+    client.sign_in_as("ind.author", org="DEP-ORG", role="approver")
+    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300})
+    assert r.status_code == 201 and r.json()["status"] == "proposed"
+    pid, version = r.json()["id"], r.json()["version"]
+    r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "approve"})
+    assert r.status_code == 403 and "may not decide" in r.json()["detail"]
+    page = client.get(f"/readiness/plans/{pid}").text
+    assert "another approver of your party decides it" in page and 'value="approve"' not in page
+    client.sign_in_as("ind.approver2", org="DEP-ORG", role="approver")
+    r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "reject"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "note"
+    r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "approve", "version": version + 5})
+    assert r.status_code == 409
+    r = client.post(f"/readiness/plans/{pid}/decision", data={"decision": "reject", "version": str(version)})
+    assert r.status_code == 422 and "say why" in r.text.lower()
+    r = client.post(f"/readiness/plans/{pid}/decision", data={"decision": "approve", "version": str(version),
+                                                               "note": "fits the budget"}, follow_redirects=False)
+    assert r.status_code == 303
+    r = client.get(f"/api/v1/readiness/plans/{pid}").json()
+    assert (r["status"], r["decided_by"], r["decision_note"]) == ("approved", "ind.approver2", "fits the budget")
+    assert 'id="plan-status">approved<' in client.get(f"/readiness/plans/{pid}").text
+    r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "reject", "note": "no"})
+    assert r.status_code == 409 and "already approved" in r.json()["detail"]

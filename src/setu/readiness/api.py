@@ -14,7 +14,7 @@ from setu.kit import tabular
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
-from setu.readiness.schemas import PlanCreate, PlanDetail, PlanLineRead, PlanRead, ReadinessToday
+from setu.readiness.schemas import PlanCreate, PlanDecision, PlanDetail, PlanLineRead, PlanRead, ReadinessToday
 
 router = APIRouter(tags=["readiness"], responses=problem_responses(403))
 #: A plan export: the plan's lines as CSV or Excel (``format``).
@@ -54,6 +54,18 @@ def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
             dependencies=[Depends(needs("readiness.plan.read"))])
 def get_plan(plan_id: str, uow: UnitOfWork = Depends(read_uow)):
     return plan_detail(uow, plan_id)
+
+
+@router.post("/readiness/plans/{plan_id}/decision", response_model=PlanRead, responses=problem_responses(404, 409),
+             dependencies=[Depends(needs("readiness.plan.approve"))])
+def decide_plan(plan_id: str, data: PlanDecision, uow: UnitOfWork = Depends(write_uow)):
+    """Approve or reject a proposed plan. Nobody decides their own plan (403); a plan already
+    decided, or changed since ``version`` was read, is refused (409)."""
+    from setu.readiness.approval import decide_plan as decide
+
+    row = decide(uow, plan_id=plan_id, decision=data.decision, note=data.note, version=data.version)
+    uow.commit()
+    return PlanRead.model_validate(row)
 
 
 @router.get("/readiness/plans/{plan_id}/export", response_class=Response,

@@ -19,10 +19,10 @@ def decide_plan(uow: UnitOfWork, *, plan_id: Any, decision: str, note: str | Non
                 version: int | None = None) -> ReadinessPlan:
     """Approve or reject a proposed plan. Refused: the author (403), a plan already decided or
     changed since it was read (409), a rejection without a reason (422)."""
+    plan = get_plan(uow, plan_id=plan_id)  # another party's plan: 404
+    require_not_own(uow.actor, plan.created_by, APPROVE)  # authorisation before validation
     if decision not in DECISIONS:
         raise ValidationFailed("decision", [FieldError("decision", "must be approve or reject")])
-    plan = get_plan(uow, plan_id=plan_id)  # another party's plan: 404
-    require_not_own(uow.actor, plan.created_by, APPROVE)
     note = (note or "").strip() or None
     if note is not None and len(note) > 2000:
         raise ValidationFailed("decision", [FieldError("note", "must be at most 2000 characters")])

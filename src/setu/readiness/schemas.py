@@ -41,6 +41,21 @@ class PlanRead(BaseModel):
     availability_planned: float
     cost: Decimal
     computed_at: UtcDatetime
+    status: Literal["proposed", "approved", "rejected"] = "proposed"
+    decided_by: str | None = None
+    decided_at: UtcDatetime | None = None
+    decision_note: str | None = None
+    version: int
+
+
+class PlanDecision(BaseModel):
+    """Approve or reject a proposed plan: by an approver of its party other than its author."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(None, max_length=2000, description="Why; required to reject")
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description="The plan's version you read (stale: 409)")
 
 
 class PlanLineRead(BaseModel):

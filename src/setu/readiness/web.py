@@ -77,9 +77,14 @@ def readiness_index(request: Request, uow: UnitOfWork = Depends(read_uow)):
 @router.get("/readiness/plans/{plan_id}", response_class=HTMLResponse,
             dependencies=[Depends(needs("readiness.plan.read"))])
 def plan_page(request: Request, plan_id: str, uow: UnitOfWork = Depends(read_uow)):
+    row = service.get_plan(uow, plan_id=parse_id(plan_id, "readiness plan"))
+    return _plan_response(request, uow, row)
+
+
+def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: str | None = None,
+                   status: int = 200) -> HTMLResponse:
     from setu.fleet import service as fleet
 
-    row = service.get_plan(uow, plan_id=parse_id(plan_id, "readiness plan"))
     summary = service.plan_summary(row)
     lines = service.plan_lines(uow, plan_id=row.id)
     et = fleet.get_equipment_type(uow, equipment_type_id=row.equipment_type_id)
@@ -89,8 +94,30 @@ def plan_page(request: Request, plan_id: str, uow: UnitOfWork = Depends(read_uow
         if summary.get("points") else None
     return render(request, "readiness/plan.html", {
         "plan": row, "et": et, "summary": summary, "lines": lines, "chart": chart,
-        "moves": summary.get("moves", []), "sites": summary.get("sites", []),
-    }, section="readiness")
+        "moves": summary.get("moves", []), "sites": summary.get("sites", []), "decision_error": decision_error,
+    }, section="readiness", status_code=status)
+
+
+@router.post("/readiness/plans/{plan_id}/decision", response_class=HTMLResponse,
+             dependencies=[Depends(needs("readiness.plan.approve"))])
+def plan_decide(request: Request, plan_id: str, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+    from setu.readiness.approval import decide_plan
+
+    pid = parse_id(plan_id, "readiness plan")
+    version = data.get("version") or ""
+    try:
+        decide_plan(uow, plan_id=pid, decision=data.get("decision") or "", note=data.get("note"),
+                    version=int(version) if version.isdigit() else None)
+        uow.commit()
+    except SetuError as exc:
+        if exc.status in (403, 404):
+            raise
+        uow.session.rollback()  # nothing changed: the page again, with the reason
+        errors = FormErrors.from_exception(exc, ("note", "decision"))
+        reason = errors.fields.get("note") or errors.fields.get("decision") or exc.detail
+        return _plan_response(request, uow, service.get_plan(uow, plan_id=pid), decision_error=reason,
+                              status=exc.status)
+    return redirect(f"/readiness/plans/{pid}")
 
 
 @router.get("/readiness/plans/{plan_id}/export", dependencies=[Depends(needs("readiness.plan.read"))])
