@@ -150,3 +150,13 @@ def test_forecast_seed_bound_is_exact_in_json(client):
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ForecastRunCreate"]
     assert schema["properties"]["seed"]["maximum"] == 2**53
     assert client.post("/api/v1/forecast-runs", json={"seed": 2**53 + 1}).status_code == 422
+
+
+def test_demand_month_is_bounded_so_forecast_runs_stay_fast(client, engine):
+    """One demand dated in the year 1000 made every later forecast run span 12,000 months (minutes)."""
+    w = build_world(engine)
+    record = {"part_id": str(w.part_ids[1]), "site_id": str(w.base_id), "quantity": 1}
+    for period in ("1000-01-01", "1949-12-31", "2101-01-01"):
+        r = client.put("/api/v1/demand", json={**record, "period": period})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "period", period
+    assert client.put("/api/v1/demand", json={**record, "period": "1950-01-15"}).status_code == 200
