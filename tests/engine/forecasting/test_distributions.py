@@ -5,11 +5,14 @@ import pytest
 from scipy import stats
 
 from setu.engine.forecasting.distributions import (
+    FiniteHorizonFill,
     NegBinDemand,
     fill_rate,
+    finite_horizon_fill_rate,
     fit_bootstrap,
     fit_negative_binomial,
     order_up_to_level,
+    order_up_to_levels,
     variance_to_mean_ratio,
 )
 
@@ -181,3 +184,72 @@ def test_order_up_to_with_bootstrap():
     boot = fit_bootstrap(Y, n_samples=400, seed=4)
     S = order_up_to_level(boot, 2.0, 0.95, rounding="up")
     assert np.all(fill_rate(boot, 2.0, S) >= 0.95 - 1e-9)
+
+
+# ------------------------------------------------------------ finite-horizon fill rate
+
+
+def test_finite_horizon_fill_exceeds_long_run_for_slow_movers():
+    # Chen, Lin & Thomas (2003): the expected fill over a finite window is >= the long-run fill
+    nb = NegBinDemand(np.full(50, 0.15), np.full(50, 2.0))
+    L = np.full(50, 3.0)
+    for target in (0.8, 0.9):
+        S = order_up_to_level(nb, L, target)
+        lr = fill_rate(nb, L, S)
+        fh = finite_horizon_fill_rate(nb, L, S, 24, n_paths=400, seed=1)
+        assert np.all(fh >= lr - 0.02)
+        assert fh.mean() > lr.mean() + 0.02  # a few demands per window: a clearly higher ratio
+    # a long window converges to the long-run fill rate
+    fast = NegBinDemand(np.full(20, 4.0), np.full(20, 1.5))
+    S = order_up_to_level(fast, 2.0, 0.9)
+    np.testing.assert_allclose(finite_horizon_fill_rate(fast, 2.0, S, 200, n_paths=50, seed=2).mean(),
+                               fill_rate(fast, 2.0, S).mean(), atol=0.01)
+
+
+def test_finite_horizon_fill_matches_simulation_of_the_policy():
+    from setu.engine.forecasting.evaluation import simulate_order_up_to
+
+    rng = np.random.default_rng(5)
+    n, T, L = 3000, 12, 2
+    mu, vmr = 0.3, 2.5
+    r, p = mu / (vmr - 1), 1 / vmr
+    Y = rng.negative_binomial(r, p, size=(n, 20 + T)).astype(float)
+    nb = NegBinDemand(np.full(n, mu), np.full(n, vmr))
+    S = np.full(n, 2.0)
+    sim = simulate_order_up_to(Y, None, np.tile(S, (T, 1)), 20, np.full(n, L))
+    est = finite_horizon_fill_rate(nb, L, S, T, n_paths=200, seed=0)
+    assert np.nanmean(sim.fill_rate) == pytest.approx(est.mean(), abs=0.01)
+
+
+def test_order_up_to_finite_horizon_levels():
+    Y = _panel(n=120)
+    nb = fit_negative_binomial(Y)
+    L = np.random.default_rng(3).integers(0, 6, Y.shape[0]).astype(float)
+    for target in (0.9, 0.99):
+        S_lr = order_up_to_level(nb, L, target, rounding="up")
+        S = order_up_to_level(nb, L, target, rounding="up", horizon=12, n_paths=100, seed=7)
+        fh = FiniteHorizonFill(nb, L, 12, n_paths=100, seed=7)
+        assert np.all(fh(S) >= target - 1e-9)
+        assert np.all(fh(S - 1)[S > 0] < target)
+        if target == 0.9:  # the window fill is the higher one at low targets: lower levels
+            assert S.mean() < S_lr.mean()
+        # deterministic for a seed; nearest is S or S - 1
+        np.testing.assert_array_equal(S, order_up_to_level(nb, L, target, rounding="up", horizon=12,
+                                                           n_paths=100, seed=7))
+        Sn = order_up_to_level(nb, L, target, horizon=12, n_paths=100, seed=7)
+        assert np.all((Sn == S) | (Sn == S - 1))
+    # several targets at once share the paths and equal the one-at-a-time levels
+    both = order_up_to_levels(nb, L, [0.9, 0.99], horizon=12, n_paths=100, seed=7)
+    np.testing.assert_array_equal(both[1], order_up_to_level(nb, L, 0.99, horizon=12, n_paths=100, seed=7))
+    with pytest.raises(ValueError):
+        order_up_to_level(nb, L, 0.9, horizon=12, review_period=2.0)
+    with pytest.raises(ValueError):
+        order_up_to_level(nb, L, 0.9, horizon=0)
+
+
+def test_finite_horizon_with_bootstrap():
+    Y = _panel(n=40)
+    boot = fit_bootstrap(Y, n_samples=100, seed=4)
+    S = order_up_to_level(boot, 2.0, 0.95, horizon=12, n_paths=100, seed=1)
+    S_lr = order_up_to_level(boot, 2.0, 0.95)
+    assert np.all(S >= 0) and S.mean() <= S_lr.mean() + 0.5

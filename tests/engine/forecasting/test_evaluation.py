@@ -135,6 +135,23 @@ def test_rolling_levels_shapes_and_monotone_in_target():
         rolling_order_up_to_levels(Y, None, fc, origins, 3.0, 0.9, distribution="gamma")
 
 
+def test_rolling_levels_several_targets_and_window_fill():
+    rng = np.random.default_rng(2)
+    Y = ((rng.random((50, 40)) < 0.2) * rng.poisson(3, (50, 40))).astype(float)
+    origins = list(range(30, 40))
+    fc = rolling_origin_forecasts(Y, None, {"mean": _historic_mean}, origins)["mean"]
+    both = rolling_order_up_to_levels(Y, None, fc, origins, 3.0, [0.9, 0.99])
+    assert both.shape == (2, 10, 50)
+    np.testing.assert_array_equal(both[0], rolling_order_up_to_levels(Y, None, fc, origins, 3.0, 0.9))
+    # levels for the fill as measured over the 10-period window: lower at a low target, and
+    # deterministic for a seed (Thomas 2005; see distributions.FiniteHorizonFill)
+    win = rolling_order_up_to_levels(Y, None, fc, origins, 3.0, [0.9, 0.99], horizon=10, n_samples=100, seed=3)
+    again = rolling_order_up_to_levels(Y, None, fc, origins, 3.0, [0.9, 0.99], horizon=10, n_samples=100, seed=3)
+    np.testing.assert_array_equal(win, again)
+    assert win[0].mean() < both[0].mean()
+    assert np.all(win[1] >= win[0])
+
+
 # ----------------------------------------------------------------- published baselines
 
 

@@ -43,7 +43,7 @@ from .distributions import (
     fit_bootstrap,
     fit_negative_binomial,
     observed_history,
-    order_up_to_level,
+    order_up_to_levels,
     variance_to_mean_ratio,
 )
 
@@ -176,9 +176,9 @@ def lead_time_pinball(y_cum, q_forecast, tau) -> np.ndarray:
     return np.where(y >= q, tau * (y - q), (1.0 - tau) * (q - y))
 
 
-def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead_time, target: float, *,
+def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead_time, target, *,
                                distribution: str = "negbin", service: str = "fill", n_samples: int = 500,
-                               seed: int = 0, rounding: str = "nearest") -> np.ndarray:
+                               seed: int = 0, rounding: str = "nearest", horizon: int | None = None) -> np.ndarray:
     """Order-up-to levels (k, n) at each origin from each origin's point forecast.
 
     ``distribution="negbin"``: NB with mean = the point forecast and the series' VMR of
@@ -186,12 +186,18 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
     ``distribution="bootstrap"``: the Willemain et al. (2004) bootstrap of the history up
     to the origin (``forecasts`` unused; may be None).
     ``distribution="bootstrap_scaled"``: the bootstrap rescaled to the point forecast's
-    mean (sizes multiplied by forecast / bootstrap mean)."""
+    mean (sizes multiplied by forecast / bootstrap mean).
+    ``horizon``: target the fill rate measured over that many periods (``order_up_to_level``'s
+    finite-horizon option, Thomas 2005; ``n_samples`` paths); default the long-run fill.
+    ``target`` a float -> (k, n); a sequence of targets -> (len(target), k, n) (one
+    distribution, and with ``horizon`` one set of Monte Carlo paths, per origin)."""
     Y = np.asarray(Y, dtype=float)
     n = Y.shape[0]
     start = np.zeros(n, np.int64) if start is None else _as_series_array(start, n, "start", np.int64)
     L = _as_series_array(lead_time, n, "lead_time")
-    out = np.zeros((len(origins), n))
+    multi = np.ndim(target) > 0
+    targets = list(np.atleast_1d(np.asarray(target, dtype=float)))
+    out = np.zeros((len(targets), len(origins), n))
     for j, o in enumerate(origins):
         st = np.minimum(start, o - 1)
         if distribution == "negbin":
@@ -206,8 +212,9 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
                 dist = replace(dist, sizes=dist.sizes * np.repeat(ratio, dist.counts))
         else:
             raise ValueError(f"unknown distribution {distribution!r}")
-        out[j] = order_up_to_level(dist, L, target, service=service, rounding=rounding)
-    return out
+        out[:, j] = order_up_to_levels(dist, L, targets, service=service, rounding=rounding, horizon=horizon,
+                                       n_paths=n_samples, seed=seed + o)
+    return out if multi else out[0]
 
 
 @dataclass(frozen=True)
