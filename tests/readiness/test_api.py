@@ -91,3 +91,15 @@ def test_another_partys_plan_is_404(engine):
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
                    headers=viewer)
         assert r.status_code == 403
+
+
+@pytest.mark.timeout(120)  # before the closed-form tail, this took hours (a level at a time)
+def test_a_huge_stock_level_is_evaluated_at_once(client, engine):
+    rw = make_world(engine)
+    r = client.put("/api/v1/stock", json={"part_id": str(rw.w.part_ids[0]), "site_id": str(rw.w.base_id),
+                                          "serviceable": 2**31 - 1})
+    assert r.status_code == 200, r.text
+    r = client.get(f"/api/v1/readiness/{rw.w.type_id}")
+    assert r.status_code == 200
+    worst = {w["part_number"]: w for w in r.json()["worst_items"]}
+    assert "PN-0000" not in worst or worst["PN-0000"]["ebo"] < 1e-9

@@ -276,3 +276,22 @@ def test_availability_formula_single_site():
     ev = evaluate(case, {"A": {"S": 1}, "B": {"S": 2}})
     expect = (1 - ev.ebo[0, 0] / 10) * (1 - ev.ebo[1, 0] / 20) ** 2
     assert ev.fleet_availability[0] == pytest.approx(expect, rel=1e-14)
+
+
+@pytest.mark.timeout(60)  # stepping through 2^31 levels would take hours
+def test_backorders_at_a_huge_stock_level_is_finished_in_closed_form():
+    """A stock far past the pipeline's support (a fuzzed 2^31 - 1) is finished in closed form once
+    Pr{X > x} is 0: same values as the level just past the support, without stepping to it."""
+    from setu.engine.readiness.distributions import backorders_at
+
+    mean = np.array([5.0, 5.0, 0.3, 2.0])
+    var = np.array([5.0, 12.0, 0.3, 6.0])
+    near = backorders_at(mean, var, np.array([200, 400, 100, 300]))
+    far = backorders_at(mean, var, np.array([10**6, 10**9, 2**31 - 1, 300]))
+    np.testing.assert_allclose(far[0], near[0], atol=1e-13)
+    np.testing.assert_allclose(far[1], near[1], atol=1e-12)
+    assert (far[0] < 1e-12).all() and (far[1] < 1e-12).all()
+    small = backorders_at(mean, var, np.array([3, 4, 1, 2]))  # untouched below the support's end
+    for i, s in ((0, 3), (2, 1)):  # Poisson entries: EBO(s) = sum_{k > s} (k - s) p(k)
+        k = np.arange(s + 1, 400)
+        assert small[0][i] == pytest.approx(((k - s) * stats.poisson.pmf(k, mean[i])).sum(), rel=1e-12)

@@ -153,6 +153,17 @@ def backorders_at(
             if big.any():
                 cdf[big] = _cdf_special(x, m_a[big], al[big], be[big])
             tail = np.maximum(1.0 - cdf, 0.0)  # = clip to [0, 1]: cdf >= 0
+            # Past the right end of the support (Pr{X > x} is 0 in floating point, or the pmf
+            # term has underflowed to 0 above the mean, leaving only the rounding residue of the
+            # summed cdf as "tail"), Pr{X > k} is 0 for every k >= x: EBO stops changing and
+            # E[B^2] falls by 2 EBO a level. An entry with a far larger stock (a fuzzed 10^9,
+            # say) is finished in closed form instead of stepping through every level.
+            flat = np.flatnonzero((s_a > x) & ((tail == 0.0) | ((p == 0.0) & ~big & (x > m_a))))
+            if flat.size:
+                out_ebo[idx[flat]] = ebo[flat]
+                out_b2[idx[flat]] = b2[flat] - 2.0 * ebo[flat] * (s_a[flat] - x)
+                s_a[flat] = x
+                finished += flat.size
             b2 = b2 - 2.0 * ebo + tail
             ebo = ebo - tail
             p *= (al + be * x) / (x + 1.0)
