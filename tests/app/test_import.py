@@ -364,6 +364,8 @@ def test_demand_errors(db, tmp_path):
         ["RUS01", "A1", "BASE1", "2024-04", "1"],
         ["RUS01", "A1", "BASE1", "2024-04-15", "2"],
         ["RUS01", "A1", "BASE1", "", ""],
+        ["RUS01", "A1", "BASE1", "1000-01", "1"],
+        ["RUS01", "A1", "BASE1", "2024-05", "1e300"],
     ])
     res = run_import(db, "demand", p)
     assert messages(res) == [
@@ -375,6 +377,8 @@ def test_demand_errors(db, tmp_path):
         "row 6, column period: the same part, site and month are also on row 5",
         "row 7, column period: is required",
         "row 7, column quantity: is required",
+        "row 8, column period: '1000-01' must be a month of the years 1950 to 2100",
+        "row 9, column quantity: '1e300' is more than 1e+09 in one month",
     ]
     assert counts(db) == before
 

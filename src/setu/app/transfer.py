@@ -55,6 +55,7 @@ from setu.catalog import rules
 from setu.catalog.models import BomLine, Part
 from setu.catalog.schemas import BomLineCreate, PartCreate
 from setu.demand.models import DemandRecord
+from setu.demand.schemas import FIRST_YEAR, LAST_YEAR, MAX_MONTHLY_QUANTITY
 from setu.fleet import repository as fleet_repo
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
 from setu.identity import repository as identity_repo
@@ -756,7 +757,12 @@ def _import_demand(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, re
                 errs.add("period", "is required", n)
             else:
                 try:
-                    period = period_cache[raw_p] = parse_period(raw_p)
+                    period = parse_period(raw_p)
+                    if not FIRST_YEAR <= period.year <= LAST_YEAR:
+                        errs.add("period", f"{raw_p!r} must be a month of the years {FIRST_YEAR} to {LAST_YEAR}", n)
+                        period = None
+                    else:
+                        period_cache[raw_p] = period
                 except ValueError as exc:
                     errs.add("period", str(exc), n)
         raw_q = v.get("quantity", "")
@@ -767,6 +773,9 @@ def _import_demand(uow: UnitOfWork, s: Session, rows: _Rows, errs: ErrorList, re
             qty = _number(errs, n, "quantity", raw_q)
             if qty is not None and qty < 0:
                 errs.add("quantity", f"{raw_q!r} must not be negative", n)
+                qty = None
+            elif qty is not None and qty > MAX_MONTHLY_QUANTITY:
+                errs.add("quantity", f"{raw_q!r} is more than {MAX_MONTHLY_QUANTITY:.0e} in one month", n)
                 qty = None
         if pid is None or sid is None or period is None or qty is None:
             continue
