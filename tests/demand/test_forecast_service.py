@@ -309,3 +309,22 @@ def test_no_data_makes_an_empty_run(engine):
         r = fs.get_run(uow, run_id=rid)
         assert r.status == "done" and r.n_series == 0
         assert fs.latest_run(uow) is not None
+
+
+def test_a_forecast_that_is_not_finite_is_refused_and_nothing_is_stored(engine):
+    """Demand written below the API's limits (a direct database write) that overflows the forecast
+    makes the run fail with a message naming the series; no run and no result is stored."""
+    from sqlalchemy import update
+
+    from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
+    from setu.kit.errors import ValidationFailed
+
+    w = build_world(engine)
+    with engine.begin() as c:
+        c.execute(update(DemandRecord).where(DemandRecord.part_id == w.part_ids[0]).values(quantity=1.5e308))
+    with pytest.raises(ValidationFailed) as e:
+        run(engine, method="ses", horizon=3)
+    assert e.value.errors[0].field == "demand" and str(w.part_ids[0]) in e.value.errors[0].message
+    with engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(ForecastRun)) == 0
+        assert c.scalar(select(func.count()).select_from(ForecastResult)) == 0

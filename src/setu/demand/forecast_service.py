@@ -517,6 +517,19 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
                        started_at: datetime | None = None, progress: Progress | None = None) -> ForecastRun:
     """Write the run and one result per series (ORM bulk insert through the session: audited)."""
     require(uow.actor, "demand.forecast.create")
+    parts = inp.part_ids + inp.rel_part_ids
+    sites = inp.site_ids + inp.rel_site_ids
+    q = out.quantiles
+    stored = [out.mean, out.vmr, out.lead_time_months, out.lead_time_mean, out.lead_time_var, q]
+    bad = np.zeros(out.n_series, dtype=bool)
+    for a in stored:
+        a = np.asarray(a, dtype=float).reshape(out.n_series, -1)
+        bad |= ~np.isfinite(a).all(axis=1)
+    if bad.any():  # nothing is stored: a run holds usable distributions or none at all
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationFailed("forecast run", [FieldError(
+            "demand", f"the forecast of part {parts[i]} at site {sites[i]} is not a finite number "
+                      f"({int(bad.sum())} series): its demand history holds values too large to forecast")])
     s = uow.session
     actor = uow.actor
     now = datetime.now(timezone.utc)
@@ -525,9 +538,6 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
                       status="running", started_at=started_at or now, n_series=out.n_series)
     s.add(run)
     s.flush()
-    parts = inp.part_ids + inp.rel_part_ids
-    sites = inp.site_ids + inp.rel_site_ids
-    q = out.quantiles
     rows = []
     for i in range(out.n_series):
         rows.append({
