@@ -522,7 +522,7 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
     q = out.quantiles
     stored = [out.mean, out.vmr, out.lead_time_months, out.lead_time_mean, out.lead_time_var, q]
     bad = np.zeros(out.n_series, dtype=bool)
-    for a in stored:
+    for a in stored if out.n_series else ():
         a = np.asarray(a, dtype=float).reshape(out.n_series, -1)
         bad |= ~np.isfinite(a).all(axis=1)
     if bad.any():  # nothing is stored: a run holds usable distributions or none at all
