@@ -16,8 +16,8 @@ class PlanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     equipment_type_id: uuid.UUID
-    budget: Decimal | None = Field(None, description="Most to spend on buys, >= 0")
-    target: float | None = Field(None, description="Fleet availability to reach, in (0, 1)")
+    budget: Decimal | None = Field(None, ge=0, description="Most to spend on buys, >= 0")
+    target: float | None = Field(None, gt=0, lt=1, description="Fleet availability to reach, in (0, 1)")
     model: Literal["metric", "vari-metric"] = "vari-metric"
     site_ids: list[uuid.UUID] | None = None
     currency: Literal["USD", "EUR", "GBP", "INR", "RUB"] = "USD"
