@@ -16,11 +16,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+#: an editable install builds the forecasting kernel (setup.py): rebuild when its source changes
+$(STAMP): pyproject.toml setup.py src/setu/engine/forecasting/_kernel.c | $(VENV)/bin/python
 	$(PIP) install -q -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml $(STAMP)
+$(TEST_STAMP): pyproject.toml setup.py $(STAMP)
 	$(PIP) install -q -e '.[test]'
 	touch $@
 
