@@ -110,17 +110,7 @@ def _objective_of(b: Mapping[str, Any], ebo: np.ndarray) -> np.ndarray:
     extra = ebo.ndim - 3
     shp = (lin.shape[0],) + (1,) * extra + (lin.shape[1], 1)
     lin, logc, pos = lin.reshape(shp), logc.reshape(shp), pos.reshape(shp)
-    if np.all(lin == 1.0):
-        g = ebo  # read-only use: no copy needed
-    elif np.any(lin):
-        g = lin * ebo
-    else:
-        g = np.zeros_like(ebo)
-    if np.any(logc):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(pos > 0, ebo / np.where(pos > 0, pos, 1.0), 0.0)
-            g = g - logc * np.log(np.clip(1.0 - frac, 1e-300, 1.0))
-    return g
+    return _weighted(ebo, lin, logc, pos)
 
 
 def _depot_curves(b: Mapping[str, Any], n_depot: int) -> tuple[np.ndarray, np.ndarray]:
@@ -196,8 +186,14 @@ def _level_objective(b: Mapping[str, Any], ebo: np.ndarray) -> np.ndarray:
     lin = (b["lin_base"] @ ow)[None, :, None, :]  # (1, m, 1, J)
     logc = (b["log_coef"] @ ow)[None, :, None, :]
     pos = b["pos"][None, :, None, :]
+    return _weighted(ebo, lin, logc, pos)
+
+
+def _weighted(ebo: np.ndarray, lin: np.ndarray, logc: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The objective of EBO values: ``lin * EBO - logc * log(1 - EBO / pos)`` (the second term is
+    the availability channel, log of A = prod (1 - EBO / (N Z))^Z), arrays broadcast together."""
     if np.all(lin == 1.0):
-        g = ebo
+        g = ebo  # read-only use: no copy needed
     elif np.any(lin):
         g = lin * ebo
     else:
