@@ -20,6 +20,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
+from uuid import uuid4
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -162,11 +163,9 @@ def install(app: FastAPI) -> None:
             reason = "API writes need a token; a browser session is not accepted for them"
             await run_in_threadpool(_record, engine, kind="authn_required", request=request, detail=reason)
             return _unauthenticated(request, reason)
-        request_id = request.headers.get("x-request-id", "")[:64] or None
-        from uuid import uuid4
-
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid4().hex
         caller, reason = await run_in_threadpool(resolve_caller, engine, bearer=bearer, cookie=cookie,
-                                                 request_id=request_id or uuid4().hex)
+                                                 request_id=request_id)
         if caller is None:
             kind = "token_rejected" if bearer is not None else "authn_required"
             await run_in_threadpool(_record, engine, kind=kind, request=request, detail=reason)
