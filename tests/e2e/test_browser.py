@@ -5,7 +5,8 @@ filled through the services, and walks what a user does: overview, search a part
 its demand chart, submit a bad value and read the message next to the field. Every request the
 page makes must go to the app itself (vendor files served locally, no CDN).
 
-Set SETU_E2E_SCREENSHOTS=<dir> to keep screenshots of the pages visited.
+Set SETU_E2E_SCREENSHOTS=<dir> to keep screenshots of the pages visited. Without Chromium these
+tests skip, unless SETU_REQUIRE_BROWSER=1 (CI, `.ci/run`): then a missing browser fails the run.
 """
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ VENDOR = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 
+REQUIRE_BROWSER = os.environ.get("SETU_REQUIRE_BROWSER") == "1"
+
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRE_BROWSER,
+                       reason="/usr/bin/chromium is absent (apt-get install chromium)"),
 ]
 
 
@@ -92,6 +96,8 @@ def live_app(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():
+        pytest.fail(f"SETU_REQUIRE_BROWSER=1 but {CHROMIUM} is absent (apt-get install chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield b
