@@ -11,6 +11,16 @@ def test_openapi_describes_every_resource(client):
     for path in ("/api/v1/parts", "/api/v1/parts/{part_id}", "/api/v1/sites", "/api/v1/equipment-types",
                  "/api/v1/equipment-units", "/api/v1/stock", "/api/v1/organisations", "/api/v1/parties"):
         assert path in spec["paths"], path
+    # every catalog & fleet resource is listed with filters, sort and a cursor, and read one by one
+    for path in ("/api/v1/parts", "/api/v1/bom-lines", "/api/v1/interchanges", "/api/v1/sites",
+                 "/api/v1/equipment-types", "/api/v1/equipment-units", "/api/v1/stock", "/api/v1/demand",
+                 "/api/v1/organisations"):
+        params = {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
+        assert {"sort", "cursor", "limit"} <= params, path
+        assert "Page" in spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    for path in ("/api/v1/bom-lines/{line_id}", "/api/v1/interchanges/{interchange_id}", "/api/v1/stock/{position_id}",
+                 "/api/v1/demand/{record_id}", "/api/v1/equipment-units/{unit_id}", "/api/v1/sites/{site_id}"):
+        assert "get" in spec["paths"][path], path
 
 
 def test_part_lifecycle_over_http(client):
@@ -105,6 +115,88 @@ def test_bom_line_and_interchange_over_http(client, engine):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "failure_share"
     r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
     assert r.status_code == 200 and client.get(f"/api/v1/bom-lines/{line['id']}").json()["failure_share"] == 0.5
+
+
+def _pages(client, path: str, **params) -> list[list[dict]]:
+    """Every page of a list, following the cursor."""
+    out, cursor = [], None
+    while True:
+        body = client.get(path, params={**params, **({"cursor": cursor} if cursor else {})}).json()
+        out.append(body["items"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            return out
+
+
+def test_bom_lines_list_filter_search_sort_and_cursor(client, engine):
+    w = build_world(engine, n_parts=3)
+    client.sign_in_as("rus.oem", party="RUS", org="OEM-1", kind="oem")  # the type's origin party keeps its BOM
+    r = client.post("/api/v1/bom-lines", json={"equipment_type_id": str(w.type_id), "parent_part_id": str(w.part_ids[0]),
+                                               "child_part_id": str(w.part_ids[2]), "quantity_per_assembly": 4})
+    assert r.status_code == 201, r.text
+    body = client.get("/api/v1/bom-lines", params={"sort": "-quantity_per_assembly"}).json()
+    assert body["total"] == 3
+    assert [x["quantity_per_assembly"] for x in body["items"]] == [4, 2, 1]
+    assert [len(p) for p in _pages(client, "/api/v1/bom-lines", limit=2, sort="level")] == [2, 1]
+    levels = [x["level"] for page in _pages(client, "/api/v1/bom-lines", limit=2, sort="level") for x in page]
+    assert levels == [1, 2, 2]
+    under = client.get("/api/v1/bom-lines", params={"parent_part_id": str(w.part_ids[0])}).json()
+    assert {x["child_part_id"] for x in under["items"]} == {str(w.part_ids[1]), str(w.part_ids[2])}
+    assert client.get("/api/v1/bom-lines", params={"level": 1}).json()["total"] == 1
+    hit = client.get("/api/v1/bom-lines", params={"q": "test part 2"}).json()
+    assert [x["child_part_id"] for x in hit["items"]] == [str(w.part_ids[2])]
+    assert client.get("/api/v1/bom-lines", params={"equipment_type_id": str(uuid.uuid4())}).json()["total"] == 0
+    bad = client.get("/api/v1/bom-lines", params={"sort": "name"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sort"
+
+
+def test_interchanges_list_filter_search_sort_and_cursor(client, engine):
+    w = build_world(engine, n_parts=4)
+    for old, new, code in ((0, 1, "two_way"), (1, 2, "one_way"), (3, 2, "qualified")):
+        r = client.post("/api/v1/interchanges", json={"replaced_part_id": str(w.part_ids[old]),
+                                                      "replacing_part_id": str(w.part_ids[new]), "code": code})
+        assert r.status_code == 201, r.text
+    body = client.get("/api/v1/interchanges", params={"sort": "code"}).json()
+    assert body["total"] == 3 and [x["code"] for x in body["items"]] == ["one_way", "qualified", "two_way"]
+    codes = [x["code"] for page in _pages(client, "/api/v1/interchanges", limit=2, sort="-code") for x in page]
+    assert codes == ["two_way", "qualified", "one_way"]
+    either_side = client.get("/api/v1/interchanges", params={"part_id": str(w.part_ids[1])}).json()
+    assert {x["code"] for x in either_side["items"]} == {"two_way", "one_way"}
+    assert client.get("/api/v1/interchanges", params={"code": "qualified"}).json()["total"] == 1
+    assert client.get("/api/v1/interchanges", params={"q": "PN-0003"}).json()["items"][0]["code"] == "qualified"
+    bad = client.get("/api/v1/interchanges", params={"code": "sometimes"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "code"
+
+
+def test_demand_records_list_read_and_scope(client, engine):
+    w = build_world(engine)  # 12 months of demand of the first part at BAS1 (2025)
+    body = client.get("/api/v1/demand", params={"part_id": str(w.part_ids[0]), "limit": 5}).json()
+    assert body["total"] == 12 and [x["period"] for x in body["items"]][:2] == ["2025-12-01", "2025-11-01"]
+    months = [x["period"] for page in _pages(client, "/api/v1/demand", limit=5, sort="period") for x in page]
+    assert months == [f"2025-{m:02d}-01" for m in range(1, 13)]
+    q2 = client.get("/api/v1/demand", params={"period_from": "2025-04-15", "period_to": "2025-06-30"}).json()
+    assert [x["period"] for x in q2["items"]] == ["2025-06-01", "2025-05-01", "2025-04-01"]
+    assert client.get("/api/v1/demand", params={"site_id": str(w.depot_id)}).json()["total"] == 0
+    one = body["items"][0]
+    assert client.get(f"/api/v1/demand/{one['id']}").json() == one
+    assert client.get(f"/api/v1/demand/{uuid.uuid4()}").status_code == 404
+    # an OEM sees only its own organisation's sites: the base's demand is neither listed nor readable
+    client.sign_in_as("rus.oem", party="RUS", org="OEM-1", kind="oem")
+    assert client.get("/api/v1/demand").json() == {"items": [], "next_cursor": None, "total": 0}
+    r = client.get(f"/api/v1/demand/{one['id']}")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_stock_position_read_and_search(client, engine):
+    w = build_world(engine, n_parts=3)
+    listed = client.get("/api/v1/stock", params={"q": "PN-0001"}).json()
+    assert listed["total"] == 1 and listed["items"][0]["part_id"] == str(w.part_ids[1])
+    assert client.get("/api/v1/stock", params={"q": "bas1"}).json()["total"] == 3  # the site's code
+    assert client.get("/api/v1/stock", params={"q": "nothing like it"}).json()["total"] == 0
+    pos = listed["items"][0]
+    assert client.get(f"/api/v1/stock/{pos['id']}").json() == pos
+    client.sign_in_as("rus.oem", party="RUS", org="OEM-1", kind="oem")
+    assert client.get(f"/api/v1/stock/{pos['id']}").status_code == 404
 
 
 # -- regressions found by the two-party schemathesis run (issue 3) -----------------------------------

@@ -209,8 +209,8 @@ def visibility_of(engine, user: dict) -> Visibility:
 def _real_ids(engine) -> dict[str, list[str]]:
     """Identifiers of both parties' seeded objects, by path, query and body parameter name."""
     from setu.catalog.models import BomLine, Interchange, Part
-    from setu.demand.models import ForecastRun
-    from setu.fleet.models import EquipmentType, EquipmentUnit, Site
+    from setu.demand.models import DemandRecord, ForecastRun
+    from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
     from setu.identity.models import Organisation, Party
     from setu.readiness.models import ReadinessPlan
 
@@ -222,7 +222,7 @@ def _real_ids(engine) -> dict[str, list[str]]:
         "party_id": ids(Party), "organisation_id": ids(Organisation), "site_id": ids(Site),
         "equipment_type_id": ids(EquipmentType), "part_id": ids(Part), "unit_id": ids(EquipmentUnit),
         "line_id": ids(BomLine), "interchange_id": ids(Interchange), "run_id": ids(ForecastRun),
-        "plan_id": ids(ReadinessPlan),
+        "plan_id": ids(ReadinessPlan), "position_id": ids(StockPosition), "record_id": ids(DemandRecord),
     }
 
 

@@ -206,6 +206,7 @@ class Seed:
     sites: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, org code)
     units: dict[str, tuple[uuid.UUID, str, str]] = field(default_factory=dict)  # serial -> (id, site, type)
     stock: dict[uuid.UUID, str] = field(default_factory=dict)  # stock position id -> site code
+    demand: dict[uuid.UUID, str] = field(default_factory=dict)  # demand record id -> site code
     results: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)  # result id -> (site code, run key)
     parts: dict[str, tuple[uuid.UUID, str | None]] = field(default_factory=dict)  # key -> (id, owner party)
     types: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # code -> (id, origin party)
@@ -241,7 +242,7 @@ def seed_world(engine) -> Seed:
     from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate
     from setu.demand import forecast_service as fs
     from setu.demand import service as demand
-    from setu.demand.models import ForecastResult
+    from setu.demand.models import DemandRecord, ForecastResult
     from setu.demand.schemas import DemandRecordCreate
     from setu.fleet import service as fleet
     from setu.fleet.models import StockPosition
@@ -341,6 +342,7 @@ def seed_world(engine) -> Seed:
     site_code = {sid: code for code, (sid, _) in seed.sites.items()}
     with UnitOfWork(sys_, engine=engine) as uow:
         seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
+        seed.demand = {r.id: site_code[r.site_id] for r in uow.session.scalars(select(DemandRecord))}
         run_key = {v: k for k, v in seed.runs.items()}
         seed.results = {r.id: (site_code[r.site_id], run_key[r.run_id])
                         for r in uow.session.scalars(select(ForecastResult))}
@@ -384,6 +386,7 @@ PARAMS = {
     "equipment_type_id": "equipment_type", "line_id": "bom_line", "interchange_id": "interchange",
     "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token",
     "object_id": "audit_object", "actor_name": "audit_actor",
+    "position_id": "stock_position", "record_id": "demand_record",
 }
 #: Resources with a shared object (visible to both parties, maintained by none or by one).
 SHARED = {"part", "run"}
@@ -455,6 +458,10 @@ class Oracle:
         if res in ("site", "audit_object"):
             code = "BAS1" if key == "IND" else "RUSBASE7"
             return str(s.sites[code][0]), code
+        if res in ("stock_position", "demand_record"):  # the oracle's key is the record's site
+            code = "BAS1" if key == "IND" else "RUSBASE7"
+            rows = s.stock if res == "stock_position" else s.demand
+            return str(next(i for i, site in rows.items() if site == code)), code
         if res == "unit":
             serial = "SN-0" if key == "IND" else "SNRUS-0"
             return str(s.units[serial][0]), serial
@@ -475,7 +482,7 @@ class Oracle:
             return True  # a filtered list: 200 for any id or name (see the module docstring)
         if key is None:
             return False
-        if res == "site":
+        if res in ("site", "stock_position", "demand_record"):
             return self.sees_site(actor, key)
         if res == "unit":
             return self.sees_site(actor, self.seed.units[key][1])
@@ -543,6 +550,8 @@ class Oracle:
             return {str(i) for i, site, _ in s.units.values() if self.sees_site(actor, site)}
         if path == "/api/v1/stock":
             return {str(i) for i, site in s.stock.items() if self.sees_site(actor, site)}
+        if path == "/api/v1/demand":
+            return {str(i) for i, site in s.demand.items() if self.sees_site(actor, site)}
         if path == "/api/v1/forecast-runs":
             return {str(i) for key, i in s.runs.items() if self.sees_run(actor, key)}
         if path == "/api/v1/readiness/plans":
@@ -582,6 +591,7 @@ class Oracle:
                 if serial.startswith("SN") and not serial.startswith("SN-"):
                     out.add(serial)
         out |= {str(pid) for pid, site in s.stock.items() if not self.sees_site(actor, site)}
+        out |= {str(rid) for rid, site in s.demand.items() if not self.sees_site(actor, site)}
         out |= {str(rid) for rid, (site, _) in s.results.items() if not self.sees_site(actor, site)}
         out |= {str(rid) for key, rid in s.runs.items() if not self.sees_run(actor, key)}
         for key, (pid, name) in s.plans.items():

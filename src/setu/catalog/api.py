@@ -10,8 +10,8 @@ from setu.app.permissions import needs
 from setu.app.problems import problem_responses
 from setu.catalog import service
 from setu.catalog.schemas import (
-    BomLineCreate, BomLineRead, BomLineUpdate, InterchangeCreate, InterchangeRead, InterchangeUpdate, PartCreate,
-    PartFilter, PartKind, PartRead, PartUpdate,
+    BomLineCreate, BomLineRead, BomLineUpdate, InterchangeCode, InterchangeCreate, InterchangeRead, InterchangeUpdate,
+    PartCreate, PartFilter, PartKind, PartRead, PartUpdate,
 )
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
@@ -102,10 +102,37 @@ def add_interchange(data: InterchangeCreate, uow: UnitOfWork = Depends(write_uow
     return InterchangeRead.model_validate(link)
 
 
-@router.get("/interchanges", response_model=list[InterchangeRead],
+@router.get("/interchanges", response_model=PageOut[InterchangeRead],
             dependencies=[Depends(needs("catalog.interchange.read"))])
-def list_interchanges(uow: UnitOfWork = Depends(read_uow)):
-    return [InterchangeRead.model_validate(x) for x in service.list_interchanges(uow)]
+def list_interchanges(
+    part_id: uuid.UUID | None = Query(None, description="links where this part is the replaced or the replacing one"),
+    code: InterchangeCode | None = None,
+    q: str | None = Query(None, description="search either part's number, name, NSN or origin designation, "
+                                            "the set code and the remarks"),
+    sort: str | None = Query(None, description="code or updated_at, or -field for descending"),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    uow: UnitOfWork = Depends(read_uow),
+):
+    page = service.page_interchanges(uow, part_id=part_id, code=code, q=q, sort=sort, cursor=cursor, limit=limit)
+    return page_out(page, InterchangeRead)
+
+
+@router.get("/bom-lines", response_model=PageOut[BomLineRead], dependencies=[Depends(needs("catalog.bom.read"))])
+def list_bom_lines(
+    equipment_type_id: uuid.UUID | None = None,
+    parent_part_id: uuid.UUID | None = None,
+    child_part_id: uuid.UUID | None = None,
+    level: int | None = Query(None, ge=1, le=100, description="indenture level: 1 aggregate, 2 component, ..."),
+    q: str | None = Query(None, description="search the child part's number, name, NSN or origin designation"),
+    sort: str | None = Query(None, description="level, quantity_per_assembly or updated_at, or -field for descending"),
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    uow: UnitOfWork = Depends(read_uow),
+):
+    page = service.list_bom_lines(uow, equipment_type_id=equipment_type_id, parent_part_id=parent_part_id,
+                                  child_part_id=child_part_id, level=level, q=q, sort=sort, cursor=cursor, limit=limit)
+    return page_out(page, BomLineRead)
 
 
 @router.get("/bom-lines/{line_id}", response_model=BomLineRead, dependencies=[Depends(needs("catalog.bom.read"))],

@@ -47,6 +47,47 @@ def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
 
 
+BOM_SORT = {"level": BomLine.level, "quantity_per_assembly": BomLine.quantity_per_assembly,
+            "updated_at": BomLine.updated_at}
+INTERCHANGE_SORT = {"code": Interchange.code, "updated_at": Interchange.updated_at}
+
+
+def _parts_matching(q: str | None) -> Select | None:
+    """Ids of the parts whose part number, name, NSN or origin designation match ``q`` (None: no search)."""
+    clause = search_clause(q, Part.part_number, Part.name, Part.nsn, Part.origin_designation)
+    return None if clause is None else select(Part.id).where(clause)
+
+
+def bom_lines(equipment_type_id: uuid.UUID | None = None, parent_part_id: uuid.UUID | None = None,
+              child_part_id: uuid.UUID | None = None, level: int | None = None, q: str | None = None) -> Select:
+    """Bill of material lines; ``q`` searches the child part."""
+    stmt = select(BomLine)
+    if equipment_type_id:
+        stmt = stmt.where(BomLine.equipment_type_id == equipment_type_id)
+    if parent_part_id:
+        stmt = stmt.where(BomLine.parent_part_id == parent_part_id)
+    if child_part_id:
+        stmt = stmt.where(BomLine.child_part_id == child_part_id)
+    if level:
+        stmt = stmt.where(BomLine.level == level)
+    if (matching := _parts_matching(q)) is not None:
+        stmt = stmt.where(BomLine.child_part_id.in_(matching))
+    return stmt
+
+
+def interchange_list(part_id: uuid.UUID | None = None, code: str | None = None, q: str | None = None) -> Select:
+    """Interchangeability links; ``part_id`` and ``q`` match either the replaced or the replacing part."""
+    stmt = select(Interchange)
+    if part_id:
+        stmt = stmt.where(or_(Interchange.replaced_part_id == part_id, Interchange.replacing_part_id == part_id))
+    if code:
+        stmt = stmt.where(Interchange.code == code)
+    if (matching := _parts_matching(q)) is not None:
+        stmt = stmt.where(or_(Interchange.replaced_part_id.in_(matching), Interchange.replacing_part_id.in_(matching),
+                              search_clause(q, Interchange.set_code, Interchange.remarks)))
+    return stmt
+
+
 def bom_lines_of_type(session: Session, equipment_type_id: uuid.UUID) -> list[BomLine]:
     return list(session.scalars(select(BomLine).where(BomLine.equipment_type_id == equipment_type_id)))
 

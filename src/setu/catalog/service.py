@@ -143,6 +143,16 @@ def update_bom_line(uow: UnitOfWork, *, line_id: uuid.UUID, data: BomLineUpdate)
     return line
 
 
+def list_bom_lines(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None,
+                   parent_part_id: uuid.UUID | None = None, child_part_id: uuid.UUID | None = None,
+                   level: int | None = None, q: str | None = None, sort: str | None = None,
+                   cursor: str | None = None, limit: int = 50) -> Page[BomLine]:
+    """Bill of material lines of every equipment type (the shared catalog), filtered and paged."""
+    require(uow.actor, "catalog.bom.read")
+    stmt = repo.bom_lines(equipment_type_id, parent_part_id, child_part_id, level, q)
+    return paginate(uow.session, stmt, model=BomLine, sortable=repo.BOM_SORT, sort=sort, cursor=cursor, limit=limit)
+
+
 def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
     """The equipment's bill of material as nested dicts (aggregate -> component -> part)."""
     require(uow.actor, "catalog.bom.read")
@@ -215,6 +225,16 @@ def update_interchange(uow: UnitOfWork, *, interchange_id: uuid.UUID, data: Inte
 def list_interchanges(uow: UnitOfWork, *, part_id: uuid.UUID | None = None) -> list[Interchange]:
     require(uow.actor, "catalog.interchange.read")
     return repo.interchanges(uow.session, {part_id} if part_id else None)
+
+
+def page_interchanges(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, code: str | None = None,
+                      q: str | None = None, sort: str | None = None, cursor: str | None = None,
+                      limit: int = 50) -> Page[Interchange]:
+    """Interchangeability links, filtered and paged (``part_id``: either side of the link)."""
+    require(uow.actor, "catalog.interchange.read")
+    stmt = repo.interchange_list(part_id, code, q)
+    return paginate(uow.session, stmt, model=Interchange, sortable=repo.INTERCHANGE_SORT, sort=sort, cursor=cursor,
+                    limit=limit)
 
 
 def family_heads(uow: UnitOfWork) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, uuid.UUID]]:

@@ -14,6 +14,7 @@ from setu.fleet.repository import scoped_get
 from setu.fleet.models import Site
 from setu.kit.access import require
 from setu.kit.crud import flush, get_or_404
+from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
 
@@ -31,6 +32,22 @@ def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate) -> DemandRecord:
         rec.quantity = data.quantity
     flush(s, "demand record")
     return rec
+
+
+def list_demand(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
+                period_from: date | None = None, period_to: date | None = None, sort: str | None = None,
+                cursor: str | None = None, limit: int = 50) -> Page[DemandRecord]:
+    """Demand records at the sites the actor sees, filtered and paged (default: newest month first)."""
+    require(uow.actor, "demand.record.read")
+    stmt = repo.records(part_id, site_id, period_from, period_to, fleet_policies.visible_site_ids(uow.actor))
+    return paginate(uow.session, stmt, model=DemandRecord, sortable=repo.DEMAND_SORT, sort=sort or "-period",
+                    cursor=cursor, limit=limit)
+
+
+def get_demand_record(uow: UnitOfWork, *, record_id: uuid.UUID) -> DemandRecord:
+    """One demand record at a site the actor sees (another party's answers 404, like a missing one)."""
+    require(uow.actor, "demand.record.read")
+    return scoped_get(uow.session, DemandRecord, record_id, "demand record", fleet_policies.visible_site_ids(uow.actor))
 
 
 def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | None = None,

@@ -118,10 +118,18 @@ def update_equipment_unit(unit_id: uuid.UUID, data: EquipmentUnitUpdate, uow: Un
 
 
 @router.get("/stock", response_model=PageOut[StockPositionRead], dependencies=[Depends(needs("fleet.stock.read"))])
-def list_stock(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None, sort: str | None = None,
+def list_stock(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
+               q: str | None = Query(None, description="search the part (number, name, NSN) or the site (code, name)"),
+               sort: str | None = Query(None, description="serviceable or updated_at, or -field for descending"),
                cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
-    return page_out(service.list_stock(uow, part_id=part_id, site_id=site_id, sort=sort, cursor=cursor, limit=limit),
-                    StockPositionRead)
+    return page_out(service.list_stock(uow, part_id=part_id, site_id=site_id, q=q, sort=sort, cursor=cursor,
+                                       limit=limit), StockPositionRead)
+
+
+@router.get("/stock/{position_id}", response_model=StockPositionRead, responses=problem_responses(404),
+            dependencies=[Depends(needs("fleet.stock.read"))])
+def get_stock_position(position_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return StockPositionRead.model_validate(service.get_stock_position(uow, position_id=position_id))
 
 
 @router.put("/stock", response_model=StockPositionRead,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from setu.catalog.models import Part
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
 from setu.kit.listing import search_clause
 
@@ -56,10 +57,16 @@ def equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = 
 
 
 def stock_positions(part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
-                    scope: Select | None = None) -> Select:
+                    scope: Select | None = None, q: str | None = None) -> Select:
+    """Stock positions at the sites in ``scope``; ``q`` searches the part (number, name, NSN) and the
+    site (code, name)."""
     stmt = select(StockPosition)
     if scope is not None:
         stmt = stmt.where(StockPosition.site_id.in_(scope))
+    if (c := search_clause(q, Part.part_number, Part.name, Part.nsn)) is not None:
+        site_match = select(Site.id).where(search_clause(q, Site.code, Site.name))
+        stmt = stmt.where(or_(StockPosition.part_id.in_(select(Part.id).where(c)),
+                              StockPosition.site_id.in_(site_match)))
     if part_id:
         stmt = stmt.where(StockPosition.part_id == part_id)
     if site_id:

@@ -184,11 +184,19 @@ def update_equipment_unit(uow: UnitOfWork, *, unit_id: uuid.UUID, data: Equipmen
 
 
 def list_stock(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
-               sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[StockPosition]:
+               q: str | None = None, sort: str | None = None, cursor: str | None = None,
+               limit: int = 50) -> Page[StockPosition]:
     require(uow.actor, "fleet.stock.read")
     scope = policies.visible_site_ids(uow.actor)
-    return paginate(uow.session, repo.stock_positions(part_id, site_id, scope), model=StockPosition,
+    return paginate(uow.session, repo.stock_positions(part_id, site_id, scope, q), model=StockPosition,
                     sortable=repo.STOCK_SORT, sort=sort or "-serviceable", cursor=cursor, limit=limit)
+
+
+def get_stock_position(uow: UnitOfWork, *, position_id: uuid.UUID) -> StockPosition:
+    """One stock position at a site the actor sees (another party's answers 404, like a missing one)."""
+    require(uow.actor, "fleet.stock.read")
+    return repo.scoped_get(uow.session, StockPosition, position_id, "stock position",
+                           policies.visible_site_ids(uow.actor))
 
 
 def set_stock(uow: UnitOfWork, *, data: StockPositionSet) -> StockPosition:
