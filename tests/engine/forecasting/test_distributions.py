@@ -253,3 +253,42 @@ def test_finite_horizon_with_bootstrap():
     S = order_up_to_level(boot, 2.0, 0.95, horizon=12, n_paths=100, seed=1)
     S_lr = order_up_to_level(boot, 2.0, 0.95)
     assert np.all(S >= 0) and S.mean() <= S_lr.mean() + 0.5
+
+
+def test_forecast_error_variance_matches_simulated_ses_error():
+    """Prak, Teunter & Syntetos (2017): the error of the lead-time forecast tau * SES has
+    variance tau * sigma^2 * (1 + tau * alpha / (2 - alpha)) for i.i.d. demand; checked
+    against SES run on simulated NB demand (many independent series, one origin each)."""
+    from setu.engine.forecasting.methods import ses
+
+    rng = np.random.default_rng(7)
+    n, T, alpha, mu, vmr = 40_000, 120, 0.2, 2.0, 3.0
+    r = mu / (vmr - 1.0)
+    Y = rng.negative_binomial(r, 1.0 / vmr, size=(n, T + 8)).astype(float)
+    f = ses(Y[:, :T], None, alpha=alpha).mean  # forecast at the origin T
+    for L in (0, 3, 7):
+        tau = L + 1
+        err = Y[:, T:T + tau].sum(axis=1) - tau * f
+        predicted = NegBinDemand(mean=np.array([mu]), vmr=np.array([vmr])).with_forecast_error(
+            L, alpha=alpha).lead_time(tau).variance[0]
+        assert predicted == pytest.approx(tau * vmr * mu * (1 + tau * alpha / (2 - alpha)))
+        assert err.var() == pytest.approx(predicted, rel=0.04)
+        # the textbook variance (demand only) misses the estimate's error, more so for long lead times
+        assert err.var() > 1.1 * tau * vmr * mu if tau > 1 else True
+
+
+def test_forecast_error_raises_levels_and_rejects_bad_input():
+    dist = NegBinDemand(mean=np.array([0.0, 0.3, 2.0]), vmr=np.array([1.0, 0.8, 4.0]))
+    L = np.array([2.0, 6.0, 12.0])
+    wide = dist.with_forecast_error(L, alpha=0.1)
+    np.testing.assert_allclose(wide.vmr, np.maximum(dist.vmr, 1) * (1 + (L + 1) * 0.1 / 1.9))
+    np.testing.assert_array_equal(wide.mean, dist.mean)
+    base = order_up_to_level(dist, L, 0.95)
+    more = order_up_to_level(wide, L, 0.95)
+    assert np.all(more >= base) and more[2] > base[2] and more[0] == base[0] == 0
+    with pytest.raises(ValueError, match="alpha"):
+        dist.with_forecast_error(L, alpha=0.0)
+    with pytest.raises(ValueError, match="lead times"):
+        dist.with_forecast_error(-L)
+    with pytest.raises(ValueError, match="lead_time"):
+        dist.with_forecast_error(np.ones(2))

@@ -287,6 +287,38 @@ class NegBinDemand:
             lam[nb] = g * (v[nb] - 1.0).astype(np.float32)[:, None, None]
         return rng.poisson(lam).astype(np.float32)
 
+    def with_forecast_error(self, lead_time, *, alpha: float = 0.1, review_period: float = 1.0) -> NegBinDemand:
+        """The same forecast with the variance of its own error added (Prak, Teunter &
+        Syntetos 2017, "On the calculation of safety stocks when demand is forecasted",
+        EJOR 256(2):454-461, the SES case).
+
+        The mean ``mu`` is an estimate; the demand over a protection interval of
+        ``tau = L + R`` periods differs from ``tau * mu`` by the demand's own variation
+        and by the estimate's error.  For i.i.d. demand of variance ``sigma^2`` and an
+        exponentially weighted estimate with smoothing constant ``alpha``,
+        ``Var(mu) = alpha / (2 - alpha) * sigma^2``, so
+
+            Var(D_tau - tau * mu) = tau * sigma^2 * (1 + tau * alpha / (2 - alpha)).
+
+        Ignoring the second term (the textbook ``tau * sigma^2``) sets levels too low, the
+        more so the longer the lead time.  Here ``sigma^2 = max(vmr, 1) * mu`` (the
+        forecast's own dispersion, so the term stays proportional to the forecast even
+        when the history's level and the forecast differ), i.e. the per-period VMR
+        becomes ``max(vmr, 1) * (1 + tau * alpha / (2 - alpha))`` per series.  The same
+        ``alpha`` serves every method: the Croston family and the temporal aggregation
+        methods average demand over a comparable memory (Setu's default 0.1).
+        """
+        n = self.mean.shape[0]
+        L = _as_series_array(lead_time, n, "lead_time")
+        if np.any(L < 0):
+            raise ValueError("lead times must be >= 0")
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError("alpha must lie in (0, 1]")
+        if review_period <= 0:
+            raise ValueError("review_period must be > 0")
+        tau = L + review_period
+        return NegBinDemand(mean=self.mean, vmr=np.maximum(self.vmr, 1.0) * (1.0 + tau * alpha / (2.0 - alpha)))
+
     def lead_time(self, lead_time) -> NegBinLeadTimeDemand:
         L = _as_series_array(lead_time, self.mean.shape[0], "lead_time")
         if np.any(L < 0):

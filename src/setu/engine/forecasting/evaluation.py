@@ -178,7 +178,8 @@ def lead_time_pinball(y_cum, q_forecast, tau) -> np.ndarray:
 
 def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead_time, target, *,
                                distribution: str = "negbin", service: str = "fill", n_samples: int = 500,
-                               seed: int = 0, rounding: str = "nearest", horizon: int | None = None) -> np.ndarray:
+                               seed: int = 0, rounding: str = "nearest", horizon: int | None = None,
+                               forecast_error_alpha: float | None = None) -> np.ndarray:
     """Order-up-to levels (k, n) at each origin from each origin's point forecast.
 
     ``distribution="negbin"``: NB with mean = the point forecast and the series' VMR of
@@ -187,6 +188,9 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
     to the origin (``forecasts`` unused; may be None).
     ``distribution="bootstrap_scaled"``: the bootstrap rescaled to the point forecast's
     mean (sizes multiplied by forecast / bootstrap mean).
+    ``forecast_error_alpha``: with ``"negbin"``, add the variance of the forecast's own
+    error over the protection interval (:meth:`NegBinDemand.with_forecast_error`, Prak,
+    Teunter & Syntetos 2017) with that smoothing constant; default None (demand variance only).
     ``horizon``: target the fill rate measured over that many periods (``order_up_to_level``'s
     finite-horizon option, Thomas 2005; ``n_samples`` paths); default the long-run fill.
     ``target`` a float -> (k, n); a sequence of targets -> (len(target), k, n) (one
@@ -203,6 +207,8 @@ def rolling_order_up_to_levels(Y, start, forecasts, origins: Sequence[int], lead
         if distribution == "negbin":
             f = np.nan_to_num(forecasts[j])
             dist = fit_negative_binomial(Y[:, :o], st, f, vmr=variance_to_mean_ratio(Y[:, :o], st))
+            if forecast_error_alpha is not None:
+                dist = dist.with_forecast_error(L, alpha=forecast_error_alpha)
         elif distribution in ("bootstrap", "bootstrap_scaled"):
             dist = fit_bootstrap(Y[:, :o], st, n_samples=n_samples, seed=seed + o)
             if distribution == "bootstrap_scaled":
