@@ -1,10 +1,13 @@
 """Exports of every list to CSV and .xlsx; round trips through the importers; the CLI."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from typer.testing import CliRunner
 
 from setu.app import transfer
+from setu.catalog.models import Interchange, Part
 from setu.kit import tabular
 from setu.kit.access import Actor, system_actor
 from setu.kit.errors import PermissionDenied, ValidationFailed
@@ -41,6 +44,9 @@ def db(engine, tmp_path):
         et = uow.session.scalar(select(EquipmentType))
         base = uow.session.scalar(select(Site).where(Site.code == "BASE1"))
         uow.session.add(EquipmentUnit(serial="S400-001", equipment_type_id=et.id, site_id=base.id))
+        pn = {p.part_number: p.id for p in uow.session.scalars(select(Part))}
+        uow.session.add(Interchange(replaced_part_id=pn["B2"], replacing_part_id=pn["AGG"], code="two_way",
+                                    effective_date=date(2024, 3, 1), remarks="SB 12"))
         uow.commit()
     return engine
 
@@ -128,6 +134,15 @@ def test_other_lists_content(db):
     assert table_of(export(db, "equipment-units", {"site": "BASE1"}), "csv") == (
         ["serial", "equipment_type", "site", "status"], [["S400-001", "S400", "BASE1", "operational"]])
     assert table_of(export(db, "equipment-units", {"site": "DEPOT1"}), "csv")[1] == []
+
+
+def test_interchanges_export(db):
+    assert table_of(export(db, "interchanges"), "csv") == (
+        ["replaced_manufacturer_code", "replaced_part_number", "replacing_manufacturer_code", "replacing_part_number",
+         "code", "set_code", "effective_date", "remarks"],
+        [["RUS01", "B2", "RUS01", "AGG", "two_way", "", "2024-03-01", "SB 12"]])
+    assert table_of(export(db, "interchanges", {"part_number": "agg"}), "csv")[1][0][1] == "B2"
+    assert table_of(export(db, "interchanges", {"code": "one_way"}), "csv")[1] == []
 
 
 def test_export_filters(db):

@@ -89,6 +89,7 @@ CLI_PERMISSIONS = {
     "import demand": "demand.record.import",
     "export parts": "catalog.part.read",
     "export bom": "catalog.bom.read",
+    "export interchanges": "catalog.interchange.read",
     "export stock": "fleet.stock.read",
     "export demand": "demand.record.read",
     "export sites": "fleet.site.read",

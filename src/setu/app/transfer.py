@@ -52,7 +52,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from setu.catalog import repository as catalog_repo
 from setu.catalog import rules
-from setu.catalog.models import BomLine, Part
+from setu.catalog.models import BomLine, Interchange, Part
 from setu.catalog.schemas import BomLineCreate, PartCreate
 from setu.demand.models import DemandRecord
 from setu.demand.schemas import FIRST_YEAR, LAST_YEAR, MAX_MONTHLY_QUANTITY
@@ -1003,6 +1003,24 @@ def _export_bom(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator
     return header, (list(r) for r in _stream(uow, stmt))
 
 
+def _export_interchanges(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
+    from sqlalchemy.orm import aliased
+
+    header = ["replaced_manufacturer_code", "replaced_part_number", "replacing_manufacturer_code",
+              "replacing_part_number", "code", "set_code", "effective_date", "remarks"]
+    old, new = aliased(Part), aliased(Part)
+    stmt = (select(old.manufacturer_code, old.part_number, new.manufacturer_code, new.part_number, Interchange.code,
+                   Interchange.set_code, Interchange.effective_date, Interchange.remarks)
+            .join(old, old.id == Interchange.replaced_part_id).join(new, new.id == Interchange.replacing_part_id)
+            .order_by(new.manufacturer_code, new.part_number, old.manufacturer_code, old.part_number))
+    if f.get("code"):
+        stmt = stmt.where(Interchange.code == str(f["code"]).strip())
+    if f.get("part_number"):
+        pn = str(f["part_number"]).strip().upper()
+        stmt = stmt.where((old.part_number == pn) | (new.part_number == pn))
+    return header, (list(r) for r in _stream(uow, stmt))
+
+
 def _export_stock(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = [c.name for c in IMPORT_COLUMNS["stock"]]
     sp = fleet_repo.stock_positions(scope=visible_site_ids(uow.actor)).subquery()
@@ -1114,6 +1132,9 @@ EXPORTS: dict[str, ExportSpec] = {
         "q": "search part number, name, NSN, origin designation", "kind": "repairable or consumable",
         "manufacturer_code": "one manufacturer", "has_nsn": "true or false"}, _export_parts),
     "bom": ExportSpec("bom", "catalog.bom.read", {"equipment_type": "one equipment type (code)"}, _export_bom),
+    "interchanges": ExportSpec("interchanges", "catalog.interchange.read", {
+        "code": "one interchangeability code", "part_number": "links of one part number (either side)"},
+        _export_interchanges),
     "stock": ExportSpec("stock", "fleet.stock.read", {"site": "one site (code)", **_PART_FILTERS}, _export_stock),
     "demand": ExportSpec("demand", "demand.record.read", {
         "site": "one site (code)", "from": "first month YYYY-MM", "to": "last month YYYY-MM", **_PART_FILTERS},

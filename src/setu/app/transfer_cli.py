@@ -201,6 +201,17 @@ def export_bom(
     _run_export("bom", format, output, {"equipment_type": equipment_type})
 
 
+@export_app.command("interchanges")
+def export_interchanges(
+    format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
+    code: Optional[str] = typer.Option(None, help="one code: one_way, two_way, not_interchangeable, as_set, "
+                                                  "qualified, re_identified"),
+    part_number: Optional[str] = typer.Option(None, help="only the links of this part number (either side)"),
+) -> None:
+    """Export interchangeability and supersession links (replaced part -> replacing part, code)."""
+    _run_export("interchanges", format, output, {"code": code, "part_number": part_number})
+
+
 @export_app.command("stock")
 def export_stock(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
