@@ -369,6 +369,7 @@ SEMANTIC_RULES = {
     "party_id": "organisations are maintained by their own party",
     "kind": "an organisation's kind decides what its members see: party administrators change it",
     "equipment_type_id": "readiness needs a base the user sees that operates the type",
+    "site_ids": "a readiness plan's sites must include a base the user sees that operates the type",
     "period": "a demand month falls in the years 1950 to 2100",
 }
 

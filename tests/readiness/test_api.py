@@ -61,6 +61,17 @@ def test_bad_input_is_422_naming_the_field_and_saves_nothing(engine, payload, fi
         assert c.get("/api/v1/readiness/plans").json()["total"] == 0
 
 
+def test_sites_without_a_base_of_the_type_are_422_naming_site_ids(engine):
+    """The error names the request's field (``site_ids``), not the service's (found by schemathesis)."""
+    rw = make_world(engine)
+    with _client(engine, {}) as c:
+        r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 10,
+                                                    "site_ids": [str(rw.w.depot_id)]})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["site_ids"]
+        assert c.get("/api/v1/readiness/plans").json()["total"] == 0
+
+
 def test_unknown_equipment_type(engine):
     make_world(engine)
     with _client(engine, {}) as c:

@@ -44,7 +44,7 @@ def list_plans(equipment_type_id: uuid.UUID | None = None, sort: str | None = No
              dependencies=[Depends(needs("readiness.plan.create"))])
 def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
     result = service.plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget, target=data.target,
-                          model=data.model, site_ids=data.site_ids, currency=data.currency)
+                          model=data.model, site_ids=data.site_ids, currency=data.currency, sites_field="site_ids")
     row = service.save_plan(uow, result, name=data.name)
     uow.commit()
     return plan_detail(uow, row.id)

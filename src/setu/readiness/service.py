@@ -211,9 +211,11 @@ def _spares(pos: StockPosition | None, kind: str) -> int:
 
 def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
                model: str = "vari-metric", currency: str = "USD",
-               rates: dict[str, float] | None = None, as_field: bool = False) -> BuiltCase:
+               rates: dict[str, float] | None = None, as_field: bool = False,
+               sites_field: str = "site_id") -> BuiltCase:
     """The readiness case of one equipment type over the bases the actor may see (module docstring
-    gives the mapping) and today's stock per item and site."""
+    gives the mapping) and today's stock per item and site. ``sites_field`` names the caller's
+    field that chose ``site_ids`` (an error about them names it)."""
     require(uow.actor, READ)
     rates = {**REFERENCE_RATES, **(rates or {})}
     et = _type_or_error(uow, equipment_type_id, as_field=as_field)
@@ -232,7 +234,7 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     if not units:
         raise ValidationFailed(
             f"no base you may see operates {et.code}",
-            [FieldError("site_id" if site_ids else "equipment_type_id", f"no base with units of {et.code}")])
+            [FieldError(sites_field if site_ids else "equipment_type_id", f"no base with units of {et.code}")])
     bases = sorted(s.scalars(select(DbSite).where(DbSite.id.in_(list(units)))), key=lambda x: x.code)
     depot_ids = sorted({b.parent_id for b in bases if b.parent_id is not None}, key=str)
     depots = {d.id: d for d in s.scalars(select(DbSite).where(DbSite.id.in_(depot_ids)))} if depot_ids else {}
@@ -752,15 +754,16 @@ def validate_plan_input(*, budget: Any = None, target: Any = None, model: str = 
 def plan(uow: UnitOfWork, *, equipment_type_id: Any, budget: Any = None, target: Any = None,
          model: str = "vari-metric", site_ids: Sequence[uuid.UUID] | None = None, currency: str = "USD",
          workers: int | None = None, scheduler: str | None = None,
-         progress: Callable[[str], None] | None = None) -> PlanResult:
-    """The efficient curve and the recommended buys and moves for a budget and/or a target."""
+         progress: Callable[[str], None] | None = None, sites_field: str = "site_id") -> PlanResult:
+    """The efficient curve and the recommended buys and moves for a budget and/or a target
+    (``sites_field``: the caller's name of the field that chose ``site_ids``, for errors)."""
     require(uow.actor, CREATE)
     b, t = validate_plan_input(budget=budget, target=target, model=model)
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     say("building the case")
     built = build_case(uow, equipment_type_id=equipment_type_id, site_ids=site_ids, model=model,
-                       currency=currency, as_field=True)
+                       currency=currency, as_field=True, sites_field=sites_field)
     map_fn = None
     if workers or scheduler:
         from setu.kit.compute import run_blocks
