@@ -14,6 +14,7 @@ from setu.demand import forecast_service as fs
 from setu.demand import service as demand
 from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
 from setu.demand.schemas import DemandRecordCreate
+from setu.engine.forecasting.distributions import NegBinLeadTimeDemand
 from setu.engine.forecasting.panel import panel_from_long
 from setu.engine.forecasting.pipeline import forecast_batch
 from setu.identity.models import Organisation
@@ -83,6 +84,8 @@ def test_a_run_stores_one_distribution_per_part_and_site_equal_to_the_engine(eng
         assert r.lead_time_months == pytest.approx(L)
         assert r.lead_time_mean == pytest.approx(ref.ltd_mean[i], rel=1e-12)
         assert r.lead_time_var == pytest.approx(ref.ltd_var[i], rel=1e-12)
+        # demand variance over L plus the lead-time forecast's own error (Prak et al. 2017, alpha 0.1)
+        assert r.lead_time_var == pytest.approx(r.variance_to_mean * r.mean * L * (1 + L * 0.1 / 1.9), rel=1e-9)
         assert (r.q50, r.q90, r.q99) == tuple(float(x) for x in ref.ltd_quantiles[i])
         assert r.q50 <= r.q90 <= r.q99
         assert r.variance_to_mean >= 1.0
@@ -299,6 +302,12 @@ def test_part_forecast_has_history_and_a_fan(engine):
         assert pt["q50"] <= pt["q90"] <= pt["q99"]
         assert pt["cumulative_mean"] == pytest.approx(r.mean * (k + 1))
         assert pt["cumulative_q50"] <= pt["cumulative_q90"] <= pt["cumulative_q99"]
+        # the cumulative fan widens with the forecast's own error over k + 1 months
+        h = k + 1
+        var = r.mean * r.variance_to_mean * h * (1 + h * 0.1 / 1.9)
+        ref = NegBinLeadTimeDemand(np.array([r.mean * h]), np.array([var]), np.array([h])).quantile(
+            np.array([0.5, 0.9, 0.99]))[0]
+        assert (pt["cumulative_q50"], pt["cumulative_q90"], pt["cumulative_q99"]) == tuple(float(x) for x in ref)
     assert [p["cumulative_q99"] for p in f["fan"]] == sorted(p["cumulative_q99"] for p in f["fan"])
     assert not math.isnan(f["mean_per_month"])
 

@@ -75,7 +75,8 @@ def forecast_file(
     output: Path = typer.Option(..., "--output", "-o", help="output CSV (.gz for gzip)"),
     alpha: Optional[float] = typer.Option(None, help="smoothing constant for ses/croston/sba/tsb (default 0.1)"),
     lead_time: Optional[str] = typer.Option(
-        None, "--lead-time", help="lead time in periods, or a CSV with unique_id and a lead_time* column"),
+        None, "--lead-time", help="lead time in periods, or a CSV with unique_id and a lead_time* column; adds the "
+        "lead-time demand: its variance includes the error of the lead-time forecast (Prak, Teunter & Syntetos 2017)"),
     quantiles: Optional[str] = typer.Option(None, help="per-period quantile levels, e.g. 0.5,0.9,0.99"),
     variance: bool = typer.Option(False, "--variance", help="add the per-period variance column var"),
     freq: Optional[str] = typer.Option(None, help="grid step if it cannot be inferred: int, D, W, MS, ME, Q, Y"),

@@ -367,10 +367,13 @@ class ForecastOutput:
         return int(self.mean.shape[0])
 
 
-def _distribution(mean: np.ndarray, vmr: np.ndarray, lead: np.ndarray):
-    from setu.engine.forecasting.distributions import NegBinDemand
+def _distribution(mean: np.ndarray, vmr: np.ndarray, lead: np.ndarray, alpha: float | None):
+    """Lead-time demand: the NB around the forecast with the lead-time forecast's own error
+    (the engine's ``with_forecast_error``, as ``forecast_batch`` reports it)."""
+    from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, NegBinDemand
 
-    ltd = NegBinDemand(mean=mean, vmr=vmr).lead_time(lead)
+    err_alpha = FORECAST_ERROR_ALPHA if alpha is None else alpha
+    ltd = NegBinDemand(mean=mean, vmr=vmr).with_forecast_error(lead, alpha=err_alpha, review_period=0.0).lead_time(lead)
     return ltd.mean, ltd.variance, ltd.quantile(np.array(LEVELS))
 
 
@@ -398,7 +401,7 @@ def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         w = prior_months / (prior_months + observed)
         mean = np.where(has, w * np.nan_to_num(prior) + (1.0 - w) * mean, mean)
         names = np.where(has, names.astype(str).astype(object) + "|rel", names)
-    ltd_mean, ltd_var, q = _distribution(mean, vmr, lead)
+    ltd_mean, ltd_var, q = _distribution(mean, vmr, lead, alpha)
     cls = classify(Y, start).names()
     nan = np.full(n, np.nan)
     rmsse, bias, mase = nan, nan.copy(), nan.copy()
@@ -828,9 +831,10 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
 
     ``fan``: per month ahead the mean and the q50/q90/q99 of that month's demand (negative
     binomial with the summed means and variances of the sites: independent sites), and of the
-    cumulative demand up to that month. ``history``: the last ``history_months`` of monthly
+    cumulative demand up to that month (its variance with the forecast's own error over those
+    months, ``forecast_error_factor``). ``history``: the last ``history_months`` of monthly
     demand at those sites (zeros included)."""
-    from setu.engine.forecasting.distributions import NegBinLeadTimeDemand
+    from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, NegBinLeadTimeDemand, forecast_error_factor
 
     require(uow.actor, "demand.forecast.read")
     from setu.kit.crud import get_or_404
@@ -868,7 +872,10 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
         H = int(run.horizon)
         h = np.arange(1, H + 1, dtype=float)
         monthly = NegBinLeadTimeDemand(np.full(H, mean), np.full(H, max(var, mean)), np.ones(H))
-        cum = NegBinLeadTimeDemand(mean * h, np.maximum(var, mean) * h, h)
+        # the cumulative demand's spread grows with the error of the forecast itself (level
+        # uncertainty, Prak, Teunter & Syntetos 2017), as in the lead-time demand of the results
+        alpha = params.get("alpha") or FORECAST_ERROR_ALPHA
+        cum = NegBinLeadTimeDemand(mean * h, np.maximum(var, mean) * h * forecast_error_factor(h, alpha), h)
         qm = monthly.quantile(np.array(LEVELS))
         qc = cum.quantile(np.array(LEVELS))
         for k in range(H):

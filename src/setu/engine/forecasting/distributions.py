@@ -65,9 +65,14 @@ __all__ = [
     "fill_rate",
     "FiniteHorizonFill",
     "finite_horizon_fill_rate",
+    "FORECAST_ERROR_ALPHA",
+    "forecast_error_factor",
 ]
 
 _POISSON_TOL = 1e-9
+#: smoothing constant of the forecast-error term when the method does not give one
+#: (:meth:`NegBinDemand.with_forecast_error`); Setu's default for the fixed-alpha methods
+FORECAST_ERROR_ALPHA = 0.1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -125,6 +130,16 @@ def variance_to_mean_ratio(Y, start=None, *, errors=None, mean=None) -> np.ndarr
         vmr = var / m
     bad = ~np.isfinite(vmr) | (m <= 0) | (n_obs < 2)
     return np.where(bad, 1.0, vmr)
+
+
+def forecast_error_factor(tau, alpha: float = 0.1):
+    """``1 + tau * alpha / (2 - alpha)``: the variance of the error of forecasting the demand of
+    ``tau`` periods as ``tau`` x an exponentially smoothed mean (smoothing constant ``alpha``),
+    relative to the demand's own variance over those periods (Prak, Teunter & Syntetos 2017,
+    EJOR 256(2):454-461; i.i.d. demand).  See :meth:`NegBinDemand.with_forecast_error`."""
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError("alpha must lie in (0, 1]")
+    return 1.0 + np.asarray(tau, dtype=float) * (alpha / (2.0 - alpha))
 
 
 # ----------------------------------------------------------------- negative binomial
@@ -307,17 +322,16 @@ class NegBinDemand:
         becomes ``max(vmr, 1) * (1 + tau * alpha / (2 - alpha))`` per series.  The same
         ``alpha`` serves every method: the Croston family and the temporal aggregation
         methods average demand over a comparable memory (Setu's default 0.1).
+        ``review_period=0`` gives the error of the forecast of the lead-time demand alone
+        (``tau = L``), as a forecast run reports it.
         """
         n = self.mean.shape[0]
         L = _as_series_array(lead_time, n, "lead_time")
         if np.any(L < 0):
             raise ValueError("lead times must be >= 0")
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError("alpha must lie in (0, 1]")
-        if review_period <= 0:
-            raise ValueError("review_period must be > 0")
-        tau = L + review_period
-        return NegBinDemand(mean=self.mean, vmr=np.maximum(self.vmr, 1.0) * (1.0 + tau * alpha / (2.0 - alpha)))
+        if review_period < 0:
+            raise ValueError("review_period must be >= 0")
+        return NegBinDemand(mean=self.mean, vmr=np.maximum(self.vmr, 1.0) * forecast_error_factor(L + review_period, alpha))
 
     def lead_time(self, lead_time) -> NegBinLeadTimeDemand:
         L = _as_series_array(lead_time, self.mean.shape[0], "lead_time")

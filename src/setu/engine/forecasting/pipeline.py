@@ -101,7 +101,8 @@ def forecast_batch(Y: Any, start: Any = None, *, model: str = "sba", alpha: floa
 
     ``quantiles``: per-period quantile levels in (0, 1); ``variance``: add the per-period
     variance; ``lead_time``: scalar or (n,) lead time in periods, adds the lead-time demand
-    mean, variance and quantiles. Needs ``distributions`` for anything beyond the mean.
+    mean, variance and quantiles (the variance includes the error of the lead-time forecast,
+    :meth:`~setu.engine.forecasting.distributions.NegBinDemand.with_forecast_error`). Needs ``distributions`` for anything beyond the mean.
     """
     Y = np.asarray(Y, dtype=np.float64)
     n = Y.shape[0]
@@ -115,7 +116,7 @@ def forecast_batch(Y: Any, start: Any = None, *, model: str = "sba", alpha: floa
     if not want_dist:
         return BatchForecast(names, mean)
     try:
-        from setu.engine.forecasting.distributions import fit_negative_binomial
+        from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, fit_negative_binomial
     except ImportError as exc:
         raise ComponentMissing(
             "variance, quantiles and lead-time demand need setu.engine.forecasting.distributions, "
@@ -127,7 +128,10 @@ def forecast_batch(Y: Any, start: Any = None, *, model: str = "sba", alpha: floa
     lt = ltd_mean = ltd_var = ltd_q = None
     if lead_time is not None:
         lt = np.broadcast_to(np.asarray(lead_time, dtype=np.float64), (n,)).copy()
-        ltd = dist.lead_time(lt)
+        # the lead-time forecast's own error adds to the demand's variance (Prak, Teunter &
+        # Syntetos 2017): tau = L, with the method's smoothing constant where it has one
+        err_alpha = FORECAST_ERROR_ALPHA if alpha is None else float(alpha)
+        ltd = dist.with_forecast_error(lt, alpha=err_alpha, review_period=0.0).lead_time(lt)
         ltd_mean = np.asarray(ltd.mean, dtype=np.float64)
         ltd_var = np.asarray(ltd.variance, dtype=np.float64)
         ltd_q = ltd.quantile(np.array(levels)) if levels else None
