@@ -337,3 +337,43 @@ def test_a_forecast_that_is_not_finite_is_refused_and_nothing_is_stored(engine):
     with engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(ForecastRun)) == 0
         assert c.scalar(select(func.count()).select_from(ForecastResult)) == 0
+
+
+def _link(engine, old, new, code):
+    from setu.catalog import service as catalog
+    from setu.catalog.schemas import InterchangeCreate
+
+    with UnitOfWork(SYS, write=True, engine=engine) as uow:
+        catalog.add_interchange(uow, data=InterchangeCreate(replaced_part_id=old, replacing_part_id=new, code=code))
+        uow.commit()
+
+
+def test_a_superseded_parts_demand_is_its_successors_history(engine):
+    """One-way supersession: part 2's demand at the base rolls up into part 0's series there; a
+    qualified link (interchangeable only under conditions) rolls nothing up."""
+    w = build_world(engine)
+    add_history(engine, w)
+    before = history_panel(engine)
+    _link(engine, w.part_ids[2], w.part_ids[0], "one_way")
+    _link(engine, w.part_ids[1], w.part_ids[0], "qualified")
+    rid = run(engine, method="sba", horizon=3, holdout_months=0)
+    got = {(r.part_id, r.site_id): r for r in results(engine, rid)}
+    assert set(got) == {(w.part_ids[0], w.base_id), (w.part_ids[1], w.depot_id)}
+    # the family series = part 0's and part 2's monthly demand at the base added up
+    rows = {k: i for i, k in enumerate(before.ids)}
+    fam = [rows[f"{w.part_ids[0]}|{w.base_id}"], rows[f"{w.part_ids[2]}|{w.base_id}"]]
+    Y = before.Y[fam].sum(axis=0, keepdims=True)
+    ref = forecast_batch(Y, np.array([before.start[fam].min()]), model="sba")
+    assert got[(w.part_ids[0], w.base_id)].mean == pytest.approx(ref.mean[0], rel=1e-12)
+    one = forecast_batch(before.Y[fam[:1]], before.start[fam[:1]], model="sba")
+    assert got[(w.part_ids[0], w.base_id)].mean != pytest.approx(one.mean[0], rel=1e-6)
+    # filtering on the superseded part selects its family
+    only = run(engine, method="sba", horizon=3, holdout_months=0, part_ids=[w.part_ids[2]])
+    assert {(r.part_id, r.site_id) for r in results(engine, only)} == {(w.part_ids[0], w.base_id)}
+    # the superseded part's page points at its successor's forecast, with the family's history
+    with UnitOfWork(SYS, engine=engine) as uow:
+        f = fs.part_forecast(uow, part_id=w.part_ids[2], run_id=rid)
+        g = fs.part_forecast(uow, part_id=w.part_ids[0], run_id=rid)
+    assert f["forecast_part_id"] == w.part_ids[0] and f["part_id"] == w.part_ids[2]
+    assert len(f["sites"]) == 1 and f["history"] == g["history"]
+    assert sum(q for _, q in g["history"]) == pytest.approx(Y[0, -36:].sum())

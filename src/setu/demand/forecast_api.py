@@ -136,6 +136,8 @@ class HistoryPoint(BaseModel):
 
 class PartForecast(BaseModel):
     part_id: uuid.UUID
+    forecast_part_id: uuid.UUID = Field(description="the part whose series this is: the newest part of the "
+                                        "part's interchangeability family (the part itself when it has no successor)")
     run: Optional[ForecastRunRead]
     mean_per_month: Optional[float] = None
     variance_per_month: Optional[float] = None
@@ -201,7 +203,8 @@ def part_forecast(part_id: uuid.UUID, run_id: Optional[uuid.UUID] = None, uow: U
     """The latest run's forecast of the part at every site you may see, and the fan chart data."""
     f = service.part_forecast(uow, part_id=part_id, run_id=run_id)
     return {
-        "part_id": f["part_id"], "run": _read(uow, f["run"]) if f["run"] else None,
+        "part_id": f["part_id"], "forecast_part_id": f["forecast_part_id"],
+        "run": _read(uow, f["run"]) if f["run"] else None,
         "mean_per_month": f.get("mean_per_month"), "variance_per_month": f.get("variance_per_month"),
         "sites": [{"site_id": s["site_id"], "site_code": s["site_code"],
                    "result": ForecastResultRead.model_validate(s["result"])} for s in f["sites"]],

@@ -108,6 +108,7 @@ class ForecastSpec:
             "part_ids": None if self.part_ids is None else [str(p) for p in self.part_ids],
             "site_ids": None if self.site_ids is None else [str(s) for s in self.site_ids],
             "distribution": "negative binomial (VMR of in-sample one-step errors)",
+            "interchangeability": "demand of superseded parts rolled up into the replacing part",
         }
 
 
@@ -278,8 +279,22 @@ def reliability_rates(session, scope, spec: ForecastSpec) -> dict[tuple[uuid.UUI
     return {k: v for k, v in out.items() if v > 0}
 
 
+def _demand_heads(session) -> dict[uuid.UUID, uuid.UUID]:
+    """Part -> the part its demand rolls up into, for every part with interchangeability links."""
+    from setu.catalog import repository as catalog_repo
+    from setu.catalog.rules import resolve_families
+
+    links = [(x.replaced_part_id, x.replacing_part_id, x.code) for x in catalog_repo.interchanges(session)]
+    return resolve_families(links)[0]
+
+
 def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
-    """Read the demand history of every visible (filtered) part x site series as one panel."""
+    """Read the demand history of every visible (filtered) part x site series as one panel.
+
+    Series are per family head and site: the demand of a superseded part is added to the part
+    that replaced it (``catalog.rules.resolve_families``; chains followed to the newest part;
+    ``qualified`` and ``not_interchangeable`` links never roll up). A ``part_ids`` filter selects
+    the families of those parts."""
     require(uow.actor, "demand.forecast.create")
     s = uow.session
     scope = fleet_policies.visible_site_ids(uow.actor)
@@ -304,20 +319,29 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
         stmt = stmt.where(DemandRecord.site_id.in_(scope))
     if spec.site_ids:
         stmt = stmt.where(DemandRecord.site_id.in_(spec.site_ids))
+    # interchangeability: demand of replaced parts rolls up into the newest replacing part
+    # (one-way, two-way, as a set, re-identified; catalog.rules.resolve_families)
+    heads = _demand_heads(s)
     if spec.part_ids:
-        stmt = stmt.where(or_(*[DemandRecord.part_id.in_(c) for c in _chunks(list(spec.part_ids))]))
+        wanted = {heads.get(p, p) for p in spec.part_ids}
+        family = sorted(wanted | {p for p, h in heads.items() if h in wanted}, key=str)
+        stmt = stmt.where(or_(*[DemandRecord.part_id.in_(c) for c in _chunks(family)]))
     raw_keys: dict[tuple[Any, Any], int] = {}
     sid, mon, qty = [], [], []
     for pid, site, period, q in s.execute(stmt):
         sid.append(raw_keys.setdefault((pid, site), len(raw_keys)))
         mon.append(_raw_month_index(period))
         qty.append(q)
-    keys = {(_as_uuid(p), _as_uuid(x)): i for (p, x), i in raw_keys.items()}
+    # a superseded part's demand is its successor's history: every row goes to its family head
+    raw_to_key = {i: (heads.get(p, p), _as_uuid(x)) for (p, x), i in
+                  ((( _as_uuid(p), x), i) for (p, x), i in raw_keys.items())}
+    keys = set(raw_to_key.values())
     # series in a fixed order (part, site) whatever order the database returned the rows in
     order = sorted(keys, key=lambda k: (str(k[0]), str(k[1])))
-    remap = np.empty(len(keys), dtype=np.int64)
-    for new, k in enumerate(order):
-        remap[keys[k]] = new
+    pos = {k: j for j, k in enumerate(order)}
+    remap = np.empty(len(raw_to_key), dtype=np.int64)
+    for i, k in raw_to_key.items():
+        remap[i] = pos[k]
     n = len(order)
     rel = reliability_rates(s, scope, spec)  # also with prior_months = 0: series without history
     if n:
@@ -832,7 +856,9 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     ``fan``: per month ahead the mean and the q50/q90/q99 of that month's demand (negative
     binomial with the summed means and variances of the sites: independent sites), and of the
     cumulative demand up to that month (its variance with the forecast's own error over those
-    months, ``forecast_error_factor``). ``history``: the last ``history_months`` of monthly
+    months, ``forecast_error_factor``). A run forecasts families (see :func:`load_forecast_input`):
+    ``forecast_part_id`` is the part whose series this is (the newest part of the family), and the
+    history is the family's. ``history``: the last ``history_months`` of monthly
     demand at those sites (zeros included)."""
     from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, NegBinLeadTimeDemand, forecast_error_factor
 
@@ -840,10 +866,14 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     from setu.kit.crud import get_or_404
 
     part = get_or_404(uow.session, Part, part_id, "part")
-    run = get_run(uow, run_id=run_id) if run_id else latest_run(uow, part_id=part.id)
+    # a superseded part is forecast as part of its successor's family
+    heads = _demand_heads(uow.session)
+    head = heads.get(part.id, part.id)
+    family = [head] + [p for p, h in heads.items() if h == head]
+    run = get_run(uow, run_id=run_id) if run_id else latest_run(uow, part_id=head)
     if run is None:
-        return {"part_id": part.id, "run": None, "sites": [], "fan": [], "history": []}
-    results = list(uow.session.scalars(_results_stmt(uow.actor, run.id, part_id=part.id)))
+        return {"part_id": part.id, "forecast_part_id": head, "run": None, "sites": [], "fan": [], "history": []}
+    results = list(uow.session.scalars(_results_stmt(uow.actor, run.id, part_id=head)))
     site_codes = dict(uow.session.execute(select(Site.id, Site.code).where(
         Site.id.in_([r.site_id for r in results]))).all()) if results else {}
     results.sort(key=lambda r: site_codes.get(r.site_id, ""))
@@ -858,7 +888,7 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
         last_month = _month_index(date.fromisoformat(acc["first_month"])) + int(acc["history_months"]) - 1
     if results:
         stmt = (select(DemandRecord.period, func.sum(DemandRecord.quantity))
-                .where(DemandRecord.part_id == part.id, DemandRecord.site_id.in_([r.site_id for r in results]))
+                .where(DemandRecord.part_id.in_(family), DemandRecord.site_id.in_([r.site_id for r in results]))
                 .group_by(DemandRecord.period))
         by_month = {_month_index(p): float(q) for p, q in uow.session.execute(stmt)}
         if last_month is None:
@@ -883,7 +913,7 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
                         "q50": float(qm[k, 0]), "q90": float(qm[k, 1]), "q99": float(qm[k, 2]),
                         "cumulative_mean": float(mean * (k + 1)), "cumulative_q50": float(qc[k, 0]),
                         "cumulative_q90": float(qc[k, 1]), "cumulative_q99": float(qc[k, 2])})
-    return {"part_id": part.id, "run": run, "params": params,
+    return {"part_id": part.id, "forecast_part_id": head, "run": run, "params": params,
             "sites": [{"site_id": r.site_id, "site_code": site_codes.get(r.site_id), "result": r} for r in results],
             "fan": fan, "history": history, "mean_per_month": mean, "variance_per_month": var}
 
