@@ -55,6 +55,7 @@ import numpy as np
 from sqlalchemy import String, func, insert, or_, select, type_coerce
 
 from setu.catalog.models import BomLine, Part
+from setu.catalog.service import family_heads
 from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
 from setu.fleet import policies as fleet_policies
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site
@@ -279,15 +280,6 @@ def reliability_rates(session, scope, spec: ForecastSpec) -> dict[tuple[uuid.UUI
     return {k: v for k, v in out.items() if v > 0}
 
 
-def _demand_heads(session) -> dict[uuid.UUID, uuid.UUID]:
-    """Part -> the part its demand rolls up into, for every part with interchangeability links."""
-    from setu.catalog import repository as catalog_repo
-    from setu.catalog.rules import resolve_families
-
-    links = [(x.replaced_part_id, x.replacing_part_id, x.code) for x in catalog_repo.interchanges(session)]
-    return resolve_families(links)[0]
-
-
 def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
     """Read the demand history of every visible (filtered) part x site series as one panel.
 
@@ -321,7 +313,7 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
         stmt = stmt.where(DemandRecord.site_id.in_(spec.site_ids))
     # interchangeability: demand of replaced parts rolls up into the newest replacing part
     # (one-way, two-way, as a set, re-identified; catalog.rules.resolve_families)
-    heads = _demand_heads(s)
+    heads, _ = family_heads(uow)
     if spec.part_ids:
         wanted = {heads.get(p, p) for p in spec.part_ids}
         family = sorted(wanted | {p for p, h in heads.items() if h in wanted}, key=str)
@@ -867,7 +859,7 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
 
     part = get_or_404(uow.session, Part, part_id, "part")
     # a superseded part is forecast as part of its successor's family
-    heads = _demand_heads(uow.session)
+    heads, _ = family_heads(uow)
     head = heads.get(part.id, part.id)
     family = [head] + [p for p, h in heads.items() if h == head]
     run = get_run(uow, run_id=run_id) if run_id else latest_run(uow, part_id=head)
