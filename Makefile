@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 SETU := $(VENV)/bin/setu
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-ASSETS_STAMP := src/setu/app/static/vendor/.installed
+ASSETS_STAMP := src/setu/adapters/static/vendor/.installed
 
 .PHONY: install install-test assets run test test-fast bench lint clean
 
@@ -57,4 +57,4 @@ lint: install-test
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) node_modules src/setu/app/static/vendor var bench/out
+	rm -rf $(VENV) node_modules src/setu/adapters/static/vendor var bench/out

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from setu.app.demo import load_demo
-from setu.app.demo_data import BASE_PARTS, DEFAULT_SEED
+from setu.demo.load import load_demo
+from setu.demo.data import BASE_PARTS, DEFAULT_SEED
 from setu.kit.db import upgrade_database
 
 TARGET_S = 60.0

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Copy the web toolkit's files into src/setu/app/static/vendor/ (gitignored), to be served locally.
+"""Copy the web toolkit's files into src/setu/adapters/static/vendor/ (gitignored), to be served locally.
 
 Run after ``npm ci`` (which fills ./node_modules from package-lock.json); Plotly's script comes
 from the installed ``plotly`` Python package. Idempotent: a file already identical is left alone.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
-VENDOR = ROOT / "src" / "setu" / "app" / "static" / "vendor"
+VENDOR = ROOT / "src" / "setu" / "adapters" / "static" / "vendor"
 
 #: (source below node_modules, destination below static/vendor)
 NPM_FILES = [

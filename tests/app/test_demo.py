@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from setu.app.demo import POST_LOAD_HOOKS, load_demo
-from setu.app.demo_data import (
+from setu.demo.load import POST_LOAD_HOOKS, load_demo
+from setu.demo.data import (
     EQUIPMENT,
     HISTORY_MONTHS,
     RAF_STATS,
@@ -51,7 +51,7 @@ def test_data_is_identical_across_processes():
     import subprocess
     import sys
 
-    code = "from setu.app.demo_data import generate; print(generate(seed=5).digest())"
+    code = "from setu.demo.data import generate; print(generate(seed=5).digest())"
     out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONHASHSEED": h}).stdout.strip() for h in ("1", "2")}
     assert out == {generate(seed=5).digest()}
@@ -262,7 +262,7 @@ def test_generated_demand_matches_raf_statistics_computed_from_the_data(demo):
 
 def expected_counts() -> dict[str, int]:
     """Rows of the generated data set, plus the organisations the demo users' personas add."""
-    from setu.identity.demo_users import EXTRA_ORGANISATIONS
+    from setu.demo.users import EXTRA_ORGANISATIONS
 
     out = generate().counts()
     out["identity_organisation"] += len(EXTRA_ORGANISATIONS)
@@ -270,7 +270,7 @@ def expected_counts() -> dict[str, int]:
 
 
 def _count(url: str) -> dict[str, int]:
-    from setu.app.demo import _model_tables
+    from setu.demo.load import _model_tables
     from setu.kit.db import Base, make_engine
 
     _model_tables()
@@ -428,7 +428,7 @@ def test_demo_users_one_per_persona_of_each_party_sign_in(tmp_path, monkeypatch)
 
     from setu.app.cli import app as cli
     from setu.app.main import create_app
-    from setu.identity.demo_users import DEMO_PASSWORD, PERSONAS
+    from setu.demo.users import DEMO_PASSWORD, PERSONAS
     from setu.kit import crypto
     from setu.kit.db import make_engine
     from tests.app.test_auth_web import sign_in

@@ -361,16 +361,26 @@ def test_organisations_list(client, engine):
 
 # -- conventions -----------------------------------------------------------------------------
 
+def _web_routes() -> list:
+    """Every web page route of the composed app (the API and static files left out)."""
+    from types import SimpleNamespace
+
+    from setu.adapters.http import iter_routes
+    from setu.app.main import create_app
+    from setu.kit.db import make_engine
+
+    app = create_app(make_engine("sqlite://"))
+    return [SimpleNamespace(path=p, methods=m, dependant=r.dependant) for p, m, r in iter_routes(app)
+            if not p.startswith(("/api/", "/health"))]
+
+
 def test_every_web_route_declares_a_permission():
     import importlib
 
-    from setu.app import web
-    from setu.app.permissions import route_permission
+    from setu.adapters import pages as web
+    from setu.adapters.http import route_permission
 
-    routers = [web.home_router] + [importlib.import_module(f"setu.{d}.web").router for d in web.WEB_DOMAINS]
-    if (exports := web._export_router()) is not None:
-        routers.append(exports)
-    routes = [r for router in routers for r in router.routes]
+    routes = _web_routes()
     assert len(routes) >= 25
     from setu.identity.account_web import PUBLIC_ROUTES
 
@@ -415,7 +425,7 @@ def test_every_web_post_route_checks_the_csrf_token():
     (the login form checks its own double-submit nonce)."""
     import importlib
 
-    from setu.app import web
+    from setu.adapters import pages as web
     from setu.identity.account_web import PUBLIC_ROUTES
 
     def depends_on_form_data(dependant) -> bool:
@@ -427,8 +437,7 @@ def test_every_web_post_route_checks_the_csrf_token():
             stack.extend(d.dependencies)
         return False
 
-    routers = [web.home_router] + [importlib.import_module(f"setu.{d}.web").router for d in web.WEB_DOMAINS]
-    posts = [(r.path, r) for router in routers for r in router.routes
+    posts = [(r.path, r) for r in _web_routes()
              if {"POST", "PUT", "PATCH", "DELETE"} & set(getattr(r, "methods", ()) or ())]
     assert len(posts) >= 12
     unchecked = [p for p, r in posts if ("POST", p) not in PUBLIC_ROUTES and not depends_on_form_data(r.dependant)]

@@ -40,7 +40,7 @@ def test_engine_imports_nothing_but_numeric_libraries():
 
 def test_every_route_declares_a_permission():
     from setu.app.main import create_app
-    from setu.app.permissions import iter_routes, route_permission
+    from setu.adapters.http import iter_routes, route_permission
     from setu.kit.db import make_engine
 
     app = create_app(make_engine("sqlite://"))
@@ -67,12 +67,12 @@ def test_tests_mirror_packages():
 
 
 def test_every_cli_command_declares_a_permission():
-    from setu.app.cli import CLI_PERMISSIONS, command_paths
+    from setu.app.cli import command_permissions
+    from setu.kit.access import permission
 
-    paths = command_paths()
-    assert "import parts" in paths and "db upgrade" in paths
-    missing = [p for p in paths if p not in CLI_PERMISSIONS]
+    perms = command_permissions()
+    assert "import parts" in perms and "db upgrade" in perms and "forecast run" in perms
+    missing = [p for p, name in perms.items() if not name]
     assert not missing, f"CLI commands without a permission declaration: {missing}"
-    stale = [p for p in CLI_PERMISSIONS if p not in paths]
-    assert not stale, f"declarations for commands that do not exist: {stale}"
-    assert all(v.count(".") == 2 for v in CLI_PERMISSIONS.values())
+    for name in perms.values():
+        permission(name)  # declared in a policies registry

@@ -166,7 +166,8 @@ def visibility_of(engine, user: dict) -> Visibility:
     material: origin party; interchangeability: the replacing part's owner; organisations: their party).
     """
     from setu.catalog.models import BomLine, Interchange, Part
-    from setu.demand.models import DemandRecord, ForecastResult, ForecastRun
+    from setu.demand.models import DemandRecord
+    from setu.forecasting.models import ForecastResult, ForecastRun
     from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
     from setu.identity.models import Organisation, Party, User
     from setu.readiness.models import ReadinessPlan, ReadinessPlanLine
@@ -209,7 +210,8 @@ def visibility_of(engine, user: dict) -> Visibility:
 def _real_ids(engine) -> dict[str, list[str]]:
     """Identifiers of both parties' seeded objects, by path, query and body parameter name."""
     from setu.catalog.models import BomLine, Interchange, Part
-    from setu.demand.models import DemandRecord, ForecastRun
+    from setu.demand.models import DemandRecord
+    from setu.forecasting.models import ForecastRun
     from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
     from setu.identity.models import Organisation, Party
     from setu.readiness.models import ReadinessPlan

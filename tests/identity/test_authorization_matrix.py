@@ -80,7 +80,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select
 
 from setu.app.main import create_app
-from setu.app.permissions import iter_routes, route_permission
+from setu.adapters.http import iter_routes, route_permission
 from setu.kit.access import Actor, system_actor
 from setu.kit.db import make_engine
 from setu.kit.uow import UnitOfWork
@@ -240,9 +240,10 @@ def seed_world(engine) -> Seed:
     from setu.catalog import service as catalog
     from setu.catalog.models import BomLine, Part
     from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate
-    from setu.demand import forecast_service as fs
+    from setu.forecasting import service as fs
     from setu.demand import service as demand
-    from setu.demand.models import DemandRecord, ForecastResult
+    from setu.demand.models import DemandRecord
+    from setu.forecasting.models import ForecastResult
     from setu.demand.schemas import DemandRecordCreate
     from setu.fleet import service as fleet
     from setu.fleet.models import StockPosition

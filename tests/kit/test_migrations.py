@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from setu.app.demo import _model_tables
+from setu.demo.load import _model_tables
 from setu.kit.db import Base
 
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from setu.app.demo import load_demo
-from setu.app.demo_data import EQUIPMENT
+from setu.demo.load import load_demo
+from setu.demo.data import EQUIPMENT
 from setu.fleet.models import EquipmentType
 from setu.kit.access import system_actor
 from setu.kit.db import make_engine

@@ -233,7 +233,7 @@ def test_lines_are_stored_through_the_session(engine):
 def test_rates_from_the_latest_forecast_run(engine):
     from datetime import datetime, timezone
 
-    from setu.demand.models import ForecastResult, ForecastRun
+    from setu.forecasting.models import ForecastResult, ForecastRun
 
     rw = make_world(engine)
     with UnitOfWork(SYS, write=True, engine=engine) as uow:

@@ -1,7 +1,6 @@
-"""Composition root: builds the FastAPI app (JSON API under /api/v1, web pages, static files)."""
+"""Composition root: builds the FastAPI app (JSON API under /api/v1, web pages, static files)
+from the capabilities of :mod:`setu.app.registry`."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -9,36 +8,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import setu
-from setu.app import auth, problems
-from setu.app.deps import query_without_nul
+from setu.adapters import auth, http, pages
+from setu.app import registry
 from setu.kit.db import get_engine
-
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-
-OPTIONAL_API = ("setu.demand.forecast_api", "setu.readiness.api")
-
-
-def _optional_routers() -> list[APIRouter]:
-    """API routers of capabilities that live in their own modules (present in this build)."""
-    import importlib
-
-    out = []
-    for name in OPTIONAL_API:
-        try:
-            out.append(importlib.import_module(name).router)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return out
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    from setu.catalog.api import router as catalog_api
-    from setu.demand.api import router as demand_api
-    from setu.fleet.api import router as fleet_api
-    from setu.identity.api import router as identity_api
+    from setu.identity import auth as identity_auth
 
+    registry.load_policies()
     app = FastAPI(
         title="Setu API",
         version=setu.__version__,
@@ -48,11 +26,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine or get_engine()
-    problems.install(app)
-    auth.install(app)
+    http.install(app)
+    http.security_recorder = identity_auth.record_security_event
+    auth.install(app, identity_auth.resolve_caller)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(query_without_nul)])
-    for r in (identity_api, catalog_api, fleet_api, demand_api, *_optional_routers()):
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(http.query_without_nul)])
+    for r in registry.api_routers():
         api.include_router(r)
     app.include_router(api)
 
@@ -62,12 +41,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             c.execute(text("select 1"))
         return {"status": "ok", "version": setu.__version__}
 
-    try:
-        from setu.app.web import install as install_web
-    except ImportError:  # web pages not installed in this build
-        install_web = None
-    if install_web is not None:
-        install_web(app)
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    web = registry.web_modules()
+    pages.install(app, routers=[m.router for m in web], nav=[e for m in web for e in getattr(m, "NAV", ())],
+                  template_dirs=registry.template_dirs(), exporter=registry.exporter())
+    _check_permissions(app)
+    pages.STATIC_DIR.mkdir(exist_ok=True)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
+
+
+def _check_permissions(app: FastAPI) -> None:
+    """Every permission a route or the navigation names is declared (a typo fails at start-up)."""
+    from setu.kit.access import permission
+
+    for _, _, route in http.iter_routes(app):
+        name = http.route_permission(route)
+        if name:
+            permission(name)
+    for entry in pages.NAV:
+        permission(entry.permission)

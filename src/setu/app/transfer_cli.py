@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+
+from setu.adapters.console import permission
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -103,23 +105,27 @@ _ERRORS = typer.Option(None, "--errors", help="where to write the error file (de
 
 @import_app.command("parts", help="Create or update parts (matched on manufacturer_code + part_number). "
                                   + _columns_help("parts"))
+@permission("catalog.part.import")
 def import_parts(file: Path = _FILE, dry_run: bool = _DRY, errors: Optional[Path] = _ERRORS) -> None:
     _run_import("parts", file, dry_run, errors)
 
 
 @import_app.command("bom", help="Create or update bill-of-material lines (matched on equipment type, parent and "
                                 "child). " + _columns_help("bom"))
+@permission("catalog.bom.import")
 def import_bom(file: Path = _FILE, dry_run: bool = _DRY, errors: Optional[Path] = _ERRORS) -> None:
     _run_import("bom", file, dry_run, errors)
 
 
 @import_app.command("stock", help="Set stock positions (matched on part and site). " + _columns_help("stock"))
+@permission("fleet.stock.import")
 def import_stock(file: Path = _FILE, dry_run: bool = _DRY, errors: Optional[Path] = _ERRORS) -> None:
     _run_import("stock", file, dry_run, errors)
 
 
 @import_app.command("demand", help="Set monthly demand history (matched on part, site and month). "
                                    + _columns_help("demand"))
+@permission("demand.record.import")
 def import_demand(file: Path = _FILE, dry_run: bool = _DRY, errors: Optional[Path] = _ERRORS) -> None:
     _run_import("demand", file, dry_run, errors)
 
@@ -180,6 +186,7 @@ _OUTPUT = typer.Option(None, "--output", "-o", help="file to write; '-' for stan
 
 
 @export_app.command("parts")
+@permission("catalog.part.read")
 def export_parts(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     q: Optional[str] = typer.Option(None, "--q", help="search part number, name, NSN, origin designation"),
@@ -193,6 +200,7 @@ def export_parts(
 
 
 @export_app.command("bom")
+@permission("catalog.bom.read")
 def export_bom(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     equipment_type: Optional[str] = typer.Option(None, help="only this equipment type (code)"),
@@ -202,6 +210,7 @@ def export_bom(
 
 
 @export_app.command("interchanges")
+@permission("catalog.interchange.read")
 def export_interchanges(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     code: Optional[str] = typer.Option(None, help="one code: one_way, two_way, not_interchangeable, as_set, "
@@ -213,6 +222,7 @@ def export_interchanges(
 
 
 @export_app.command("stock")
+@permission("fleet.stock.read")
 def export_stock(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     site: Optional[str] = typer.Option(None, help="only this site (code)"),
@@ -226,6 +236,7 @@ def export_stock(
 
 
 @export_app.command("demand")
+@permission("demand.record.read")
 def export_demand(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     site: Optional[str] = typer.Option(None, help="only this site (code)"),
@@ -241,6 +252,7 @@ def export_demand(
 
 
 @export_app.command("sites")
+@permission("fleet.site.read")
 def export_sites(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     q: Optional[str] = typer.Option(None, "--q", help="search code and name"),
@@ -252,6 +264,7 @@ def export_sites(
 
 
 @export_app.command("equipment-types")
+@permission("fleet.equipment_type.read")
 def export_equipment_types(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     q: Optional[str] = typer.Option(None, "--q", help="search code and name"),
@@ -262,6 +275,7 @@ def export_equipment_types(
 
 
 @export_app.command("equipment-units")
+@permission("fleet.equipment_unit.read")
 def export_equipment_units(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     q: Optional[str] = typer.Option(None, "--q", help="search serial"),
@@ -275,6 +289,7 @@ def export_equipment_units(
 
 
 @export_app.command("organisations")
+@permission("identity.organisation.read")
 def export_organisations(
     format: Optional[str] = _FORMAT, output: Optional[str] = _OUTPUT,
     q: Optional[str] = typer.Option(None, "--q", help="search code and name"),

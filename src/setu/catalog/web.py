@@ -4,10 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.web import (
-    FormField, clean_form, form_data, model_values, parse_id, redirect, render, render_form, run_form,
+from setu.adapters.http import needs, read_uow, write_uow
+from setu.adapters.pages import (
+    NavEntry, FormField, clean_form, form_data, model_values, parse_id, redirect, render, render_form, run_form,
 )
 from setu.catalog import service
 from setu.catalog.models import PART_KINDS, UNITS_OF_ISSUE
@@ -17,6 +16,9 @@ from setu.kit.money import CURRENCIES
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
+NAV = [
+    NavEntry("Parts", "/parts", "parts", "catalog.part.read", 10),
+]
 PAGE_SIZE = 50
 SORTS = [("part_number", "Part number"), ("name", "Name"), ("manufacturer_code", "Manufacturer"),
          ("-updated_at", "Recently changed")]

@@ -6,9 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.problems import problem_responses
+from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.demand import service
 from setu.demand.schemas import DemandRecordCreate, DemandRecordRead
 from setu.kit.listing import PageOut, page_out

@@ -4,9 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from setu.app.deps import read_uow
-from setu.app.permissions import needs
-from setu.app.web import optional_id, parse_id, plotly_chart, render
+from setu.adapters.http import needs, read_uow
+from setu.adapters.pages import optional_id, parse_id, plotly_chart, render
 from setu.demand import service
 from setu.kit.uow import UnitOfWork
 
@@ -40,8 +39,3 @@ def demand_chart(request: Request, part_id: str, family: bool = False, site_id: 
     return render(request, "demand/_demand_chart.html", {
         "history": history, "total": total, "family": family, "chart": chart, "one_site": bool(optional_id(site_id)),
     })
-
-
-from setu.demand.forecast_web import router as forecast_router  # noqa: E402  (forecast runs, fan chart)
-
-router.routes.extend(forecast_router.routes)  # the routes themselves (each declares its permission)

@@ -16,16 +16,19 @@ from sqlalchemy.sql import Select
 
 from setu.fleet.models import Site
 from setu.identity.models import Organisation
-from setu.kit.access import Actor
+from setu.kit.access import Actor, declare
 
 MILITARY_KINDS = {"armed_service_hq", "depot", "base"}
 
-PERMISSIONS = (
-    "fleet.site.read", "fleet.site.create", "fleet.site.update",
-    "fleet.equipment_type.read", "fleet.equipment_type.create", "fleet.equipment_type.update",
-    "fleet.equipment_unit.read", "fleet.equipment_unit.create", "fleet.equipment_unit.update",
-    "fleet.stock.read", "fleet.stock.update",
-)
+for _resource in ("site", "equipment_unit", "stock"):
+    declare(f"fleet.{_resource}.read")
+    declare(f"fleet.{_resource}.update")
+declare("fleet.site.create")
+declare("fleet.equipment_unit.create")
+declare("fleet.equipment_type.read")
+declare("fleet.equipment_type.create")
+declare("fleet.equipment_type.update", object_rule="own_party")
+declare("fleet.stock.import", description="import stock positions from CSV or Excel")
 
 
 def visible_site_ids(actor: Actor | None) -> Select | None:

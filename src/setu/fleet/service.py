@@ -9,6 +9,7 @@ from setu.catalog.models import Part
 from setu.fleet import policies
 from setu.fleet import repository as repo
 from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.fleet.rules import UNIT_STATUS_COLOURS, UNIT_STATUS_LABELS  # noqa: F401  (read by the overview)
 from setu.fleet.schemas import (
     EquipmentTypeCreate, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate,
     StockAdjust, StockPositionSet,

@@ -4,14 +4,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.web import (
-    STATUS_LABELS, FormField, clean_form, form_data, humanize, model_values, optional_id, parse_id, redirect, render,
-    render_form, run_form, save_edit_form,
+from setu.adapters.http import needs, read_uow, write_uow
+from setu.adapters.pages import (
+    FormField, NavEntry, clean_form, form_data, humanize, model_values, optional_id, parse_id, redirect,
+    register_status_labels, render, render_form, run_form, save_edit_form,
 )
 from setu.fleet import service
 from setu.fleet.models import EQUIPMENT_CATEGORIES, SITE_KINDS, UNIT_STATUSES
+from setu.fleet.rules import UNIT_STATUS_LABELS
 from setu.fleet.schemas import (
     EquipmentTypeCreate, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate,
 )
@@ -19,6 +19,12 @@ from setu.kit.errors import ValidationFailed
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
+NAV = [
+    NavEntry("Equipment types", "/equipment-types", "equipment_types", "fleet.equipment_type.read", 20),
+    NavEntry("Units", "/units", "units", "fleet.equipment_unit.read", 21),
+    NavEntry("Sites", "/sites", "sites", "fleet.site.read", 22),
+]
+register_status_labels(UNIT_STATUS_LABELS)
 PAGE_SIZE = 50
 ECHELON_OPTIONS = [("1", "1 · depot (wholesale)"), ("2", "2 · base (retail)")]
 
@@ -244,7 +250,7 @@ def _unit_fields(uow: UnitOfWork, *, create: bool) -> list[FormField]:
     fields += [
         FormField("site_id", "Site", "select", required=True, options=_site_options(uow)),
         FormField("status", "Status", "select", required=True,
-                  options=[(s, STATUS_LABELS[s][0]) for s in UNIT_STATUSES]),
+                  options=[(s, UNIT_STATUS_LABELS[s][0]) for s in UNIT_STATUSES]),
     ]
     return fields
 

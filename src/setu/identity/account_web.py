@@ -12,12 +12,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from setu.app.auth import (SESSION_COOKIE, clear_session_cookie, client_address, cookie_secure,
+from setu.adapters.auth import (SESSION_COOKIE, clear_session_cookie, client_address, cookie_secure,
                            set_session_cookie)
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.problems import record_security_event_safely
-from setu.app.web import FormErrors, form_data, redirect, render
+from setu.adapters.http import needs, read_uow, record_security_event_safely, write_uow
+from setu.adapters.pages import FormErrors, form_data, redirect, render
 from setu.identity import auth
 from setu.kit import crypto
 from setu.kit.access import system_actor
@@ -162,7 +160,7 @@ def token_create(request: Request, data: dict = Depends(form_data), uow: UnitOfW
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Depends(needs("identity.self.update"))])
 def token_revoke(request: Request, token_id: str, data: dict = Depends(form_data),
                  uow: UnitOfWork = Depends(write_uow)):
-    from setu.app.web import parse_id
+    from setu.adapters.pages import parse_id
 
     tid = parse_id(token_id, "token")
     auth.revoke_own_token(uow, token_id=tid)

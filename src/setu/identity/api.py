@@ -5,9 +5,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.problems import problem_responses
+from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.identity import service
 from setu.identity.schemas import (
     OrganisationCreate, OrganisationKind, OrganisationRead, OrganisationUpdate, PartyRead,

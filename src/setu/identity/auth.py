@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from setu.identity import rules
 from setu.identity.models import ApiToken, Organisation, SecurityEvent, User, WebSession
 from setu.kit import crypto
-from setu.kit.access import Actor, require
+from setu.kit.access import Actor, Caller, require, system_actor
 from setu.kit.crud import flush, get_or_404
 from setu.kit.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from setu.kit.settings import get_settings
@@ -354,3 +354,32 @@ def require_login(actor: Actor | None) -> Actor:
     if actor is None:
         raise Unauthenticated("sign in first")
     return actor
+
+
+# -- the caller of a request -------------------------------------------------------------------
+
+#: How often a session's last-seen time is written (the idle timeout is in minutes).
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def resolve_caller(engine, *, bearer: str | None, cookie: str | None, request_id: str) -> tuple[Caller | None, str]:
+    """The caller behind a token or a session cookie, or None with the reason (for the 401): the
+    resolver the web adapter's authentication middleware (:mod:`setu.adapters.auth`) runs."""
+    with UnitOfWork(system_actor("auth"), write=False, engine=engine) as uow:
+        if bearer is not None:
+            user = resolve_token(uow, secret=bearer)
+            if user is None:
+                return None, "the API token is unknown, expired or revoked"
+            return Caller(actor_for(user, request_id), "token"), "ok"
+        found = resolve_session(uow, cookie=cookie or "")
+        if found is None:
+            return None, "sign in first" if not cookie else "the session has ended; sign in again"
+        user, ws = found
+        caller = Caller(actor_for(user, request_id), "session", ws.csrf_token, bool(user.must_change_password))
+        last = ws.last_seen_at if ws.last_seen_at.tzinfo else ws.last_seen_at.replace(tzinfo=timezone.utc)
+        session_id, touch = ws.id, datetime.now(timezone.utc) - last > TOUCH_EVERY
+    if touch:
+        with UnitOfWork(system_actor("auth"), write=True, engine=engine) as uow:
+            touch_session(uow, session_id=session_id)
+            uow.commit()
+    return caller, "ok"

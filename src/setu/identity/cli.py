@@ -1,4 +1,4 @@
-"""CLI adapters for users, tokens and the audit log (`setu user ...`, `setu audit ...`)."""
+"""CLI adapter for users and their API tokens (`setu user ...`)."""
 from __future__ import annotations
 
 import sys
@@ -7,14 +7,15 @@ from pathlib import Path
 
 import typer
 
+from setu.adapters.console import permission
+
 from setu.kit.access import system_actor
 from setu.kit.errors import SetuError
 
-user_app = typer.Typer(help="Manage users and their personal API tokens.", no_args_is_help=True)
+app = user_app = typer.Typer(name="user", help="Manage users and their personal API tokens.", no_args_is_help=True)
 token_app = typer.Typer(help="Personal API tokens: shown once, stored hashed, expiring, revocable.",
                         no_args_is_help=True)
 user_app.add_typer(token_app, name="token")
-audit_app = typer.Typer(help="Verify and export the tamper-evident audit log.", no_args_is_help=True)
 
 
 
@@ -42,6 +43,7 @@ def _uow(write: bool):
 
 
 @user_app.command("create")
+@permission("identity.user.create")
 def user_create(
     username: str = typer.Argument(..., help="login name: lower-case letters, digits, '.', '_', '-'"),
     organisation: str = typer.Option(..., "--organisation", "-o", help="organisation code the user belongs to"),
@@ -79,6 +81,7 @@ def user_create(
 
 
 @user_app.command("disable")
+@permission("identity.user.update")
 def user_disable(username: str) -> None:
     """Disable a user: sign-in refused, sessions ended, tokens revoked."""
     from setu.identity import auth
@@ -93,6 +96,7 @@ def user_disable(username: str) -> None:
 
 
 @user_app.command("reset-password")
+@permission("identity.user.update")
 def user_reset_password(username: str, password: str = typer.Option(None, help="new password (else stdin/prompt)")) -> None:
     """Set a new password; the user must change it at the next sign-in."""
     from setu.identity import auth
@@ -108,6 +112,7 @@ def user_reset_password(username: str, password: str = typer.Option(None, help="
 
 
 @user_app.command("totp-code")
+@permission("identity.user.read")
 def user_totp_code(username: str) -> None:
     """Print the current two-factor code of a DEMO user (users of demo organisations only)."""
     from setu.identity import auth
@@ -128,6 +133,7 @@ def user_totp_code(username: str) -> None:
 
 
 @token_app.command("create")
+@permission("identity.token.create")
 def token_create(username: str, name: str = typer.Option("cli", help="what the token is for"),
                  days: int = typer.Option(None, help="lifetime in days (default SETU_TOKEN_DAYS, 90)")) -> None:
     """Create a personal API token for a user. The token is printed once; keep it safe."""
@@ -145,6 +151,7 @@ def token_create(username: str, name: str = typer.Option("cli", help="what the t
 
 
 @token_app.command("revoke")
+@permission("identity.token.update")
 def token_revoke(token: str = typer.Argument(..., help="the token's id or its first 12 characters")) -> None:
     """Revoke a token at once."""
     from setu.identity import auth
@@ -161,50 +168,3 @@ def token_revoke(token: str = typer.Argument(..., help="the token's id or its fi
     except SetuError as exc:
         _fail(exc)
     typer.echo(f"revoked token {tok.prefix}…")
-
-
-@audit_app.command("verify")
-def audit_verify(file: Path = typer.Option(None, "--file", help="verify an export file instead of this database")) -> None:
-    """Check the hash chain; name the first entry that was changed, removed or reordered."""
-    from setu.kit import audit, audit_file
-
-    if file:
-        if not file.exists():
-            typer.echo(f"error: {file} does not exist", err=True)
-            raise typer.Exit(2)
-        try:
-            result = audit_file.verify_file(file)
-        except ValueError as exc:
-            typer.echo(f"error: {file}: {exc}", err=True)
-            raise typer.Exit(1) from None
-        where = str(file)
-    else:
-        with _uow(False) as uow:
-            result = audit.verify_database(uow.session)
-        where = "the database"
-    if result.ok:
-        typer.echo(f"ok: {result.entries} entries in {where}, chain intact (head {result.head_hash or '-'})")
-    else:
-        typer.echo(f"TAMPERED: {where}: {result.problem}", err=True)
-        raise typer.Exit(1)
-
-
-@audit_app.command("export")
-def audit_export(output: Path = typer.Option(..., "--output", "-o", help="file to write (JSON Lines)"),
-                 since: str = typer.Option(None, help="only entries at or after this time (ISO date or timestamp)")) -> None:
-    """Write entries to a file the other party can check with `setu audit verify --file`."""
-    from datetime import datetime
-
-    from setu.kit import audit_file
-
-    if since:
-        try:
-            datetime.fromisoformat(since)
-        except ValueError:
-            typer.echo(f"error: --since {since!r} is not an ISO date or timestamp", err=True)
-            raise typer.Exit(2) from None
-    tmp = output.with_suffix(output.suffix + ".part")
-    with _uow(False) as uow, tmp.open("w", encoding="utf-8") as f:
-        n = audit_file.export(uow.session, f, since=since)
-    tmp.replace(output)
-    typer.echo(f"exported {n} entries to {output}")

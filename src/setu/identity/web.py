@@ -4,21 +4,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from setu.app.deps import read_uow
-from setu.app.permissions import needs
-from setu.app.web import optional_id, render
+from setu.adapters.http import needs, read_uow
+from setu.adapters.pages import NavEntry, optional_id, render
 from setu.identity import service
 from setu.identity.models import ORGANISATION_KINDS
 from setu.kit.errors import ValidationFailed
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
-# the audit pages are routes of this router (included routers hide their routes from the
-# permission walk of the web tests)
+NAV = [
+    NavEntry("Organisations", "/organisations", "organisations", "identity.organisation.read", 90),
+]
+# sign-in, sign-out and the account pages
 from setu.identity.account_web import router as _account_router  # noqa: E402
-from setu.identity.audit_web import router as _audit_router  # noqa: E402
 
-router.routes.extend(_audit_router.routes)
 router.routes.extend(_account_router.routes)
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from setu.app.models import metadata
+from setu.app.registry import metadata as _metadata
+
+metadata = _metadata()
 from setu.kit.db import make_engine
 
 config = context.config

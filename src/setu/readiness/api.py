@@ -7,9 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.problems import problem_responses
+from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.kit import tabular
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork

@@ -26,7 +26,7 @@ Mapping from the database to the engine's case (docs/readiness-case-format.md; t
   Item id ``MANUFACTURER:PART_NUMBER`` (plus ``@DEPOT`` as above); unit cost = unit price
   converted into the plan currency with `REFERENCE_RATES`.
 - **Demand of LRUs** per base and year, per (part, base): the newest forecast run's mean monthly
-  rate x 12 and variance-to-mean (`setu.demand.forecast_service.latest_run_rates`); else the
+  rate x 12 and variance-to-mean (`setu.forecasting.service.latest_run_rates`); else the
   demand history: mean monthly demand over the 24 months that end with the newest month in the
   demand history (zeros for months without records; used when the pair has any record); else the
   reliability model N_j x Z x operating hours per year / MTBF; else 0. `demand_source` records how
@@ -193,10 +193,10 @@ def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _forecast_rates(uow: UnitOfWork, part_ids, site_ids) -> dict:
     try:
-        from setu.demand.forecast_service import latest_run_rates
+        from setu.forecasting.service import latest_run_rates
     except ImportError:  # pragma: no cover - forecasting not in this build
         return {}
-    if not uow.actor or not uow.actor.can("demand.forecast.read"):
+    if not uow.actor or not uow.actor.can("forecasting.run.read"):
         return {}
     return latest_run_rates(uow, part_ids, site_ids)
 

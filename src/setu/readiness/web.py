@@ -6,14 +6,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from setu.app.deps import read_uow, write_uow
-from setu.app.permissions import needs
-from setu.app.web import FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
+from setu.adapters.http import needs, read_uow, write_uow
+from setu.adapters.pages import NavEntry, FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
 
 router = APIRouter(include_in_schema=False)
+NAV = [
+    NavEntry("Readiness", "/readiness", "readiness", "readiness.plan.read", 40),
+]
 FORM_FIELDS = ("budget", "target", "model", "currency", "name", "site_id")
 
 
