@@ -69,7 +69,7 @@ def raf() -> np.ndarray | None:
     if not path.exists():
         return None
     sys.path.insert(0, str(HERE.parent / "src"))
-    from setu.demand.files import load_panel
+    from setu.kit.series_file import load_panel
 
     return load_panel(path).Y
 

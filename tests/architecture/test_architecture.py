@@ -62,8 +62,13 @@ def test_services_never_commit():
 
 
 def test_tests_mirror_packages():
-    for pkg in ("catalog", "fleet", "kit", "engine", "app"):
+    from setu.app.registry import CAPABILITIES
+
+    for pkg in (*CAPABILITIES, "kit", "engine"):
+        if pkg == "overview":
+            continue  # the home page is tested with the pages it summarises (tests/overview once it has rules)
         assert (ROOT / "tests" / pkg).is_dir(), pkg
+    assert not (ROOT / "tests" / "app").exists(), "tests mirror packages: tests/<capability>/, not tests/app/"
 
 
 def test_every_cli_command_declares_a_permission():
@@ -76,3 +81,123 @@ def test_every_cli_command_declares_a_permission():
     assert not missing, f"CLI commands without a permission declaration: {missing}"
     for name in perms.values():
         permission(name)  # declared in a policies registry
+
+
+# -- the house (docs/architecture.md) ---------------------------------------------------------
+
+#: The file names a capability package may hold (DESIGN.md section 5), and the extras a capability
+#: keeps with the reason written in docs/architecture.md.
+CAPABILITY_FILES = {"__init__.py", "models.py", "schemas.py", "rules.py", "policies.py", "repository.py",
+                    "service.py", "tables.py", "api.py", "web.py", "cli.py"}
+EXTRA_FILES = {
+    "identity": {"auth.py"},         # authentication use cases (passwords, sessions, tokens): service-level
+    "identity/": {"account_web.py"},  # sign-in and account pages, next to web.py
+    "readiness": {"approval.py"},
+}
+
+
+def _capabilities():
+    from setu.app.registry import CAPABILITIES
+
+    return CAPABILITIES
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append((node.lineno, node.module))
+            out += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return out
+
+
+def test_capability_packages_hold_only_the_known_file_names():
+    bad = []
+    for cap in _capabilities():
+        allowed = CAPABILITY_FILES | EXTRA_FILES.get(cap, set()) | EXTRA_FILES.get(f"{cap}/", set())
+        for path in (SRC / cap).glob("*.py"):
+            if path.name not in allowed:
+                bad.append(f"{cap}/{path.name}")
+    assert not bad, f"files outside the capability layout: {bad}"
+
+
+def test_the_composition_root_holds_three_files_and_nobody_imports_it():
+    assert {p.name for p in (SRC / "app").glob("*.py")} <= {"__init__.py", "main.py", "cli.py", "registry.py"}
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] in ("app", "migrations") or rel.name == "__main__.py":
+            continue
+        offenders += [f"{rel}:{n}: {m}" for n, m in _imports(path) if m == "setu.app" or m.startswith("setu.app.")]
+    assert not offenders, offenders
+
+
+def test_no_capability_imports_another_ones_adapters_or_queries():
+    caps = set(_capabilities())
+    offenders = []
+    for cap in caps:
+        for path in (SRC / cap).rglob("*.py"):
+            for n, m in _imports(path):
+                parts = m.split(".")
+                if len(parts) >= 3 and parts[0] == "setu" and parts[1] in caps and parts[1] != cap \
+                        and parts[2] in ("repository", "api", "web", "cli", "tables"):
+                    offenders.append(f"{cap}/{path.name}:{n}: {m}")
+    assert not offenders, offenders
+
+
+def _calls(path: Path, names: set[str]) -> list[int]:
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if name in names:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_commit_and_rollback_only_in_the_kit_and_the_adapters():
+    allowed_dirs = {"kit", "adapters", "migrations"}
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] in allowed_dirs:
+            continue
+        offenders += [f"{rel}:{n}" for n in _calls(path, {"commit", "rollback"})]
+    assert not offenders, f"commit/rollback outside kit and adapters: {offenders}"
+
+
+def test_queries_only_in_repositories_and_the_kit():
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] in ("kit", "migrations", "engine") or rel.name == "repository.py":
+            continue
+        offenders += [f"{rel}:{n}" for n in _calls(path, {"select"})]
+    assert not offenders, f"select( outside repositories and kit: {offenders}"
+
+
+def test_every_permission_literal_is_declared():
+    """A string that looks like a permission name anywhere in the code is declared in a policies
+    registry (a misspelt name in a service, a route or a template fails here)."""
+    import re
+
+    from setu.app import registry
+    from setu.kit.access import declared
+
+    registry.load_policies()
+    names = set(declared())
+    caps = set(registry.CAPABILITIES) | {"admin"}
+    pattern = re.compile(r"[\"']((?:%s)\.[a-z_]+\.[a-z_]+)[\"']" % "|".join(sorted(caps)))
+    undeclared = []
+    for path in list(SRC.rglob("*.py")) + list(SRC.rglob("*.html")):
+        for m in pattern.finditer(path.read_text()):
+            name = m.group(1)
+            if name.split(".")[1] in ("models", "service", "policies", "repository", "schemas", "rules",
+                                      "api", "web", "cli", "tables", "templates"):
+                continue  # a module path, not a permission
+            if name not in names:
+                undeclared.append(f"{path.relative_to(SRC)}: {name}")
+    assert not undeclared, undeclared

@@ -13,10 +13,11 @@ from setu.app import registry
 from setu.kit.db import get_engine
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
+def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = registry.CAPABILITIES) -> FastAPI:
+    """The app of ``capabilities`` (the registry's list by default)."""
     from setu.identity import auth as identity_auth
 
-    registry.load_policies()
+    registry.load_policies(capabilities)
     app = FastAPI(
         title="Setu API",
         version=setu.__version__,
@@ -31,7 +32,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     auth.install(app, identity_auth.resolve_caller)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(http.query_without_nul)])
-    for r in registry.api_routers():
+    for r in registry.api_routers(capabilities):
         api.include_router(r)
     app.include_router(api)
 
@@ -41,9 +42,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             c.execute(text("select 1"))
         return {"status": "ok", "version": setu.__version__}
 
-    web = registry.web_modules()
+    web = registry.web_modules(capabilities)
     pages.install(app, routers=[m.router for m in web], nav=[e for m in web for e in getattr(m, "NAV", ())],
-                  template_dirs=registry.template_dirs(), exporter=registry.exporter())
+                  template_dirs=registry.template_dirs(capabilities), exporter=registry.exporter())
     _check_permissions(app)
     pages.STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

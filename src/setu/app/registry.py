@@ -70,44 +70,44 @@ def capabilities(names: tuple[str, ...] = CAPABILITIES) -> tuple[Capability, ...
     return tuple(Capability(n) for n in names)
 
 
-def load_models() -> None:
+def load_models(names: tuple[str, ...] = CAPABILITIES) -> None:
     """Import every capability's models (and the kit's own tables) so the metadata holds every table."""
     importlib.import_module("setu.kit.audit")
-    for c in capabilities():
+    for c in capabilities(names):
         c.part("models")
 
 
-def metadata():
+def metadata(names: tuple[str, ...] = CAPABILITIES):
     from setu.kit.db import Base
 
-    load_models()
+    load_models(names)
     return Base.metadata
 
 
-def load_policies() -> None:
+def load_policies(names: tuple[str, ...] = CAPABILITIES) -> None:
     """Import every capability's permission declarations."""
-    for c in capabilities():
+    for c in capabilities(names):
         c.part("policies")
 
 
-def api_routers() -> list:
-    return [m.router for c in capabilities() if (m := c.part("api")) is not None]
+def api_routers(names: tuple[str, ...] = CAPABILITIES) -> list:
+    return [m.router for c in capabilities(names) if (m := c.part("api")) is not None]
 
 
-def web_modules() -> list[ModuleType]:
-    return [m for c in capabilities() if (m := c.part("web")) is not None]
+def web_modules(names: tuple[str, ...] = CAPABILITIES) -> list[ModuleType]:
+    return [m for c in capabilities(names) if (m := c.part("web")) is not None]
 
 
-def template_dirs() -> list[Path]:
-    return [c.template_dir for c in capabilities() if c.template_dir.is_dir()]
+def template_dirs(names: tuple[str, ...] = CAPABILITIES) -> list[Path]:
+    return [c.template_dir for c in capabilities(names) if c.template_dir.is_dir()]
 
 
-def cli_apps() -> list:
-    return [m.app for c in capabilities() if (m := c.part("cli")) is not None]
+def cli_apps(names: tuple[str, ...] = CAPABILITIES) -> list:
+    return [m.app for c in capabilities(names) if (m := c.part("cli")) is not None]
 
 
-def table_modules() -> list[ModuleType]:
-    return [m for c in capabilities() if (m := c.part("tables")) is not None]
+def table_modules(names: tuple[str, ...] = CAPABILITIES) -> list[ModuleType]:
+    return [m for c in capabilities(names) if (m := c.part("tables")) is not None]
 
 
 def exporter():

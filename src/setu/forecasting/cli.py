@@ -90,7 +90,7 @@ def forecast_file(
     seed: int = typer.Option(0, help="seed for any random step (same input and seed give the same output)"),
 ) -> None:
     """Forecast every series of a demand file and write one row per series and future period."""
-    from setu.demand.files import FileFormatError, iter_forecast_rows, load_panel, read_lead_times, write_csv_atomic
+    from setu.kit.series_file import FileFormatError, iter_forecast_rows, load_panel, read_lead_times, write_csv_atomic
     from setu.engine.forecasting.pipeline import BatchForecast, ComponentMissing, forecast_block
     from setu.kit.compute import run_blocks, split_ranges
 
