@@ -22,7 +22,7 @@ import pytest
 from tests.support.auth import browser_sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
-VENDOR = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static" / "vendor"
+VENDOR = Path(__file__).resolve().parents[2] / "src" / "setu" / "adapters" / "static" / "vendor"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 

@@ -64,7 +64,7 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
     from setu.kit.db import make_engine, upgrade_database
     from tests.support.auth import browser_sign_in, ensure_user
 
-    vendor = Path(__file__).resolve().parents[2] / "src" / "setu" / "app" / "static" / "vendor"
+    vendor = Path(__file__).resolve().parents[2] / "src" / "setu" / "adapters" / "static" / "vendor"
     if not (vendor / "plotly" / "plotly.min.js").is_file():
         pytest.skip("web assets are not installed")
     url = f"sqlite:///{tmp_path / 'setu.db'}"
