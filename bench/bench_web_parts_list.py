@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from setu.app.main import create_app  # noqa: E402
 from setu.catalog.models import Part  # noqa: E402
 from setu.kit.db import make_engine, upgrade_database  # noqa: E402
-from tests.app.test_web_scale import part_rows  # noqa: E402
+from tests.catalog.test_web_scale import part_rows  # noqa: E402
 from tests.support.auth import SignedInClient  # noqa: E402
 
 BUDGET_S = 1.0

@@ -431,7 +431,7 @@ def test_demo_users_one_per_persona_of_each_party_sign_in(tmp_path, monkeypatch)
     from setu.demo.users import DEMO_PASSWORD, PERSONAS
     from setu.kit import crypto
     from setu.kit.db import make_engine
-    from tests.app.test_auth_web import sign_in
+    from tests.identity.test_auth_web import sign_in
 
     url = f"sqlite:///{tmp_path / 'u.db'}"
     out = CliRunner().invoke(cli, ["demo", "load", "--database-url", url])

@@ -394,7 +394,7 @@ def test_every_form_carries_the_session_csrf_token(engine):
     from fastapi.testclient import TestClient
 
     from setu.app.main import create_app
-    from tests.app.test_auth_web import sign_in
+    from tests.identity.test_auth_web import sign_in
     from tests.support.auth import ensure_user
 
     w = build_world(engine, n_parts=1)
