@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def _field_error(html: str, name: str) -> str | None:

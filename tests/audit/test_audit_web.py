@@ -8,7 +8,7 @@ from setu.catalog.schemas import PartUpdate
 from setu.audit import service as audit_service
 from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def test_object_history_shows_before_and_after(client, engine):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def test_openapi_describes_every_resource(client):

@@ -9,7 +9,7 @@ from setu.catalog.schemas import BomLineCreate, InterchangeCreate, PartCreate, P
 from setu.kit.access import Actor, system_actor
 from setu.kit.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 ACTOR = system_actor("test")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from setu.catalog.models import Part
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 HTML = {"Accept": "text/html"}
 

@@ -44,7 +44,7 @@ from sqlalchemy import MetaData, select, update
 
 from setu.app.main import create_app
 from tests.support.auth import ensure_user, token_for
-from tests.support.factories import World, build_world
+from tests.support.world import World, build_world
 
 TAGS = ("meta", "identity", "catalog", "fleet", "demand", "forecasting", "readiness")
 #: Tags whose operations compute over the stored records (fuzzed on a database of their own).

@@ -252,7 +252,7 @@ def seed_world(engine) -> Seed:
     from setu.identity.models import ApiToken, User
     from setu.readiness import service as readiness
     from tests.support.auth import ensure_org, ensure_user, token_for
-    from tests.support.factories import build_world
+    from tests.support.world import build_world
 
     w = build_world(engine)
     seed = Seed(party_ids={"IND": w.operator_id, "RUS": w.origin_id})
@@ -773,6 +773,21 @@ def test_every_path_parameter_is_known():
     """A new route with a new kind of path parameter must be taught to the matrix (PARAMS)."""
     unknown = sorted({(r.id, p) for r in CHECKED for p in r.params if p not in PARAMS})
     assert not unknown, f"map these path parameters to a resource in PARAMS: {unknown}"
+
+
+def test_the_oracle_knows_every_declared_permission_and_object_rule():
+    """The matrix is generated from the permission registry and the routes: every permission a
+    route declares is in the registry, and every declaration whose object rule is "own_party"
+    (records a party maintains) is one the oracle applies its maintainer rule to (MAINTAINED)."""
+    from setu.app import registry
+    from setu.kit.access import declared
+
+    registry.load_policies()
+    decl = declared()
+    assert not sorted({r.permission for r in ROUTES if r.permission and r.permission not in decl})
+    maintained = {name.rpartition(".")[0] for name, perm in decl.items()
+                  if perm.object_rule == "own_party" and not name.startswith("kittest.")}
+    assert maintained <= set(MAINTAINED), f"teach the oracle who maintains: {sorted(maintained - set(MAINTAINED))}"
 
 
 def test_every_actor_kind_is_covered():

@@ -49,7 +49,7 @@ def _seed(engine) -> dict:
     from setu.kit.access import system_actor
     from setu.kit.uow import UnitOfWork
     from tests.support.auth import ensure_user
-    from tests.support.factories import build_world
+    from tests.support.world import build_world
 
     w = build_world(engine, n_parts=6)
     ensure_user(engine, "ind.planner")

@@ -12,7 +12,7 @@ from setu.fleet.schemas import StockAdjust
 from setu.kit.access import system_actor
 from setu.kit.db import make_engine
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 N = 40
 

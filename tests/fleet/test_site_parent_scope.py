@@ -11,7 +11,7 @@ from setu.fleet.schemas import SiteCreate
 from setu.identity.models import Organisation
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def test_a_missing_or_invisible_parent_answers_404_alike_and_changes_nothing(engine, client):

@@ -12,7 +12,7 @@ from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
 from tests.forecasting.test_forecast_service import add_history
 from tests.support.auth import client_for
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def _client_as(engine, actor: Actor):

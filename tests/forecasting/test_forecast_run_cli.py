@@ -11,7 +11,7 @@ from setu.forecasting.models import ForecastResult, ForecastRun
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 from tests.forecasting.test_forecast_service import add_history
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from setu.fleet.schemas import SiteCreate
 from setu.identity.models import Organisation
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def test_a_shared_runs_filter_shows_only_visible_sites(engine, client):

@@ -23,7 +23,7 @@ from setu.kit.access import Actor, system_actor
 from setu.kit.db import make_engine
 from setu.kit.errors import NotFound, PermissionDenied, ValidationFailed
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 SYS = system_actor("test")
 

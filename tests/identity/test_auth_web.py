@@ -16,7 +16,7 @@ from setu.kit import crypto
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 from tests.support.auth import PASSWORD, ensure_user, token_for
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 from setu.identity.models import Organisation
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def _org(engine, org_id) -> Organisation:

@@ -7,7 +7,7 @@ from setu.catalog.models import Part
 from setu.identity.models import SecurityEvent
 from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def test_denied_api_and_web_writes_are_logged(client, engine):

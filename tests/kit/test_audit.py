@@ -12,7 +12,7 @@ from setu.catalog.schemas import PartCreate, PartUpdate
 from setu.kit import audit
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
-from tests.support.factories import build_world
+from tests.support.world import build_world
 
 
 def entries(engine):

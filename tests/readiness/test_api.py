@@ -8,7 +8,7 @@ import pytest
 
 from setu.app.main import create_app
 from tests.support.auth import SignedInClient, auth_headers
-from tests.readiness._world import make_world, operator_user, origin_user
+from tests.support.world import make_world, operator_user, origin_user
 
 
 def _client(engine, actors: dict):

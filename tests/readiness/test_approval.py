@@ -10,7 +10,7 @@ from setu.kit.uow import UnitOfWork
 from setu.readiness import service
 from setu.readiness.approval import decide_plan
 from setu.readiness.models import ReadinessPlan
-from tests.readiness._world import make_world, operator_user, origin_user
+from tests.support.world import make_world, operator_user, origin_user
 
 
 def _status(engine, pid):

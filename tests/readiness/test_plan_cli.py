@@ -8,7 +8,7 @@ from setu.app.cli import app
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 from setu.readiness.models import ReadinessPlan
-from tests.readiness._world import make_world
+from tests.support.world import make_world
 
 runner = CliRunner()
 

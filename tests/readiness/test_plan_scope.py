@@ -5,7 +5,7 @@ did, e.g. an export agency or a joint venture reading the armed services' base s
 from __future__ import annotations
 
 from setu.app.main import create_app
-from tests.readiness._world import make_world
+from tests.support.world import make_world
 from tests.support.auth import SignedInClient, ensure_user, token_for
 
 

@@ -15,7 +15,7 @@ from setu.kit.errors import NotFound, ValidationFailed
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
 from setu.readiness.models import ReadinessPlan, ReadinessPlanLine
-from tests.readiness._world import make_world, operator_user, origin_user
+from tests.support.world import make_world, operator_user, origin_user
 
 SYS = system_actor("test")
 

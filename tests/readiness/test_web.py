@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.readiness._world import make_world
+from tests.support.world import make_world
 
 
 def test_pages_render_with_the_chart(engine, client):
