@@ -160,3 +160,8 @@ def grant_app_role(engine: Engine, role: str) -> list[str]:
         for s in stmts:
             c.exec_driver_sql(s)
     return stmts
+
+
+# The machinery's own tables (jobs, idempotency keys) join the metadata wherever the database layer
+# is imported (Alembic's env, the schema test). At the end of the module: it imports Base from here.
+from setu.kit import models as _kit_models  # noqa: E402,F401

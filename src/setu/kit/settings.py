@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     token_days: int = 90
     #: Serve cookies with the Secure flag (turn off only for plain-HTTP local development).
     secure_cookies: bool = True
+    #: Background job queue (huey): unset = an embedded SQLite queue in ``jobs.db`` next to a SQLite
+    #: database (``var/jobs.db`` otherwise); ``sqlite:///path/jobs.db``; or ``redis://host:6379/0``.
+    jobs_url: str | None = None
+    #: Worker threads of the job consumer the server starts in-process (0: start none; run
+    #: ``python -m setu.kit.jobs`` instead).
+    jobs_workers: int = 2
+    #: Seconds between a running job's heartbeats, and after which a silent running job is failed.
+    jobs_heartbeat_s: float = 5.0
+    jobs_stale_after_s: float = 60.0
+    #: Hours an ``Idempotency-Key`` is remembered.
+    idempotency_hours: int = 24
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):
