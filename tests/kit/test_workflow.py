@@ -13,12 +13,15 @@ from sqlalchemy import DateTime, String, Text, Uuid, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from setu.kit import audit, events
-from setu.kit.access import Actor, system_actor
+from setu.kit.access import Actor, declare, system_actor
 from setu.kit.db import Entity
 from setu.kit.errors import Conflict, PermissionDenied, ValidationFailed
 from setu.kit.uow import UnitOfWork
 from setu.kit.workflow import Transition, Workflow, not_author, not_party_of, party_of, requires, rule
 
+declare("test.plan.approve")
+declare("test.plan.update")
+declare("t.ticket.update")
 PA, PB = uuid.uuid4(), uuid.uuid4()
 ALICE = Actor("alice", user_id=uuid.uuid4(), party_id=PA, role="approver")  # the author
 BOB = Actor("bob", user_id=uuid.uuid4(), party_id=PA, role="approver")
