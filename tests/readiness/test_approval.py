@@ -33,7 +33,7 @@ def test_the_author_may_not_approve_their_own_plan(engine):
         decide_plan(uow, plan_id=pid, decision="approve", note="within this year's budget")
         uow.commit()
     assert tuple(_status(engine, pid)) == ("approved", "ind-depot-approver-2")
-    with UnitOfWork(other, write=True, engine=engine) as uow, pytest.raises(Conflict, match="already approved"):
+    with UnitOfWork(other, write=True, engine=engine) as uow, pytest.raises(Conflict, match="it is approved"):
         decide_plan(uow, plan_id=pid, decision="reject", note="changed my mind")
 
 
@@ -91,4 +91,35 @@ def test_decisions_over_the_api_and_the_web(client, engine):
     assert (r["status"], r["decided_by"], r["decision_note"]) == ("approved", "ind.approver2", "fits the budget")
     assert 'id="plan-status">approved<' in client.get(f"/readiness/plans/{pid}").text
     r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "reject", "note": "no"})
-    assert r.status_code == 409 and "already approved" in r.json()["detail"]
+    assert r.status_code == 409 and "it is approved" in r.json()["detail"] and "reject" in r.json()["detail"]
+
+
+def test_plan_decisions_run_on_the_declared_workflow(engine):
+    """A refused decision is 409 naming the state and the transition (decided plan) or 403 naming
+    the transition and the permission (the author); a decision is audited under the workflow's action."""
+    from setu.kit.audit import AuditEntry
+    from setu.readiness.rules import PLAN
+
+    rw = make_world(engine)
+    author = operator_user(rw, "approver")
+    with UnitOfWork(author, write=True, engine=engine) as uow:
+        plan = service.save_plan(uow, service.plan(uow, equipment_type_id=rw.w.type_id, budget=300))
+        assert [t.name for t in PLAN.available(author, plan)] == []  # no buttons for the author
+        pid = plan.id
+        uow.commit()
+    with UnitOfWork(author, write=True, engine=engine) as uow, \
+            pytest.raises(PermissionDenied, match=r"cannot approve the plan.*readiness\.plan\.approve"):
+        decide_plan(uow, plan_id=pid, decision="approve")
+    other = Actor(name="ind-approver-3", party_id=rw.w.operator_id, organisation_id=rw.w.depot_org_id,
+                  organisation_kind="depot", role="approver")
+    with UnitOfWork(other, write=True, engine=engine) as uow:
+        assert [t.name for t in PLAN.available(other, service.get_plan(uow, plan_id=pid))] == ["approve", "reject"]
+        decide_plan(uow, plan_id=pid, decision="reject", note="over the year's budget")
+        uow.commit()
+    with UnitOfWork(other, write=True, engine=engine) as uow, \
+            pytest.raises(Conflict, match=r"cannot approve the plan: it is rejected \(approve is allowed from proposed\)"):
+        decide_plan(uow, plan_id=pid, decision="approve")
+    with engine.connect() as c:
+        actions = c.execute(select(AuditEntry.action).where(AuditEntry.object_id == str(pid))).scalars().all()
+    assert "readiness.plan.reject" in actions
+    assert tuple(_status(engine, pid)) == ("rejected", "ind-approver-3")

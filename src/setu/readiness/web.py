@@ -11,6 +11,7 @@ from setu.adapters.pages import NavEntry, FormErrors, form_data, optional_id, pa
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
+from setu.readiness.rules import PLAN
 
 router = APIRouter(include_in_schema=False)
 NAV = [
@@ -97,6 +98,7 @@ def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: st
     return render(request, "readiness/plan.html", {
         "plan": row, "et": et, "summary": summary, "lines": lines, "chart": chart,
         "moves": summary.get("moves", []), "sites": summary.get("sites", []), "decision_error": decision_error,
+        "decisions": {t.name: t.title for t in PLAN.available(uow.actor, row)},
     }, section="readiness", status_code=status)
 
 
