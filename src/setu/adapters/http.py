@@ -67,6 +67,15 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
         for s in statuses
     }
 
+#: The ``Idempotency-Key`` header as the OpenAPI description states it on every write.
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Send a unique key (e.g. a UUID) to make a retry safe: the same key and body answer the "
+                   "stored response with one effect (Idempotency-Replayed: true); another body under the same "
+                   "key is 422; a retry while the first is in flight is 409. Keys are kept per user for 24 h.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_]+): (.*)$", re.S)
 
 
@@ -127,6 +136,13 @@ def _problem_openapi(app: FastAPI) -> None:
                         document_no_nul(param["schema"])
                 if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
                     op["responses"].setdefault("400", problem_responses(400)[400])
+        # every state-changing call accepts Idempotency-Key (setu.kit.idempotency_asgi)
+        for ops in spec.get("paths", {}).values():
+            for method, op in ops.items():
+                if method in ("post", "put", "patch", "delete") and isinstance(op, dict):
+                    op.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                    for status in (409, 422):
+                        op.setdefault("responses", {}).setdefault(str(status), problem_responses(status)[status])
         # every operation but the health check needs a personal API token (setu.adapters.auth)
         spec["components"]["securitySchemes"] = {"bearerToken": {
             "type": "http", "scheme": "bearer",

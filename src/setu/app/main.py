@@ -2,6 +2,8 @@
 from the capabilities of :mod:`setu.app.registry`."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -9,8 +11,27 @@ from sqlalchemy.engine import Engine
 
 import setu
 from setu.adapters import auth, http, pages
+from setu.adapters import jobs as job_pages
 from setu.app import registry
+from setu.kit import jobs
 from setu.kit.db import get_engine
+from setu.kit.idempotency_asgi import IdempotencyMiddleware
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Run the background-job consumer of this server (``SETU_JOBS_WORKERS`` threads; 0: jobs are
+    run by a standalone consumer, ``python -m setu.kit.jobs``). One consumer per process: a second
+    app in the same process (tests) uses the running one."""
+    try:
+        started = jobs.start_consumer(app.state.engine) is not None
+    except RuntimeError:  # already running in this process
+        started = False
+    try:
+        yield
+    finally:
+        if started:
+            jobs.stop_consumer()
 
 
 def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = registry.CAPABILITIES) -> FastAPI:
@@ -25,14 +46,18 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.engine = engine or get_engine()
     http.install(app)
     http.security_recorder = identity_auth.record_security_event
+    # Idempotency-Key on every state-changing API call; added before authentication, so it runs
+    # inside it and knows the caller (Starlette: the middleware added last is the outermost)
+    app.add_middleware(IdempotencyMiddleware, engine=app.state.engine)
     auth.install(app, identity_auth.resolve_caller)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(http.query_without_nul)])
-    for r in registry.api_routers(capabilities):
+    for r in (*registry.api_routers(capabilities), job_pages.api_router):
         api.include_router(r)
     app.include_router(api)
 
@@ -43,7 +68,7 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
         return {"status": "ok", "version": setu.__version__}
 
     web = registry.web_modules(capabilities)
-    pages.install(app, routers=[m.router for m in web], nav=[e for m in web for e in getattr(m, "NAV", ())],
+    pages.install(app, routers=[*(m.router for m in web), job_pages.web_router], nav=[e for m in web for e in getattr(m, "NAV", ())],
                   template_dirs=registry.template_dirs(capabilities), exporter=registry.exporter())
     _check_permissions(app)
     pages.STATIC_DIR.mkdir(exist_ok=True)
