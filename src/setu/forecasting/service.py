@@ -1,7 +1,7 @@
 """Forecast runs over the database: use cases (services never commit).
 
 A run forecasts every visible part x site series (or a filtered subset) and stores, per series, a
-distribution rather than a point (:class:`setu.demand.models.ForecastResult`):
+distribution rather than a point (:class:`setu.forecasting.models.ForecastResult`):
 
 * **History series** (a part with demand recorded at a site): the monthly demand from the first
   recorded month of the series to the newest month in the data is one row of a
