@@ -105,3 +105,41 @@ def interchanges(session: Session, part_ids: set[uuid.UUID] | None = None) -> li
     if part_ids is not None:
         stmt = stmt.where(or_(Interchange.replaced_part_id.in_(part_ids), Interchange.replacing_part_id.in_(part_ids)))
     return list(session.scalars(stmt))
+
+
+# -- reads for other capabilities (through catalog.service) ---------------------------------------
+
+def bom_line_rows(session: Session, equipment_type_ids: list[uuid.UUID] | None) -> list[tuple]:
+    """``(id, equipment_type_id, parent_part_id, child_part_id, quantity_per_assembly,
+    failure_share, level)`` of the lines of some equipment types (every type: None)."""
+    stmt = select(BomLine.id, BomLine.equipment_type_id, BomLine.parent_part_id, BomLine.child_part_id,
+                  BomLine.quantity_per_assembly, BomLine.failure_share, BomLine.level)
+    if equipment_type_ids is not None:
+        stmt = stmt.where(BomLine.equipment_type_id.in_(equipment_type_ids))
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def parts_by_ids(session: Session, part_ids: list[uuid.UUID], chunk: int = 500) -> list[Part]:
+    out: list[Part] = []
+    for i in range(0, len(part_ids), chunk):
+        out.extend(session.scalars(select(Part).where(Part.id.in_(part_ids[i:i + chunk]))))
+    return out
+
+
+def existing_part_ids(session: Session, part_ids: list[uuid.UUID], chunk: int = 900) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for i in range(0, len(part_ids), chunk):
+        found |= set(session.scalars(select(Part.id).where(Part.id.in_(part_ids[i:i + chunk]))))
+    return found
+
+
+def equipment_types_by_ids(session: Session, equipment_type_ids: list[uuid.UUID]) -> list:
+    from setu.fleet.models import EquipmentType
+
+    return list(session.scalars(select(EquipmentType).where(EquipmentType.id.in_(equipment_type_ids))))
+
+
+def equipment_type_by_code(session: Session, code: str):
+    from setu.fleet.models import EquipmentType
+
+    return session.scalar(select(EquipmentType).where(EquipmentType.code == code))

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
+import numpy as np
 from sqlalchemy import select
 
 from setu.catalog import repository as repo
@@ -242,3 +246,134 @@ def family_heads(uow: UnitOfWork) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid
     require(uow.actor, "catalog.interchange.read")
     links = [(x.replaced_part_id, x.replacing_part_id, x.code) for x in repo.interchanges(uow.session)]
     return rules.resolve_families(links)
+
+
+# -- reads for other capabilities: plain frozen data -------------------------------------------------
+
+@dataclass(frozen=True)
+class PartFacts:
+    """What other capabilities read of a part (a frozen copy, no session attached)."""
+
+    id: uuid.UUID
+    manufacturer_code: str
+    part_number: str
+    name: str
+    kind: str
+    unit_price: Decimal
+    currency: str
+    condemnation_rate: float
+    repair_turnaround_days: int | None
+    procurement_lead_time_days: int
+    mtbf_hours: float | None
+
+
+def _part_facts(p: Part) -> PartFacts:
+    return PartFacts(p.id, p.manufacturer_code, p.part_number, p.name, p.kind, p.unit_price, p.currency,
+                     p.condemnation_rate, p.repair_turnaround_days, p.procurement_lead_time_days, p.mtbf_hours)
+
+
+def part_facts(uow: UnitOfWork, *, part_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, PartFacts]:
+    """The parts of ``part_ids`` that exist (both parties read the shared catalog), by id."""
+    require(uow.actor, "catalog.part.read")
+    ids = list(dict.fromkeys(part_ids))
+    return {p.id: _part_facts(p) for p in repo.parts_by_ids(uow.session, ids)}
+
+
+def existing_part_ids(uow: UnitOfWork, *, part_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``part_ids`` name a part."""
+    require(uow.actor, "catalog.part.read")
+    return repo.existing_part_ids(uow.session, list(dict.fromkeys(part_ids)))
+
+
+@dataclass(frozen=True)
+class EquipmentTypeFacts:
+    """What other capabilities read of an equipment type."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    operating_hours_per_year: float
+
+
+def equipment_type_facts(uow: UnitOfWork, *, equipment_type_ids: Iterable[uuid.UUID]
+                         ) -> dict[uuid.UUID, EquipmentTypeFacts]:
+    """The equipment types of ``equipment_type_ids`` that exist (shared records), by id."""
+    require(uow.actor, "catalog.bom.read")
+    ids = list(dict.fromkeys(equipment_type_ids))
+    return {t.id: EquipmentTypeFacts(t.id, t.code, t.name, float(t.operating_hours_per_year or 0.0))
+            for t in repo.equipment_types_by_ids(uow.session, ids)} if ids else {}
+
+
+@dataclass(frozen=True)
+class BomExplosion:
+    """Bills of material as arrays (one read, shared by forecasting, readiness and imports).
+
+    Lines, all (L,): ``equipment`` index into ``equipment_type_ids``, ``parent`` (-1 directly
+    under the equipment) and ``child`` indices into ``part_ids``, ``quantity_per_assembly``,
+    ``failure_share`` (NaN where the line gives none), ``level`` (the indenture level stored on
+    the line) and ``line_ids``; lines in the order the database returns them.
+    Per (equipment, part) reached, all (K,): ``qpe_equipment``, ``qpe_part`` and
+    ``qpe_quantity``, the cumulative quantity of the part in one equipment
+    (:func:`setu.engine.bom.quantity_per_equipment`: the sum over the paths of the product of the
+    quantities per assembly), in depth-first order. ``part_ids`` and ``equipment_type_ids`` are
+    sorted by their text form."""
+
+    equipment_type_ids: tuple[uuid.UUID, ...]
+    part_ids: tuple[uuid.UUID, ...]
+    line_ids: tuple[uuid.UUID, ...]
+    equipment: np.ndarray
+    parent: np.ndarray
+    child: np.ndarray
+    quantity_per_assembly: np.ndarray
+    failure_share: np.ndarray
+    level: np.ndarray
+    qpe_equipment: np.ndarray
+    qpe_part: np.ndarray
+    qpe_quantity: np.ndarray
+
+    @property
+    def n_lines(self) -> int:
+        return len(self.line_ids)
+
+    def derived_levels(self) -> np.ndarray:
+        """The indenture level of every line as the structure gives it (:func:`setu.engine.bom.bom_levels`)."""
+        from setu.engine.bom import bom_levels
+
+        return bom_levels(self.equipment, self.parent, self.child)
+
+
+def explode_bom(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | Iterable[uuid.UUID] | None = None) -> BomExplosion:
+    """The bills of material of one equipment type, several (an iterable of ids) or every one
+    (None) as frozen arrays (:class:`BomExplosion`). The catalog is shared: both parties read
+    every bill (``catalog.bom.read``); scoping of units and stock stays with the caller."""
+    from setu.engine.bom import quantity_per_equipment
+
+    require(uow.actor, "catalog.bom.read")
+    if equipment_type_id is None:
+        ids = None
+    elif isinstance(equipment_type_id, uuid.UUID):
+        ids = [equipment_type_id]
+    else:
+        ids = list(dict.fromkeys(equipment_type_id))
+    rows = repo.bom_line_rows(uow.session, ids) if ids is None or ids else []
+    types = tuple(sorted({r[1] for r in rows}, key=str))
+    parts = tuple(sorted({r[3] for r in rows} | {r[2] for r in rows if r[2] is not None}, key=str))
+    t_ix = {t: i for i, t in enumerate(types)}
+    p_ix = {p: i for i, p in enumerate(parts)}
+    eq = np.array([t_ix[r[1]] for r in rows], dtype=np.int64)
+    par = np.array([-1 if r[2] is None else p_ix[r[2]] for r in rows], dtype=np.int64)
+    ch = np.array([p_ix[r[3]] for r in rows], dtype=np.int64)
+    qpa = np.array([float(r[4]) for r in rows], dtype=float)
+    qe, qp, qq = quantity_per_equipment(eq, par, ch, qpa)
+    return BomExplosion(
+        equipment_type_ids=types, part_ids=parts, line_ids=tuple(r[0] for r in rows), equipment=eq, parent=par,
+        child=ch, quantity_per_assembly=qpa,
+        failure_share=np.array([np.nan if r[5] is None else float(r[5]) for r in rows], dtype=float),
+        level=np.array([int(r[6]) for r in rows], dtype=np.int64), qpe_equipment=qe, qpe_part=qp, qpe_quantity=qq)
+
+
+def equipment_type_by_code(uow: UnitOfWork, *, code: str) -> EquipmentTypeFacts | None:
+    """The equipment type with this code, or None."""
+    require(uow.actor, "catalog.bom.read")
+    t = repo.equipment_type_by_code(uow.session, code)
+    return None if t is None else EquipmentTypeFacts(t.id, t.code, t.name, float(t.operating_hours_per_year or 0.0))

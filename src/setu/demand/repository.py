@@ -46,3 +46,49 @@ def record_for_update(session: Session, part_id: uuid.UUID, site_id: uuid.UUID, 
     return session.scalar(select(DemandRecord).where(
         DemandRecord.part_id == part_id, DemandRecord.site_id == site_id, DemandRecord.period == period
     ).with_for_update())
+
+
+# -- reads for other capabilities (through demand.service) ----------------------------------------
+
+def last_period(session: Session, site_ids: list[uuid.UUID]):
+    return session.scalar(select(func.max(DemandRecord.period)).where(DemandRecord.site_id.in_(site_ids)))
+
+
+def pairs_with_records(session: Session, part_ids, site_ids) -> list[tuple]:
+    return [tuple(r) for r in session.execute(
+        select(DemandRecord.part_id, DemandRecord.site_id).where(
+            DemandRecord.part_id.in_(part_ids), DemandRecord.site_id.in_(site_ids)).distinct())]
+
+
+def window_sums(session: Session, part_ids, site_ids, start: date, end: date) -> list[tuple]:
+    """``(part_id, site_id, sum q, sum q^2)`` over the months ``start..end``."""
+    return [tuple(r) for r in session.execute(
+        select(DemandRecord.part_id, DemandRecord.site_id, func.sum(DemandRecord.quantity),
+               func.sum(DemandRecord.quantity * DemandRecord.quantity))
+        .where(DemandRecord.part_id.in_(part_ids), DemandRecord.site_id.in_(site_ids),
+               DemandRecord.period >= start, DemandRecord.period <= end)
+        .group_by(DemandRecord.part_id, DemandRecord.site_id))]
+
+
+def raw_rows(session: Session, scope, site_ids, part_id_chunks):
+    """``(part_id, site_id, period, quantity)`` as the driver returns them (ids and periods as
+    text: no UUID or date object per row), at the sites of ``scope`` / ``site_ids``, of the parts
+    in ``part_id_chunks`` (None: every part)."""
+    from sqlalchemy import String, or_, type_coerce
+
+    stmt = select(type_coerce(DemandRecord.part_id, String), type_coerce(DemandRecord.site_id, String),
+                  type_coerce(DemandRecord.period, String), DemandRecord.quantity)
+    if scope is not None:
+        stmt = stmt.where(DemandRecord.site_id.in_(scope))
+    if site_ids:
+        stmt = stmt.where(DemandRecord.site_id.in_(site_ids))
+    if part_id_chunks is not None:
+        stmt = stmt.where(or_(*[DemandRecord.part_id.in_(c) for c in part_id_chunks]))
+    return session.execute(stmt)
+
+
+def totals_by_period(session: Session, part_ids, site_ids) -> list[tuple]:
+    return [tuple(r) for r in session.execute(
+        select(DemandRecord.period, func.sum(DemandRecord.quantity))
+        .where(DemandRecord.part_id.in_(part_ids), DemandRecord.site_id.in_(site_ids))
+        .group_by(DemandRecord.period))]

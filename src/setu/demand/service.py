@@ -65,3 +65,51 @@ def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | 
     if site_id is not None:
         scoped_get(uow.session, Site, site_id, "site", scope)
     return [(p, float(q)) for p, q in repo.monthly_totals(uow.session, part_ids, site_id, scope)]
+
+
+# -- reads for other capabilities: plain data ---------------------------------------------------------
+# (``site_ids``: sites the caller has already scoped to the actor, e.g. bases from fleet.service.)
+
+def last_demand_period(uow: UnitOfWork, *, site_ids) -> date | None:
+    """The newest month with demand at any of ``site_ids``."""
+    require(uow.actor, "demand.record.read")
+    sites = list(dict.fromkeys(site_ids))
+    return repo.last_period(uow.session, sites) if sites else None
+
+
+def demand_window_sums(uow: UnitOfWork, *, part_ids, site_ids, start: date, end: date
+                       ) -> tuple[set[tuple[uuid.UUID, uuid.UUID]], dict[tuple[uuid.UUID, uuid.UUID], tuple[float, float]]]:
+    """``(pairs, sums)``: the (part, site) pairs of ``part_ids`` x ``site_ids`` with any demand
+    record, and per pair with records in the months ``start..end`` the sum of the monthly
+    quantities and of their squares."""
+    require(uow.actor, "demand.record.read")
+    parts, sites = list(dict.fromkeys(part_ids)), list(dict.fromkeys(site_ids))
+    ever: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    sums: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, float]] = {}
+    if not parts or not sites:
+        return ever, sums
+    for i in range(0, len(parts), 500):
+        chunk = parts[i:i + 500]
+        ever.update(repo.pairs_with_records(uow.session, chunk, sites))
+        for p, s, q1, q2 in repo.window_sums(uow.session, chunk, sites, start, end):
+            sums[(p, s)] = (float(q1 or 0.0), float(q2 or 0.0))
+    return ever, sums
+
+
+def demand_rows(uow: UnitOfWork, *, site_ids=None, part_ids=None):
+    """Every demand record at the sites the actor may see (optionally some sites, some parts) as
+    raw ``(part_id, site_id, period, quantity)`` rows: ids and periods as the driver gives them
+    (text on SQLite), for bulk readers such as forecast runs. An iterator."""
+    require(uow.actor, "demand.record.read")
+    scope = fleet_policies.visible_site_ids(uow.actor)
+    chunks = None
+    if part_ids is not None:
+        ids = list(part_ids)
+        chunks = [ids[i:i + 900] for i in range(0, len(ids), 900)]
+    return repo.raw_rows(uow.session, scope, list(site_ids) if site_ids else None, chunks)
+
+
+def demand_totals_by_month(uow: UnitOfWork, *, part_ids, site_ids) -> list[tuple[date, float]]:
+    """``(period, quantity)``: the demand of ``part_ids`` summed over ``site_ids``, per month with records."""
+    require(uow.actor, "demand.record.read")
+    return repo.totals_by_period(uow.session, list(part_ids), list(dict.fromkeys(site_ids)))

@@ -52,7 +52,7 @@ Stock positions
 Positions exist at every demand series' site and its parent depot; those the readiness page reads
 (:mod:`setu.readiness.service`: LRUs at each base operating their type, every part of a bill at
 the bases' depots) are sized from each item's expected pipeline, computed here from the generated
-arrays exactly as the service derives it from the database (LRU demand from the last 24 months of
+arrays with the same case-input functions as the service (:mod:`setu.engine.readiness.inputs`: LRU demand from the last 24 months of
 history, else units x quantity x hours / MTBF; SRU demand down the bill by failure share; depot
 turnaround (1 - condemnation) x repair + condemnation x lead time; 7 days order-and-ship):
 depot stock to a random fill rate, then base stock, LRU by LRU with noise, until each base
@@ -71,6 +71,9 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 import numpy as np
+
+from setu.engine.bom import bom_levels
+from setu.engine.readiness import inputs as case_inputs
 
 #: Default seed: the date the spares agreement was signed (4 Sep 2019).
 DEFAULT_SEED = 20190904
@@ -701,7 +704,10 @@ def _parts_and_bom(rng: np.random.Generator, scale: int, tid: list[uuid.UUID]) -
     b_type_a = np.array(b_type)
     b_parent_a = np.concatenate(b_parent)
     b_child_a = np.concatenate(b_child)
-    b_level_a = np.array(b_level)
+    # indenture levels as the product derives them from the structure (setu.engine.bom, the same
+    # derivation as the catalog's); equal to the levels the construction above assigns
+    b_level_a = bom_levels(b_type_a, b_parent_a, b_child_a)
+    assert np.array_equal(b_level_a, np.array(b_level))
     level_a = np.array(level)
     owner_a = np.array(owner)
 
@@ -984,9 +990,10 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
 
 # ---- stock positions sized for readiness --------------------------------------------------
 
-#: Order-and-ship time base <- depot and the readiness service's history window (its constants).
-ORDER_SHIP_YEARS = 7.0 / 365.0
-READINESS_HISTORY_MONTHS = 24
+#: Order-and-ship time base <- depot and the readiness history window: the readiness case
+#: inputs' constants (setu.engine.readiness.inputs), shared with the readiness service.
+ORDER_SHIP_YEARS = case_inputs.ORDER_SHIP_DAYS / case_inputs.DAYS_PER_YEAR
+READINESS_HISTORY_MONTHS = case_inputs.HISTORY_MONTHS
 
 
 def _quantile(mean: np.ndarray, var: np.ndarray, fill: np.ndarray) -> np.ndarray:
@@ -1066,19 +1073,17 @@ def readiness_spares(rng: np.random.Generator, parts: dict, bom: dict, units_at:
     kind = np.array(parts["kind"])
     rep = kind == "repairable"
     cond = np.where(rep, np.array(parts["condemnation_rate"], dtype=float), 1.0)
-    tat = np.array([30.0 if t is None else float(t) for t in parts["repair_turnaround_days"]])
+    tat = np.array([case_inputs.DEFAULT_REPAIR_DAYS if t is None else float(t) for t in parts["repair_turnaround_days"]])
     lead = np.array(parts["procurement_lead_time_days"], dtype=float)
-    t0 = ((1.0 - cond) * tat + cond * lead) / 365.0
+    t0 = case_inputs.depot_turnaround_years(cond, tat, lead)
     mtbf = np.array([np.nan if m is None else float(m) for m in parts["mtbf_hours"]])
     sp, ss = series
     si, mi, q = cells
     w = mi >= HISTORY_MONTHS - READINESS_HISTORY_MONTHS
-    h = float(READINESS_HISTORY_MONTHS)
     s1 = np.bincount(si[w], weights=q[w], minlength=len(sp))
     s2 = np.bincount(si[w], weights=q[w] ** 2, minlength=len(sp))
-    mean_m = s1 / h
-    var_m = np.maximum(0.0, (s2 - h * mean_m ** 2) / (h - 1.0))
-    vmr_m = np.maximum(1.0, np.where(mean_m > 0, var_m / np.where(mean_m > 0, mean_m, 1.0), 1.0))
+    mean_m, vmr_m = case_inputs.history_rate(s1, s2, READINESS_HISTORY_MONTHS)
+    vmr_m = np.maximum(1.0, vmr_m)
     lru_series = np.flatnonzero(parts["_level"][sp] == 1)
     hist = {(int(sp[x]), int(ss[x])): (12.0 * mean_m[x], vmr_m[x]) for x in lru_series.tolist()}
     site_codes = [x[0] for x in SITES]
@@ -1097,7 +1102,7 @@ def readiness_spares(rng: np.random.Generator, parts: dict, bom: dict, units_at:
                 groups.setdefault(parent_depot[c], []).append((c, units_at[(t, c)]))
         mt = b_type == t
         lru = b_child[mt & (b_level == 1)]
-        z = np.maximum(1, np.round(b_qpa[mt & (b_level == 1)])).astype(np.int64)
+        z = case_inputs.lru_quantity(b_qpa[mt & (b_level == 1)])
         for depot in sorted(groups):
             bases = groups[depot]
             # LRU rates per base (history, else reliability), and the item's variance-to-mean
@@ -1109,7 +1114,7 @@ def readiness_spares(rng: np.random.Generator, parts: dict, bom: dict, units_at:
                     if (p, sn) in hist:
                         rate[i, j], vmr[i, j] = hist[(p, sn)]
                     elif np.isfinite(mtbf[p]) and mtbf[p] > 0:
-                        rate[i, j] = units * z[i] * e.hours_per_year / mtbf[p]
+                        rate[i, j] = case_inputs.reliability_rate(units, z[i], e.hours_per_year, mtbf[p])
             m0 = rate.sum(1)
             v_lru = np.maximum(1.0, np.where(m0 > 0, (rate * vmr).sum(1) / np.where(m0 > 0, m0, 1.0), 1.0))
             # SRU depot rates down the bill, then depot stock bottom-up (SRU backorders delay repairs)

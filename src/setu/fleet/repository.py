@@ -95,3 +95,46 @@ def scoped_get(session: Session, model, id_, what: str, scope: Select | None, *,
         if session.scalar(select(Site.id).where(Site.id == site_id, Site.id.in_(scope))) is None:
             raise NotFound(f"{what} {id_} not found")
     return obj
+
+
+# -- reads for other capabilities (through fleet.service) -----------------------------------------
+
+def unit_counts(session: Session, scope: Select | None, *, equipment_type_id: uuid.UUID | None = None,
+                site_ids: list[uuid.UUID] | None = None, echelon: int | None = None) -> list[tuple]:
+    """``(equipment_type_id, site_id, units)`` per type and site, at the sites of ``scope``."""
+    from sqlalchemy import func
+
+    stmt = select(EquipmentUnit.equipment_type_id, EquipmentUnit.site_id, func.count())
+    if echelon is not None:
+        stmt = stmt.join(Site, Site.id == EquipmentUnit.site_id).where(Site.echelon == echelon)
+    if equipment_type_id is not None:
+        stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
+    stmt = stmt.group_by(EquipmentUnit.equipment_type_id, EquipmentUnit.site_id)
+    if scope is not None:
+        stmt = stmt.where(EquipmentUnit.site_id.in_(scope))
+    if site_ids:
+        stmt = stmt.where(EquipmentUnit.site_id.in_(site_ids))
+    return [(t, s, int(n)) for t, s, n in session.execute(stmt)]
+
+
+def sites_by_ids(session: Session, site_ids: list[uuid.UUID], scope: Select | None = None) -> list[Site]:
+    stmt = select(Site).where(Site.id.in_(site_ids))
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
+    return list(session.scalars(stmt))
+
+
+def site_ids_among(session: Session, site_ids: list[uuid.UUID], scope: Select | None) -> set[uuid.UUID]:
+    stmt = select(Site.id).where(Site.id.in_(site_ids))
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
+    return set(session.scalars(stmt))
+
+
+def positions_of(session: Session, part_ids: list[uuid.UUID], site_ids: list[uuid.UUID],
+                 chunk: int = 500) -> list[StockPosition]:
+    out: list[StockPosition] = []
+    for i in range(0, len(part_ids), chunk):
+        out.extend(session.scalars(select(StockPosition).where(StockPosition.part_id.in_(part_ids[i:i + chunk]),
+                                                               StockPosition.site_id.in_(site_ids))))
+    return out

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -281,3 +283,72 @@ def stock_by_site(uow: UnitOfWork, *, part_id: uuid.UUID, by_family: bool = Fals
         out.append({"site_id": site_id, "site_code": site.code, "site_name": site.name, "part_ids": part_ids,
                     **dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, vals)))})
     return sorted(out, key=lambda r: r["site_code"])
+
+
+# -- reads for other capabilities: plain frozen data -------------------------------------------------
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What other capabilities read of a site."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    echelon: int
+    parent_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class StockFacts:
+    """A stock position's counts (what other capabilities read of it)."""
+
+    part_id: uuid.UUID
+    site_id: uuid.UUID
+    serviceable: int
+    unserviceable: int
+    in_repair: int
+    on_order: int
+
+
+def unit_counts(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None,
+                site_ids: Iterable[uuid.UUID] | None = None, echelon: int | None = None
+                ) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    """``(equipment_type_id, site_id, units)`` of every type and site with units, at the sites the
+    actor may see (optionally one type, some sites, one echelon)."""
+    require(uow.actor, "fleet.equipment_unit.read")
+    return repo.unit_counts(uow.session, policies.visible_site_ids(uow.actor), equipment_type_id=equipment_type_id,
+                            site_ids=list(site_ids) if site_ids else None, echelon=echelon)
+
+
+def site_facts(uow: UnitOfWork, *, site_ids: Iterable[uuid.UUID], scoped: bool = True) -> dict[uuid.UUID, SiteFacts]:
+    """The sites of ``site_ids``, by id: those the actor may see, or (``scoped=False``) any, for
+    a caller that names the depots above bases the actor sees (a base's parent depot is part of
+    its supply chain even where the depot belongs to the other party)."""
+    require(uow.actor, "fleet.site.read")
+    ids = list(dict.fromkeys(site_ids))
+    if not ids:
+        return {}
+    scope = policies.visible_site_ids(uow.actor) if scoped else None
+    return {s.id: SiteFacts(s.id, s.code, s.name, s.echelon, s.parent_id)
+            for s in repo.sites_by_ids(uow.session, ids, scope)}
+
+
+def visible_site_ids_among(uow: UnitOfWork, *, site_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``site_ids`` name a site the actor may see."""
+    require(uow.actor, "fleet.site.read")
+    ids = list(dict.fromkeys(site_ids))
+    return repo.site_ids_among(uow.session, ids, policies.visible_site_ids(uow.actor)) if ids else set()
+
+
+def stock_facts(uow: UnitOfWork, *, part_ids: Iterable[uuid.UUID], site_ids: Iterable[uuid.UUID]
+                ) -> dict[tuple[uuid.UUID, uuid.UUID], StockFacts]:
+    """Stock positions of ``part_ids`` x ``site_ids`` by (part, site) (the caller names the
+    sites: bases it may see and their depots)."""
+    require(uow.actor, "fleet.stock.read")
+    sites = list(dict.fromkeys(site_ids))
+    parts = list(dict.fromkeys(part_ids))
+    if not sites or not parts:
+        return {}
+    return {(p.part_id, p.site_id): StockFacts(p.part_id, p.site_id, int(p.serviceable), int(p.unserviceable),
+                                               int(p.in_repair), int(p.on_order))
+            for p in repo.positions_of(uow.session, parts, sites)}

@@ -1,7 +1,7 @@
 """Forecast runs over the database: use cases (services never commit).
 
 A run forecasts every visible part x site series (or a filtered subset) and stores, per series, a
-distribution rather than a point (:class:`setu.demand.models.ForecastResult`):
+distribution rather than a point (:class:`setu.forecasting.models.ForecastResult`):
 
 * **History series** (a part with demand recorded at a site): the monthly demand from the first
   recorded month of the series to the newest month in the data is one row of a
@@ -52,18 +52,20 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, func, insert, or_, select, type_coerce
-
-from setu.catalog.models import BomLine, Part
+from setu.catalog import service as catalog
 from setu.catalog.service import family_heads
-from setu.demand.models import DemandRecord
+from setu.demand import service as demand
+from setu.fleet import service as fleet
+from setu.forecasting import repository as repo
 from setu.forecasting.models import ForecastResult, ForecastRun
-from setu.fleet import policies as fleet_policies
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site
-from setu.kit.access import Actor, require
+from setu.kit.access import require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
+from setu.engine.forecasting.runs import (  # noqa: F401 (re-exported: the run's pure blocks)
+    LEVELS, ForecastOutput, accuracy_figures, assemble_panel, forecast_block, lead_time_distribution, method_group,
+    reliability_only,
+)
 
 __all__ = [
     "METHODS", "LEVELS", "DAYS_PER_MONTH", "ForecastSpec", "ForecastInput", "ForecastOutput", "DemandRate",
@@ -76,8 +78,6 @@ __all__ = [
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
 METHODS = ("auto", "ses", "ses_opt", "croston", "sba", "tsb", "croston_opt", "adida", "imapa")
 _ALPHA_METHODS = ("ses", "croston", "sba", "tsb")
-#: Quantile levels stored per series (lead-time demand).
-LEVELS = (0.5, 0.9, 0.99)
 DAYS_PER_MONTH = 365.25 / 12
 BLOCK_SERIES = 1000
 MAX_HORIZON = 120
@@ -205,60 +205,37 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[A
         yield values[i:i + size]
 
 
-def _lead_times(session, part_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[float, float | None]]:
+def _lead_times(uow: UnitOfWork, part_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[float, float | None]]:
     """Per part: (procurement lead time in months, MTBF hours or None)."""
-    out: dict[uuid.UUID, tuple[float, float | None]] = {}
-    for chunk in _chunks(list(part_ids)):
-        for pid, days, mtbf in session.execute(
-                select(Part.id, Part.procurement_lead_time_days, Part.mtbf_hours).where(Part.id.in_(chunk))):
-            out[pid] = (max(float(days or 0), 0.0) / DAYS_PER_MONTH, mtbf)
-    return out
+    return {pid: (max(float(p.procurement_lead_time_days or 0), 0.0) / DAYS_PER_MONTH, p.mtbf_hours)
+            for pid, p in catalog.part_facts(uow, part_ids=part_ids).items()}
 
 
-def reliability_rates(session, scope, spec: ForecastSpec) -> dict[tuple[uuid.UUID, uuid.UUID], float]:
+def reliability_rates(uow: UnitOfWork, spec: ForecastSpec) -> dict[tuple[uuid.UUID, uuid.UUID], float]:
     """Engineering demand per month of every (part, site) with equipment units using the part.
 
     rate = 1/MTBF x operating hours per month of the type x quantity per equipment x units at the
     site (Sherbrooke 2004, §2.2; :func:`setu.engine.forecasting.reliability.reliability_demand_rate`),
     summed over equipment types. The quantity per equipment multiplies the quantities per
-    assembly down the bill of material (a part under several parents adds up).
+    assembly down the bill of material (a part under several parents adds up):
+    ``qpe_*`` of :func:`setu.catalog.service.explode_bom`. Units at the sites the actor may see.
     """
     from setu.engine.forecasting.reliability import reliability_demand_rate
 
-    unit_q = (select(EquipmentUnit.equipment_type_id, EquipmentUnit.site_id, func.count())
-              .group_by(EquipmentUnit.equipment_type_id, EquipmentUnit.site_id))
-    if scope is not None:
-        unit_q = unit_q.where(EquipmentUnit.site_id.in_(scope))
-    if spec.site_ids:
-        unit_q = unit_q.where(EquipmentUnit.site_id.in_(spec.site_ids))
-    units = [(t, s, int(c)) for t, s, c in session.execute(unit_q)]
+    units = fleet.unit_counts(uow, site_ids=spec.site_ids)
     if not units:
         return {}
     type_ids = sorted({t for t, _, _ in units}, key=str)
-    hours = {t: float(h or 0.0) / 12.0 for t, h in session.execute(
-        select(EquipmentType.id, EquipmentType.operating_hours_per_year).where(EquipmentType.id.in_(type_ids)))}
-    lines = list(session.execute(select(BomLine.equipment_type_id, BomLine.parent_part_id, BomLine.child_part_id,
-                                        BomLine.quantity_per_assembly).where(BomLine.equipment_type_id.in_(type_ids))))
-    # quantity per equipment of every (type, part): sum over the paths from the equipment down
-    children: dict[tuple[Any, Any], list[tuple[Any, float]]] = {}
-    for t, parent, child, qpa in lines:
-        children.setdefault((t, parent), []).append((child, float(qpa)))
-    per_equipment: dict[tuple[Any, Any], float] = {}
-    for t in type_ids:
-        stack = [(None, 1.0, 0)]
-        while stack:
-            parent, mult, depth = stack.pop()
-            if depth > 20:  # a cycle would be a data error (the BOM import refuses them)
-                continue
-            for child, qpa in children.get((t, parent), ()):
-                q = mult * qpa
-                per_equipment[(t, child)] = per_equipment.get((t, child), 0.0) + q
-                stack.append((child, q, depth + 1))
+    hours = {t: f.operating_hours_per_year / 12.0
+             for t, f in catalog.equipment_type_facts(uow, equipment_type_ids=type_ids).items()}
+    bom = catalog.explode_bom(uow, equipment_type_id=type_ids)
+    per_equipment = {(bom.equipment_type_ids[e], bom.part_ids[p]): q for e, p, q in
+                     zip(bom.qpe_equipment.tolist(), bom.qpe_part.tolist(), bom.qpe_quantity.tolist())}
     part_ids = sorted({p for _, p in per_equipment}, key=str)
     if spec.part_ids:
         wanted = set(spec.part_ids)
         part_ids = [p for p in part_ids if p in wanted]
-    mtbf = {p: m for p, (_, m) in _lead_times(session, part_ids).items() if m and m > 0}
+    mtbf = {p: m for p, (_, m) in _lead_times(uow, part_ids).items() if m and m > 0}
     by_type: dict[Any, list[tuple[Any, float]]] = {}
     for (t, p), q in per_equipment.items():
         if p in mtbf:
@@ -289,39 +266,28 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
     ``qualified`` and ``not_interchangeable`` links never roll up). A ``part_ids`` filter selects
     the families of those parts."""
     require(uow.actor, "forecasting.run.create")
-    s = uow.session
-    scope = fleet_policies.visible_site_ids(uow.actor)
     if spec.site_ids:
-        found = set(s.scalars(select(Site.id).where(Site.id.in_(spec.site_ids),
-                                                    *([Site.id.in_(scope)] if scope is not None else []))))
+        found = fleet.visible_site_ids_among(uow, site_ids=spec.site_ids)
         missing = [x for x in spec.site_ids if x not in found]
         if missing:
             raise NotFound(f"site {missing[0]} not found")
     if spec.part_ids:
-        found = set()
-        for chunk in _chunks(list(spec.part_ids)):
-            found |= set(s.scalars(select(Part.id).where(Part.id.in_(chunk))))
+        found = catalog.existing_part_ids(uow, part_ids=spec.part_ids)
         missing = [x for x in spec.part_ids if x not in found]
         if missing:
             raise NotFound(f"part {missing[0]} not found")
-    # raw column values (no UUID / date objects per row: a few seconds on a million rows); each
-    # distinct key becomes a UUID once below
-    stmt = select(type_coerce(DemandRecord.part_id, String), type_coerce(DemandRecord.site_id, String),
-                  type_coerce(DemandRecord.period, String), DemandRecord.quantity)
-    if scope is not None:
-        stmt = stmt.where(DemandRecord.site_id.in_(scope))
-    if spec.site_ids:
-        stmt = stmt.where(DemandRecord.site_id.in_(spec.site_ids))
     # interchangeability: demand of replaced parts rolls up into the newest replacing part
     # (one-way, two-way, as a set, re-identified; catalog.rules.resolve_families)
     heads, _ = family_heads(uow)
+    family = None
     if spec.part_ids:
         wanted = {heads.get(p, p) for p in spec.part_ids}
         family = sorted(wanted | {p for p, h in heads.items() if h in wanted}, key=str)
-        stmt = stmt.where(or_(*[DemandRecord.part_id.in_(c) for c in _chunks(family)]))
+    # raw column values (no UUID / date objects per row: a few seconds on a million rows); each
+    # distinct key becomes a UUID once below
     raw_keys: dict[tuple[Any, Any], int] = {}
     sid, mon, qty = [], [], []
-    for pid, site, period, q in s.execute(stmt):
+    for pid, site, period, q in demand.demand_rows(uow, site_ids=spec.site_ids, part_ids=family):
         sid.append(raw_keys.setdefault((pid, site), len(raw_keys)))
         mon.append(_raw_month_index(period))
         qty.append(q)
@@ -336,21 +302,14 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
     for i, k in raw_to_key.items():
         remap[i] = pos[k]
     n = len(order)
-    rel = reliability_rates(s, scope, spec)  # also with prior_months = 0: series without history
-    if n:
-        sid_a, mon_a = remap[np.asarray(sid, dtype=np.int64)], np.asarray(mon, dtype=np.int64)
-        m0, m1 = int(mon_a.min()), int(mon_a.max())
-        Y = np.zeros((n, m1 - m0 + 1))
-        np.add.at(Y, (sid_a, mon_a - m0), np.asarray(qty, dtype=float))
-        start = np.full(n, m1 - m0, dtype=np.int64)
-        np.minimum.at(start, sid_a, mon_a - m0)
-        first = _month_date(m0)
-    else:
-        Y, start, first = np.zeros((0, 1)), np.zeros(0, dtype=np.int64), None
+    rel = reliability_rates(uow, spec)  # also with prior_months = 0: series without history
+    Y, start, m0 = assemble_panel(remap[np.asarray(sid, dtype=np.int64)] if n else np.zeros(0, dtype=np.int64),
+                                  np.asarray(mon, dtype=np.int64), qty, n)
+    first = None if m0 is None else _month_date(m0)
     part_list = [k[0] for k in order]
     site_list = [k[1] for k in order]
     rel_only = sorted((k for k in rel if k not in keys), key=lambda k: (str(k[0]), str(k[1])))
-    info = _lead_times(s, sorted({*part_list, *(k[0] for k in rel_only)}, key=str))
+    info = _lead_times(uow, sorted({*part_list, *(k[0] for k in rel_only)}, key=str))
     lead = np.array([info[p][0] for p in part_list], dtype=float)
     prior = np.array([rel.get(k, np.nan) for k in order], dtype=float)
     return ForecastInput(
@@ -362,99 +321,6 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
 
 
 # -- computing (pure numpy; blocks may run on Dask) ------------------------------------------------
-
-@dataclass
-class ForecastOutput:
-    """Per series of a run (history series first, then reliability-only ones), all (n,)."""
-
-    method: np.ndarray
-    demand_class: np.ndarray
-    mean: np.ndarray
-    vmr: np.ndarray
-    lead_time_months: np.ndarray
-    lead_time_mean: np.ndarray
-    lead_time_var: np.ndarray
-    quantiles: np.ndarray              # (n, 3) at LEVELS
-    rmsse: np.ndarray
-    scaled_bias: np.ndarray
-    mase: np.ndarray
-
-    @property
-    def n_series(self) -> int:
-        return int(self.mean.shape[0])
-
-
-def _distribution(mean: np.ndarray, vmr: np.ndarray, lead: np.ndarray, alpha: float | None):
-    """Lead-time demand: the NB around the forecast with the lead-time forecast's own error
-    (the engine's ``with_forecast_error``, as ``forecast_batch`` reports it)."""
-    from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, NegBinDemand
-
-    err_alpha = FORECAST_ERROR_ALPHA if alpha is None else alpha
-    ltd = NegBinDemand(mean=mean, vmr=vmr).with_forecast_error(lead, alpha=err_alpha, review_period=0.0).lead_time(lead)
-    return ltd.mean, ltd.variance, ltd.quantile(np.array(LEVELS))
-
-
-def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], *, method: str,
-                   alpha: float | None, holdout_months: int, prior_months: float) -> dict[str, np.ndarray]:
-    """Forecast one block ``(Y, start, lead_time_months, prior_rate)`` of history series.
-
-    Pure: the numbers of a series depend on that series only (the blocks of a run can be computed
-    anywhere, in any grouping, with identical results)."""
-    from setu.engine.forecasting.classify import classify
-    from setu.engine.forecasting.evaluation import rolling_origin_metrics
-    from setu.engine.forecasting.pipeline import forecast_batch
-
-    Y, start, lead, prior = block
-    n, T = Y.shape
-    fc = forecast_batch(Y, start, model=method, alpha=alpha, variance=True, lead_time=lead)
-    mean = np.asarray(fc.mean, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vmr = np.where(mean > 0, np.asarray(fc.var) / mean, 1.0)
-    vmr = np.where(np.isfinite(vmr), np.maximum(vmr, 1.0), 1.0)
-    names = np.asarray(fc.method, dtype=object).copy()
-    if prior_months > 0:
-        has = np.isfinite(prior)
-        observed = (T - start).astype(float)
-        w = prior_months / (prior_months + observed)
-        mean = np.where(has, w * np.nan_to_num(prior) + (1.0 - w) * mean, mean)
-        names = np.where(has, names.astype(str).astype(object) + "|rel", names)
-    ltd_mean, ltd_var, q = _distribution(mean, vmr, lead, alpha)
-    cls = classify(Y, start).names()
-    nan = np.full(n, np.nan)
-    rmsse, bias, mase = nan, nan.copy(), nan.copy()
-    o = T - holdout_months
-    if holdout_months > 0 and o >= 2:
-        st = np.minimum(start, o - 1)
-        live = start < o
-        if live.any():
-            tr = forecast_batch(Y[:, :o], st, model=method, alpha=alpha, lead_time=lead if method == "auto" else None)
-            f = np.asarray(tr.mean, dtype=float)
-            if prior_months > 0:  # score what is stored: the blend, with the weight it had at the origin
-                has = np.isfinite(prior)
-                w = prior_months / (prior_months + (o - st).astype(float))
-                f = np.where(has, w * np.nan_to_num(prior) + (1.0 - w) * f, f)
-            f = np.where(live, f, np.nan)
-            m = rolling_origin_metrics(Y, start, f[None, :], [o], holdout_months)
-            rmsse, bias, mase = m["rmsse"], m["sme"], m["mase"]
-    return {"method": names, "demand_class": cls, "mean": mean, "vmr": vmr, "lead_time_months": lead,
-            "lead_time_mean": ltd_mean, "lead_time_var": ltd_var, "quantiles": q,
-            "rmsse": rmsse, "scaled_bias": bias, "mase": mase}
-
-
-def _reliability_only(inp: ForecastInput, prior_months: float) -> dict[str, np.ndarray]:
-    from setu.engine.forecasting.reliability import gamma_poisson_update
-
-    m = len(inp.rel_part_ids)
-    b0 = max(prior_months, 1.0)  # with no data at all the prior carries the forecast alone
-    post = gamma_poisson_update(inp.rel_rate, b0, np.zeros(m), np.zeros(m))
-    ltd = post.lead_time(inp.rel_lead_time_months)
-    nan = np.full(m, np.nan)
-    return {"method": np.full(m, "reliability", dtype=object), "demand_class": np.full(m, "no demand", dtype=object),
-            "mean": post.mean, "vmr": post.vmr, "lead_time_months": inp.rel_lead_time_months,
-            "lead_time_mean": ltd.mean, "lead_time_var": ltd.variance,
-            "quantiles": ltd.quantile(np.array(LEVELS)).reshape(m, len(LEVELS)),
-            "rmsse": nan, "scaled_bias": nan.copy(), "mase": nan.copy()}
-
 
 def compute_forecasts(inp: ForecastInput, spec: ForecastSpec, *, workers: int | None = None,
                       scheduler: str | None = None, progress: Progress | None = None,
@@ -484,7 +350,7 @@ def compute_forecasts(inp: ForecastInput, spec: ForecastSpec, *, workers: int | 
             results.append(forecast_block(blk, **kwargs))
             if progress:
                 progress(i + 1, total)
-    results.append(_reliability_only(inp, spec.prior_months))
+    results.append(reliability_only(inp.rel_rate, inp.rel_lead_time_months, spec.prior_months))
     if progress:
         progress(total, total)
 
@@ -498,34 +364,6 @@ def compute_forecasts(inp: ForecastInput, spec: ForecastSpec, *, workers: int | 
 
 
 # -- accuracy ---------------------------------------------------------------------------------------
-
-def method_group(name: str) -> str:
-    """The method a result is grouped under: its (best-ranked) method, without ``|rel``."""
-    return name.split("|")[0].split("+")[0]
-
-
-def _summary(rows: Sequence[tuple[str, str, float | None, float | None, float | None]]) -> dict[str, Any]:
-    """Accuracy figures over rows ``(method, demand_class, rmsse, scaled_bias, mase)``."""
-
-    def stats(sel: Sequence[tuple]) -> dict[str, Any]:
-        out: dict[str, Any] = {"series": len(sel)}
-        for j, name in ((2, "rmsse"), (3, "scaled_bias"), (4, "mase")):
-            v = np.array([r[j] for r in sel if r[j] is not None and math.isfinite(r[j])], dtype=float)
-            out[f"{name}_n"] = int(v.size)
-            out[f"{name}_mean"] = float(v.mean()) if v.size else None
-            out[f"{name}_median"] = float(np.median(v)) if v.size else None
-        return out
-
-    scored = [r for r in rows if r[2] is not None and math.isfinite(r[2])]
-    by_class: dict[str, list] = {}
-    by_method: dict[str, list] = {}
-    for r in rows:
-        by_class.setdefault(r[1], []).append(r)
-        by_method.setdefault(method_group(r[0]), []).append(r)
-    return {"overall": stats(rows), "scored": len(scored),
-            "by_class": {k: stats(v) for k, v in sorted(by_class.items())},
-            "by_method": {k: stats(v) for k, v in sorted(by_method.items())}}
-
 
 # -- storing ----------------------------------------------------------------------------------------
 
@@ -570,10 +408,10 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
             "rmsse": _clean(out.rmsse[i]), "scaled_bias": _clean(out.scaled_bias[i]), "mase": _clean(out.mase[i]),
         })
     for k in range(0, len(rows), _INSERT_CHUNK):
-        s.execute(insert(ForecastResult), rows[k:k + _INSERT_CHUNK])
+        repo.add_results(s, rows[k:k + _INSERT_CHUNK])
         if progress:
             progress(min(k + _INSERT_CHUNK, len(rows)), len(rows))
-    summary = _summary([(r["method"], r["demand_class"], r["rmsse"], r["scaled_bias"], r["mase"]) for r in rows])
+    summary = accuracy_figures([(r["method"], r["demand_class"], r["rmsse"], r["scaled_bias"], r["mase"]) for r in rows])
     summary["holdout_months"] = spec.holdout_months
     summary["history_months"] = int(inp.Y.shape[1]) if inp.part_ids else 0
     summary["first_month"] = inp.first_month.isoformat() if inp.first_month else None
@@ -659,16 +497,6 @@ def start_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 
 
 # -- reading runs and results -----------------------------------------------------------------------
 
-def _runs_visible(actor: Actor):
-    """Runs the actor may see: every run for the system actor and programme offices; else its own
-    party's runs and the installation's batch runs (whose results are still filtered by site)."""
-    if actor.sees_all_parties:
-        return None
-    if actor.party_id is None:
-        return ForecastRun.party_id.is_(None)
-    return or_(ForecastRun.party_id.is_(None), ForecastRun.party_id == actor.party_id)
-
-
 def _as_seen(uow: UnitOfWork, run: ForecastRun | None) -> ForecastRun | None:
     """The run as the actor may see it. The installation's runs (and a programme office's) are
     seen by both parties, and their parameters may name sites of both in their filter: those the
@@ -679,12 +507,8 @@ def _as_seen(uow: UnitOfWork, run: ForecastRun | None) -> ForecastRun | None:
     named = params.get("site_ids") or []
     if not named:
         return run
-    scope = fleet_policies.visible_site_ids(uow.actor)
     ids = [uuid.UUID(str(x)) for x in named]
-    stmt = select(Site.id).where(Site.id.in_(ids))
-    if scope is not None:
-        stmt = stmt.where(Site.id.in_(scope))
-    seen = {str(x) for x in uow.session.scalars(stmt)}
+    seen = {str(x) for x in fleet.visible_site_ids_among(uow, site_ids=ids)}
     if len(seen) == len(set(map(str, ids))):
         return run
     from sqlalchemy import inspect as sa_inspect
@@ -695,22 +519,14 @@ def _as_seen(uow: UnitOfWork, run: ForecastRun | None) -> ForecastRun | None:
     return copy
 
 
-RUN_SORT = {"started_at": ForecastRun.started_at, "method": ForecastRun.method, "n_series": ForecastRun.n_series}
-RESULT_SORT = {"mean": ForecastResult.mean, "q99": ForecastResult.q99, "rmsse": ForecastResult.rmsse,
-               "method": ForecastResult.method, "demand_class": ForecastResult.demand_class,
-               "lead_time_mean": ForecastResult.lead_time_mean}
+RUN_SORT = repo.RUN_SORT
+RESULT_SORT = repo.RESULT_SORT
 
 
 def list_runs(uow: UnitOfWork, *, sort: str | None = None, cursor: str | None = None, limit: int = 50,
               status: str | None = None) -> Page[ForecastRun]:
     require(uow.actor, "forecasting.run.read")
-    stmt = select(ForecastRun)
-    cond = _runs_visible(uow.actor)
-    if cond is not None:
-        stmt = stmt.where(cond)
-    if status:
-        stmt = stmt.where(ForecastRun.status == status)
-    page = paginate(uow.session, stmt, model=ForecastRun, sortable=RUN_SORT, sort=sort or "-started_at",
+    page = paginate(uow.session, repo.runs(uow.actor, status), model=ForecastRun, sortable=RUN_SORT, sort=sort or "-started_at",
                     cursor=cursor, limit=limit)
     page.items = [_as_seen(uow, r) for r in page.items]
     return page
@@ -723,32 +539,10 @@ def get_run(uow: UnitOfWork, *, run_id: uuid.UUID | str) -> ForecastRun:
         rid = run_id if isinstance(run_id, uuid.UUID) else uuid.UUID(str(run_id))
     except ValueError:
         raise NotFound(f"forecast run {run_id} not found") from None
-    stmt = select(ForecastRun).where(ForecastRun.id == rid)
-    cond = _runs_visible(uow.actor)
-    if cond is not None:
-        stmt = stmt.where(cond)
-    run = uow.session.scalar(stmt)
+    run = repo.run(uow.session, uow.actor, rid)
     if run is None:
         raise NotFound(f"forecast run {run_id} not found")
     return _as_seen(uow, run)
-
-
-def _results_stmt(actor: Actor, run_id: uuid.UUID, *, part_id=None, site_id=None, method=None, demand_class=None):
-    stmt = select(ForecastResult).where(ForecastResult.run_id == run_id)
-    scope = fleet_policies.visible_site_ids(actor)
-    if scope is not None:
-        stmt = stmt.where(ForecastResult.site_id.in_(scope))
-    if part_id:
-        stmt = stmt.where(ForecastResult.part_id == part_id)
-    if site_id:
-        stmt = stmt.where(ForecastResult.site_id == site_id)
-    if method:
-        stmt = stmt.where(or_(ForecastResult.method == method,
-                              ForecastResult.method.startswith(f"{method}+", autoescape=True),
-                              ForecastResult.method.startswith(f"{method}|", autoescape=True)))
-    if demand_class:
-        stmt = stmt.where(ForecastResult.demand_class == demand_class)
-    return stmt
 
 
 def run_results(uow: UnitOfWork, *, run_id: uuid.UUID | str, part_id: uuid.UUID | None = None,
@@ -757,7 +551,7 @@ def run_results(uow: UnitOfWork, *, run_id: uuid.UUID | str, part_id: uuid.UUID 
                 with_total: bool = True) -> Page[ForecastResult]:
     """The run's results at the sites the actor may see, filtered, one page at a time."""
     run = get_run(uow, run_id=run_id)
-    stmt = _results_stmt(uow.actor, run.id, part_id=part_id, site_id=site_id, method=method,
+    stmt = repo.results(uow.actor, run.id, part_id=part_id, site_id=site_id, method=method,
                          demand_class=demand_class)
     return paginate(uow.session, stmt, model=ForecastResult, sortable=RESULT_SORT, sort=sort or "-mean",
                     cursor=cursor, limit=limit, with_total=with_total)
@@ -768,11 +562,11 @@ def accuracy_summary(uow: UnitOfWork, *, run_id: uuid.UUID | str) -> dict[str, A
     MASE (mean and median), overall, per demand class and per (best-ranked) method, and
     the per-series values for charts (``series``: list of (method, class, rmsse, bias, mase))."""
     run = get_run(uow, run_id=run_id)
-    stmt = _results_stmt(uow.actor, run.id).with_only_columns(
+    stmt = repo.results(uow.actor, run.id).with_only_columns(
         ForecastResult.method, ForecastResult.demand_class, ForecastResult.rmsse, ForecastResult.scaled_bias,
         ForecastResult.mase)
     rows = [tuple(r) for r in uow.session.execute(stmt)]
-    out = _summary(rows)
+    out = accuracy_figures(rows)
     out["series"] = [r for r in rows if r[2] is not None or r[4] is not None]
     out["holdout_months"] = json.loads(run.params).get("holdout_months")
     return out
@@ -804,22 +598,10 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
     sites = list(dict.fromkeys(site_ids))
     if not parts or not sites:
         return {}
-    scope = fleet_policies.visible_site_ids(uow.actor)
-    cond = _runs_visible(uow.actor)
     out: dict[tuple[uuid.UUID, uuid.UUID], tuple[datetime, DemandRate]] = {}
     for pchunk in _chunks(parts, 500):
         for schunk in _chunks(sites, 400):
-            stmt = (select(ForecastResult.part_id, ForecastResult.site_id, ForecastResult.mean,
-                           ForecastResult.variance_to_mean, ForecastResult.run_id, ForecastResult.method,
-                           ForecastRun.finished_at)
-                    .join(ForecastRun, ForecastRun.id == ForecastResult.run_id)
-                    .where(ForecastRun.status == "done", ForecastResult.part_id.in_(pchunk),
-                           ForecastResult.site_id.in_(schunk)))
-            if scope is not None:
-                stmt = stmt.where(ForecastResult.site_id.in_(scope))
-            if cond is not None:
-                stmt = stmt.where(cond)
-            for p, s, mean, vmr, rid, meth, fin in uow.session.execute(stmt):
+            for p, s, mean, vmr, rid, meth, fin in repo.done_result_rates(uow.session, uow.actor, pchunk, schunk):
                 key = (p, s)
                 fin_key = fin if fin.tzinfo else fin.replace(tzinfo=timezone.utc)
                 if key not in out or (fin_key, str(rid)) > (out[key][0], str(out[key][1].run_id)):
@@ -830,15 +612,7 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
 def latest_run(uow: UnitOfWork, *, part_id: uuid.UUID | None = None) -> ForecastRun | None:
     """The newest finished run the actor may see (with a visible result for ``part_id``, if given)."""
     require(uow.actor, "forecasting.run.read")
-    stmt = select(ForecastRun).where(ForecastRun.status == "done")
-    cond = _runs_visible(uow.actor)
-    if cond is not None:
-        stmt = stmt.where(cond)
-    if part_id is not None:
-        sub = _results_stmt(uow.actor, ForecastRun.id, part_id=part_id).with_only_columns(ForecastResult.id)
-        stmt = stmt.where(sub.exists())
-    return _as_seen(uow, uow.session.scalar(stmt.order_by(ForecastRun.finished_at.desc(),
-                                                          ForecastRun.id.desc()).limit(1)))
+    return _as_seen(uow, repo.latest_run(uow.session, uow.actor, part_id))
 
 
 def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | None = None,
@@ -856,9 +630,10 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     from setu.engine.forecasting.distributions import FORECAST_ERROR_ALPHA, NegBinLeadTimeDemand, forecast_error_factor
 
     require(uow.actor, "forecasting.run.read")
-    from setu.kit.crud import get_or_404
 
-    part = get_or_404(uow.session, Part, part_id, "part")
+    part = catalog.part_facts(uow, part_ids=[part_id]).get(part_id)
+    if part is None:
+        raise NotFound(f"part {part_id} not found")
     # a superseded part is forecast as part of its successor's family
     heads, _ = family_heads(uow)
     head = heads.get(part.id, part.id)
@@ -866,9 +641,9 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     run = get_run(uow, run_id=run_id) if run_id else latest_run(uow, part_id=head)
     if run is None:
         return {"part_id": part.id, "forecast_part_id": head, "run": None, "sites": [], "fan": [], "history": []}
-    results = list(uow.session.scalars(_results_stmt(uow.actor, run.id, part_id=head)))
-    site_codes = dict(uow.session.execute(select(Site.id, Site.code).where(
-        Site.id.in_([r.site_id for r in results]))).all()) if results else {}
+    results = list(uow.session.scalars(repo.results(uow.actor, run.id, part_id=head)))
+    site_codes = {k: f.code for k, f in fleet.site_facts(
+        uow, site_ids=[r.site_id for r in results], scoped=False).items()} if results else {}
     results.sort(key=lambda r: site_codes.get(r.site_id, ""))
     mean = sum(r.mean for r in results)
     var = sum(r.mean * max(r.variance_to_mean, 1.0) for r in results)
@@ -880,10 +655,8 @@ def part_forecast(uow: UnitOfWork, *, part_id: uuid.UUID, run_id: uuid.UUID | No
     if acc.get("first_month") and acc.get("history_months"):
         last_month = _month_index(date.fromisoformat(acc["first_month"])) + int(acc["history_months"]) - 1
     if results:
-        stmt = (select(DemandRecord.period, func.sum(DemandRecord.quantity))
-                .where(DemandRecord.part_id.in_(family), DemandRecord.site_id.in_([r.site_id for r in results]))
-                .group_by(DemandRecord.period))
-        by_month = {_month_index(p): float(q) for p, q in uow.session.execute(stmt)}
+        by_month = {_month_index(p): float(q) for p, q in demand.demand_totals_by_month(
+            uow, part_ids=family, site_ids=[r.site_id for r in results])}
         if last_month is None:
             last_month = max(by_month) if by_month else _month_index(run.started_at.date()) - 1
         first = last_month - history_months + 1
@@ -917,11 +690,8 @@ def result_labels(uow: UnitOfWork, results: Sequence[ForecastResult]) -> tuple[d
     require(uow.actor, "forecasting.run.read")
     pids = list({r.part_id for r in results})
     sids = list({r.site_id for r in results})
-    parts: dict[uuid.UUID, tuple[str, str]] = {}
-    for chunk in _chunks(pids):
-        for pid, pn, name in uow.session.execute(select(Part.id, Part.part_number, Part.name).where(Part.id.in_(chunk))):
-            parts[pid] = (pn, name)
-    sites = dict(uow.session.execute(select(Site.id, Site.code).where(Site.id.in_(sids))).all()) if sids else {}
+    parts = {pid: (f.part_number, f.name) for pid, f in catalog.part_facts(uow, part_ids=pids).items()}
+    sites = {k: f.code for k, f in fleet.site_facts(uow, site_ids=sids, scoped=False).items()} if sids else {}
     return parts, sites
 
 
@@ -934,13 +704,7 @@ def run_overviews(uow: UnitOfWork, run_ids: Sequence[uuid.UUID]) -> dict[uuid.UU
            for rid in run_ids}
     if not run_ids:
         return out
-    stmt = (select(ForecastResult.run_id, func.count(), func.count(ForecastResult.rmsse), func.avg(ForecastResult.rmsse),
-                   func.avg(ForecastResult.scaled_bias), func.avg(ForecastResult.mase))
-            .where(ForecastResult.run_id.in_(list(run_ids))).group_by(ForecastResult.run_id))
-    scope = fleet_policies.visible_site_ids(uow.actor)
-    if scope is not None:
-        stmt = stmt.where(ForecastResult.site_id.in_(scope))
-    for rid, n, n_scored, rmsse, bias, mase in uow.session.execute(stmt):
+    for rid, n, n_scored, rmsse, bias, mase in repo.run_overview_rows(uow.session, uow.actor, list(run_ids)):
         out[rid] = {"n_series": int(n), "rmsse_n": int(n_scored),
                     "rmsse_mean": None if rmsse is None else float(rmsse),
                     "scaled_bias_mean": None if bias is None else float(bias),

@@ -22,12 +22,11 @@ from setu.adapters.console import permission
 
 from setu.engine.readiness import evaluate, exact_frontier, optimize
 from setu.engine.readiness.evaluation import evaluate_arrays
-from setu.readiness.case_io import CaseError, load_case, load_stock
-from typing import Optional
+from setu.engine.readiness.case import Case
+from setu.engine.readiness.case_io import CaseError, parse_case, parse_stock
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 from setu.kit.access import system_actor
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
@@ -38,6 +37,27 @@ app = readiness_app = typer.Typer(name="readiness",
 )
 
 BAD_INPUT = 2
+
+
+def _load_json(path: Path, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CaseError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseError(f"{what} {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def load_case(path: Path | str) -> Case:
+    """Read and validate a case file (`setu.engine.readiness.case_io.parse_case`)."""
+    return parse_case(_load_json(Path(path), "case"))
+
+
+def load_stock(case: Case, path: Path | str) -> dict[str, dict[str, int]]:
+    """Read and validate a stock file against a case."""
+    return parse_stock(case, _load_json(Path(path), "stock"))
 
 
 def _die(msg: str) -> None:
@@ -233,7 +253,6 @@ def plan_cmd(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Existing Dask scheduler."),
 ) -> None:
     """Plan the spares of one equipment type for a budget or an availability target."""
-    from setu.fleet.models import EquipmentType
     from setu.readiness import service
 
     if workers and scheduler:
@@ -242,7 +261,7 @@ def plan_cmd(
     out = Console()
     try:
         with UnitOfWork(system_actor("cli"), write=save) as uow:
-            et = uow.session.scalar(select(EquipmentType).where(EquipmentType.code == equipment_type))
+            et = service.equipment_type_by_code(uow, code=equipment_type)
             if et is None:
                 _fail(f"field EQUIPMENT_TYPE_CODE: no equipment type {equipment_type!r}")
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

@@ -58,36 +58,39 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, insert, select
 
-from setu.catalog.models import BomLine, Part
-from setu.engine.readiness import Case, Demand, Item, Site, evaluate, optimize
+from setu.catalog import service as catalog
+from setu.catalog.service import EquipmentTypeFacts, PartFacts
+from setu.demand import service as demand
+from setu.engine.readiness import Case, Demand, Item, Site, evaluate
+from setu.engine.readiness import inputs
 from setu.engine.readiness.case import MODELS
-from setu.fleet import policies as fleet_policies
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site as DbSite, StockPosition
-from setu.demand.models import DemandRecord
+from setu.engine.readiness.case_io import case_to_dict
+from setu.engine.readiness.planning import CHART_POINTS, Recommendation, recommend  # noqa: F401 (re-exported)
+from setu.fleet import service as fleet
+from setu.fleet.service import SiteFacts, StockFacts
 from setu.kit.access import require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate
+from setu.kit.money import REFERENCE_RATES as REFERENCE_RATE_TABLE, convert
 from setu.kit.uow import UnitOfWork
-from setu.readiness.case_io import case_to_dict
-from setu.readiness.models import ReadinessPlan, ReadinessPlanLine
+from setu.readiness import repository as repo
+from setu.readiness.models import ReadinessPlan
 
-DAYS_PER_YEAR = 365.0
-ORDER_SHIP_DAYS = 7.0
-DEFAULT_REPAIR_DAYS = 30.0
-HISTORY_MONTHS = 24
+DAYS_PER_YEAR = inputs.DAYS_PER_YEAR
+ORDER_SHIP_DAYS = inputs.ORDER_SHIP_DAYS
+DEFAULT_REPAIR_DAYS = inputs.DEFAULT_REPAIR_DAYS
+HISTORY_MONTHS = inputs.HISTORY_MONTHS
 VIRTUAL_DEPOT = "DEPOTS"
-#: Planning exchange rates: units of USD per unit of each currency (costs are compared in one
-#: currency; change here or pass ``rates=``). Reference values, not market rates.
-REFERENCE_RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "INR": 1.0 / 83.0, "RUB": 1.0 / 90.0}
-CHART_POINTS = 40
+#: Planning exchange rates (`setu.kit.money.REFERENCE_RATES`, dated reference values, not market
+#: rates), as floats: units of USD per unit of each currency; pass ``rates=`` to override some.
+REFERENCE_RATES = {c: float(r) for c, r in REFERENCE_RATE_TABLE.table().rates.items()}
 
 READ = "readiness.plan.read"
 CREATE = "readiness.plan.create"
@@ -101,15 +104,15 @@ class BuiltCase:
 
     case: Case
     stock: dict[str, dict[str, int]]
-    equipment_type: EquipmentType
+    equipment_type: EquipmentTypeFacts
     currency: str
     #: engine item id -> part id; engine site id -> database site id (the virtual depot column
     #: maps through ``item_depot``)
     item_part: dict[str, uuid.UUID]
     item_depot: dict[str, uuid.UUID | None]
     site_db: dict[str, uuid.UUID]
-    parts: dict[uuid.UUID, Part]
-    sites: dict[uuid.UUID, DbSite]
+    parts: dict[uuid.UUID, PartFacts]
+    sites: dict[uuid.UUID, SiteFacts]
     demand_source: str
     demand_counts: dict[str, int]
     notes: list[str] = field(default_factory=list)
@@ -125,11 +128,17 @@ class BuiltCase:
         return self.site_db.get(site_id)
 
 
-def _type_or_error(uow: UnitOfWork, equipment_type_id: Any, *, as_field: bool) -> EquipmentType:
+def equipment_type_by_code(uow: UnitOfWork, *, code: str) -> EquipmentTypeFacts | None:
+    """The equipment type with this code (for the CLI's argument), or None."""
+    require(uow.actor, READ)
+    return catalog.equipment_type_by_code(uow, code=code)
+
+
+def _type_or_error(uow: UnitOfWork, equipment_type_id: Any, *, as_field: bool) -> EquipmentTypeFacts:
     et = None
     try:
         et_id = equipment_type_id if isinstance(equipment_type_id, uuid.UUID) else uuid.UUID(str(equipment_type_id))
-        et = uow.session.get(EquipmentType, et_id)
+        et = catalog.equipment_type_facts(uow, equipment_type_ids=[et_id]).get(et_id)
     except (ValueError, TypeError):
         et = None
     if et is None:
@@ -140,11 +149,10 @@ def _type_or_error(uow: UnitOfWork, equipment_type_id: Any, *, as_field: bool) -
     return et
 
 
-def _to_plan_currency(price: Decimal | float, currency: str, plan_currency: str, rates: dict[str, float]) -> float:
-    p = float(price or 0)
-    if currency == plan_currency:
-        return p
-    return p * rates.get(currency, 1.0) / rates.get(plan_currency, 1.0)
+def _to_plan_currency(price: Decimal | float, currency: str, plan_currency: str, rates) -> float:
+    """The price in the plan currency (`setu.kit.money.convert`, exact; a currency without a rate
+    counts 1:1), as the engine's float."""
+    return float(convert(price or 0, currency, plan_currency, rates=rates, unknown_rate=Decimal(1)))
 
 
 def _month_index(d: date) -> int:
@@ -153,42 +161,22 @@ def _month_index(d: date) -> int:
 
 def _history(uow: UnitOfWork, part_ids: list[uuid.UUID], site_ids: list[uuid.UUID]):
     """(mean per month, variance-to-mean) per (part, site) over the last HISTORY_MONTHS months of the
-    demand history, for pairs with any record; plus the window's last month."""
+    demand history, for pairs with any record (`inputs.history_rate`); plus the window's last month."""
     if not part_ids or not site_ids:
         return {}, None
-    last = uow.session.scalar(select(func.max(DemandRecord.period)).where(DemandRecord.site_id.in_(site_ids)))
+    last = demand.last_demand_period(uow, site_ids=site_ids)
     if last is None:
         return {}, None
     end = _month_index(last)
     start = end - HISTORY_MONTHS + 1
     start_date = date(start // 12, start % 12 + 1, 1)
-    ever: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    sums: dict[tuple[uuid.UUID, uuid.UUID], list[float]] = {}
-    for chunk in _chunks(part_ids, 500):
-        for p, s in uow.session.execute(
-                select(DemandRecord.part_id, DemandRecord.site_id).where(
-                    DemandRecord.part_id.in_(chunk), DemandRecord.site_id.in_(site_ids)).distinct()):
-            ever.add((p, s))
-        for p, s, q1, q2 in uow.session.execute(
-                select(DemandRecord.part_id, DemandRecord.site_id, func.sum(DemandRecord.quantity),
-                       func.sum(DemandRecord.quantity * DemandRecord.quantity))
-                .where(DemandRecord.part_id.in_(chunk), DemandRecord.site_id.in_(site_ids),
-                       DemandRecord.period >= start_date, DemandRecord.period <= last)
-                .group_by(DemandRecord.part_id, DemandRecord.site_id)):
-            sums[(p, s)] = [float(q1 or 0.0), float(q2 or 0.0)]
+    ever, sums = demand.demand_window_sums(uow, part_ids=part_ids, site_ids=site_ids, start=start_date, end=last)
     out = {}
-    n = float(HISTORY_MONTHS)
     for key in ever:
         s1, s2 = sums.get(key, (0.0, 0.0))
-        mean = s1 / n
-        var = max(0.0, (s2 - n * mean * mean) / (n - 1))
-        out[key] = (mean, var / mean if mean > 0 else 1.0)
+        mean, vmr = inputs.history_rate(s1, s2, HISTORY_MONTHS)
+        out[key] = (float(mean), float(vmr))
     return out, last
-
-
-def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
 
 
 def _forecast_rates(uow: UnitOfWork, part_ids, site_ids) -> dict:
@@ -201,12 +189,30 @@ def _forecast_rates(uow: UnitOfWork, part_ids, site_ids) -> dict:
     return latest_run_rates(uow, part_ids, site_ids)
 
 
-def _spares(pos: StockPosition | None, kind: str) -> int:
+def _spares(pos: StockFacts | None, kind: str) -> int:
     if pos is None:
         return 0
-    if kind == "repairable":
-        return int(pos.serviceable + pos.unserviceable + pos.in_repair + pos.on_order)
-    return int(pos.serviceable + pos.on_order)
+    return int(inputs.spares(kind == "repairable", pos.serviceable, pos.unserviceable, pos.in_repair, pos.on_order))
+
+
+class _Line(NamedTuple):
+    """A bill-of-material line of the case (from `catalog.service.explode_bom`)."""
+
+    id: uuid.UUID
+    parent_part_id: uuid.UUID | None
+    child_part_id: uuid.UUID
+    quantity_per_assembly: float
+    failure_share: float | None
+    level: int
+
+
+def _bom_lines(uow: UnitOfWork, equipment_type_id: uuid.UUID) -> list[_Line]:
+    bom = catalog.explode_bom(uow, equipment_type_id=equipment_type_id)
+    pid = bom.part_ids
+    return [_Line(bom.line_ids[k], None if bom.parent[k] < 0 else pid[bom.parent[k]], pid[bom.child[k]],
+                  float(bom.quantity_per_assembly[k]),
+                  None if math.isnan(bom.failure_share[k]) else float(bom.failure_share[k]), int(bom.level[k]))
+            for k in range(bom.n_lines)]
 
 
 def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
@@ -217,28 +223,20 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     gives the mapping) and today's stock per item and site. ``sites_field`` names the caller's
     field that chose ``site_ids`` (an error about them names it)."""
     require(uow.actor, READ)
-    rates = {**REFERENCE_RATES, **(rates or {})}
+    rates = REFERENCE_RATE_TABLE.with_overrides(rates)
     et = _type_or_error(uow, equipment_type_id, as_field=as_field)
-    s = uow.session
-    scope = fleet_policies.visible_site_ids(uow.actor)
 
     # bases with units of this type, and their depots
-    uq = (select(EquipmentUnit.site_id, func.count()).join(DbSite, DbSite.id == EquipmentUnit.site_id)
-          .where(EquipmentUnit.equipment_type_id == et.id, DbSite.echelon == 2)
-          .group_by(EquipmentUnit.site_id))
-    if scope is not None:
-        uq = uq.where(EquipmentUnit.site_id.in_(scope))
-    if site_ids:
-        uq = uq.where(EquipmentUnit.site_id.in_(list(site_ids)))
-    units = {sid: int(n) for sid, n in s.execute(uq)}
+    units = {sid: n for _t, sid, n in fleet.unit_counts(uow, equipment_type_id=et.id, site_ids=site_ids, echelon=2)}
     if not units:
         raise ValidationFailed(
             f"no base you may see operates {et.code}",
             [FieldError(sites_field if site_ids else "equipment_type_id", f"no base with units of {et.code}")])
-    bases = sorted(s.scalars(select(DbSite).where(DbSite.id.in_(list(units)))), key=lambda x: x.code)
+    # the bases are those the actor sees (above); their depots are named whoever runs them
+    bases = sorted(fleet.site_facts(uow, site_ids=list(units), scoped=False).values(), key=lambda x: x.code)
     depot_ids = sorted({b.parent_id for b in bases if b.parent_id is not None}, key=str)
-    depots = {d.id: d for d in s.scalars(select(DbSite).where(DbSite.id.in_(depot_ids)))} if depot_ids else {}
-    groups: dict[uuid.UUID | None, list[DbSite]] = {}
+    depots = fleet.site_facts(uow, site_ids=depot_ids, scoped=False) if depot_ids else {}
+    groups: dict[uuid.UUID | None, list[SiteFacts]] = {}
     for b in bases:
         groups.setdefault(b.parent_id if b.parent_id in depots else None, []).append(b)
     group_keys = sorted(groups, key=lambda g: (g is None, depots[g].code if g else ""))
@@ -247,12 +245,10 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     multi = len(group_keys) > 1
 
     # bill of material
-    lines = list(s.scalars(select(BomLine).where(BomLine.equipment_type_id == et.id)
-                           .order_by(BomLine.level, BomLine.parent_part_id.is_not(None))))
+    lines = sorted(_bom_lines(uow, et.id), key=lambda ln: (ln.level, ln.parent_part_id is not None))
     part_ids = sorted({ln.child_part_id for ln in lines}, key=str)
-    parts = {p.id: p for chunk in _chunks(part_ids, 500)
-             for p in s.scalars(select(Part).where(Part.id.in_(chunk)))}
-    chosen: dict[uuid.UUID, BomLine] = {}
+    parts = catalog.part_facts(uow, part_ids=part_ids)
+    chosen: dict[uuid.UUID, _Line] = {}
     for ln in sorted(lines, key=lambda x: (x.level, x.parent_part_id is not None,
                                            parts[x.child_part_id].part_number, str(x.id))):
         chosen.setdefault(ln.child_part_id, ln)
@@ -261,7 +257,7 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     if dup:
         notes.append(f"{dup} BOM line(s) name a part already in the case; each part is modelled once")
     # failure shares per parent
-    children: dict[uuid.UUID, list[BomLine]] = {}
+    children: dict[uuid.UUID, list[_Line]] = {}
     for ln in chosen.values():
         if ln.parent_part_id is not None:
             children.setdefault(ln.parent_part_id, []).append(ln)
@@ -305,7 +301,7 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     counts = {"forecast": 0, "history": 0, "reliability": 0, "none": 0}
     run_ids: set[uuid.UUID] = set()
 
-    def rate_of(p: Part, b: DbSite, z: int) -> tuple[float, float]:
+    def rate_of(p: PartFacts, b: SiteFacts, z: int) -> tuple[float, float]:
         key = (p.id, b.id)
         if key in forecast:
             r = forecast[key]
@@ -318,17 +314,13 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
             return 12.0 * mean, max(1.0, vmr)
         if p.mtbf_hours and p.mtbf_hours > 0 and hours > 0:
             counts["reliability"] += 1
-            return units[b.id] * z * hours / float(p.mtbf_hours), 1.0
+            return float(inputs.reliability_rate(units[b.id], z, hours, float(p.mtbf_hours))), 1.0
         counts["none"] += 1
         return 0.0, 1.0
 
     # stock positions
     stock_sites = base_ids + list(depots)
-    positions: dict[tuple[uuid.UUID, uuid.UUID], StockPosition] = {}
-    for chunk in _chunks(kept, 500):
-        for pos in s.scalars(select(StockPosition).where(StockPosition.part_id.in_(chunk),
-                                                         StockPosition.site_id.in_(stock_sites))):
-            positions[(pos.part_id, pos.site_id)] = pos
+    positions = fleet.stock_facts(uow, part_ids=kept, site_ids=stock_sites)
 
     ost = ORDER_SHIP_DAYS / DAYS_PER_YEAR
     sites: list[Site] = []
@@ -343,7 +335,7 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     if len(real_depots) == 1:
         site_db[depot_col] = real_depots[0]
 
-    def item_id(p: Part, g) -> str:
+    def item_id(p: PartFacts, g) -> str:
         base = f"{p.manufacturer_code}:{p.part_number}"
         if not multi:
             return base
@@ -360,14 +352,14 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
             c = 1.0 if p.kind != "repairable" else float(p.condemnation_rate or 0.0)
             tat = float(p.repair_turnaround_days if p.repair_turnaround_days is not None else DEFAULT_REPAIR_DAYS)
             plt = float(p.procurement_lead_time_days or 0)
-            turn = ((1.0 - c) * tat + c * plt) / DAYS_PER_YEAR
+            turn = float(inputs.depot_turnaround_years(c, tat, plt))
             cost = _to_plan_currency(p.unit_price, p.currency, currency, rates)
             if cost <= 0:
                 cost = 0.01
             demand: dict[str, Demand] = {}
             vmr_num = vmr_den = 0.0
             is_lru = ln.parent_part_id is None
-            z = max(1, int(round(float(ln.quantity_per_assembly or 1))))
+            z = int(inputs.lru_quantity(float(ln.quantity_per_assembly or 1)))
             if is_lru:
                 for b in groups[g]:
                     m, v = rate_of(p, b, z)
@@ -522,188 +514,6 @@ def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequenc
 # -- plans ------------------------------------------------------------------------------------
 
 @dataclass
-class Recommendation:
-    """A point chosen on the curve, as buys and moves from today's stock (pure arrays)."""
-
-    k: int
-    plan: np.ndarray  # (I, L) the curve point's stock
-    after: np.ndarray  # (I, L) stock after buying and moving
-    buy: np.ndarray  # (I, L)
-    moved_in: np.ndarray
-    moved_out: np.ndarray
-    moves: list[tuple[int, int, int, int]]  # (item, from col, to col, qty)
-    buy_cost: float
-    availability: float
-    stop_reason: str
-    target_met: bool | None
-    chart: list[dict[str, float]]
-    curve_points: int
-
-
-def _rebalance(plan: np.ndarray, today: np.ndarray, depot_col: int):
-    """Meet ``plan`` from ``today``'s stock: surplus moves (depot first, then bases in column order)
-    to sites below plan (in column order); the rest is bought. Returns after, buy, in, out."""
-    order = np.arange(plan.shape[1])
-    if depot_col >= 0:
-        order = np.concatenate([[depot_col], order[order != depot_col]])
-    sur = np.maximum(0, today - plan)[:, order]
-    dfc = np.maximum(0, plan - today)[:, order]
-    moved = np.minimum(sur.sum(1), dfc.sum(1))[:, None]
-    taken = np.clip(moved - (np.cumsum(sur, 1) - sur), 0, sur)
-    filled = np.clip(moved - (np.cumsum(dfc, 1) - dfc), 0, dfc)
-    inv = np.argsort(order)
-    out, inn = taken[:, inv], filled[:, inv]
-    buy = np.maximum(0, plan - today) - inn
-    after = today - out + inn + buy
-    return after, buy, inn, out
-
-
-def _moves(out: np.ndarray, inn: np.ndarray) -> list[tuple[int, int, int, int]]:
-    moves = []
-    for i in np.flatnonzero(out.sum(1) > 0):
-        src = [[int(c), int(out[i, c])] for c in np.flatnonzero(out[i])]
-        dst = [[int(c), int(inn[i, c])] for c in np.flatnonzero(inn[i])]
-        a = b = 0
-        while a < len(src) and b < len(dst):
-            q = min(src[a][1], dst[b][1])
-            moves.append((int(i), src[a][0], dst[b][0], q))
-            src[a][1] -= q
-            dst[b][1] -= q
-            a += src[a][1] == 0
-            b += dst[b][1] == 0
-    return moves
-
-
-def recommend(case: Case, stock: Any, *, budget: float | None = None, target: float | None = None,
-              model: str | None = None, map_fn=None, chart_points: int = CHART_POINTS,
-              progress: Callable[[str], None] | None = None) -> tuple[Recommendation, Any]:
-    """Choose the plan on the efficient curve given today's stock (module docstring). Returns the
-    recommendation and the engine's curve."""
-    ca = case.arrays()
-    model = model or case.model
-    today = ca.stock_array(stock)
-    tot = today.sum(1)
-    c = ca.unit_cost
-    say = progress or (lambda _m: None)
-    say("efficient curve")
-    opt_budget = None if budget is None else float(budget) + float((c * tot).sum())
-    curve = optimize(case, model=model, budget=opt_budget, target=target, map_fn=map_fn)
-    n_pts = curve.n_points
-    # buy cost of every point, incrementally (vertex index per item only grows along the curve)
-    v = curve.item_first_vertex.copy()
-    S = curve.vertex_S[v].astype(np.int64)
-    cur = float((c * np.maximum(0, S - tot)).sum())
-    buy_cost = np.empty(n_pts)
-    buy_cost[0] = cur
-    for t in range(n_pts - 1):
-        i = int(curve.step_item[t])
-        nv = max(int(v[i]), int(curve.step_vertex[t]))
-        if nv != v[i]:
-            s_new = int(curve.vertex_S[nv])
-            cur += c[i] * (max(0, s_new - tot[i]) - max(0, int(S[i]) - tot[i]))
-            v[i], S[i] = nv, s_new
-        buy_cost[t + 1] = cur
-    e_idx = 0
-    cache: dict = {}
-    evals: dict[int, tuple[float, float, np.ndarray]] = {}
-
-    def at(k: int):
-        if k not in evals:
-            plan_k = curve.stock_at(k, cache)
-            after = _rebalance(plan_k, today, ca.depot_index)[0]
-            ev = evaluate(ca, after, model=model)
-            fleet = ev.fleet_availability
-            evals[k] = (float(np.nanmin(fleet)) if fleet.size else 1.0, float(ev.total_base_ebo), plan_k)
-        return evals[k]
-
-    say("choosing the plan")
-    k = n_pts - 1
-    stop = curve.stop_reason
-    met = None
-    if budget is not None:
-        k = int(np.searchsorted(buy_cost, float(budget) + 1e-9, side="right")) - 1
-        k = max(0, k)
-        stop = "budget" if k < n_pts - 1 or curve.stop_reason == "budget" else curve.stop_reason
-    if target is not None:
-        hi = k
-        if at(hi)[0] >= target - 1e-12:
-            lo = 0
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if at(mid)[0] >= target - 1e-12:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            k, stop, met = hi, "target", True
-        else:
-            met = False
-    plan_k = at(k)[2]
-    rec_a, rec_ebo = at(k)[0], at(k)[1]
-    if budget is not None and stop == "budget" and met is not True:
-        filled = _fill_budget(curve, k, today, float(budget), cache)
-        if filled is not None:
-            after_f = _rebalance(filled, today, ca.depot_index)[0]
-            ev_f = evaluate(ca, after_f, model=model)
-            a_f = float(np.nanmin(ev_f.fleet_availability)) if ev_f.fleet_availability.size else 1.0
-            if a_f > rec_a:
-                plan_k, rec_a, rec_ebo = filled, a_f, float(ev_f.total_base_ebo)
-    after, buy, inn, out = _rebalance(plan_k, today, ca.depot_index)
-    rec_cost = float((buy * c[:, None]).sum())
-    # the chart: evaluated curve points, cheapest first, only those that raise availability, with
-    # the recommended plan in its place (curve points it dominates left out)
-    n_chart = min(n_pts, max(2, chart_points))
-    idx = sorted(set(np.linspace(0, n_pts - 1, n_chart).round().astype(int).tolist()) | {0})
-    pts = [{"point": int(j), "cost": float(buy_cost[j]), "availability": at(j)[0], "total_base_ebo": at(j)[1],
-            "recommended": False} for j in idx]
-    pts.append({"point": int(k), "cost": rec_cost, "availability": rec_a, "total_base_ebo": rec_ebo,
-                "recommended": True})
-    pts.sort(key=lambda p: (p["cost"], not p["recommended"]))
-    chart = []
-    for p in pts:
-        if chart and p["availability"] <= chart[-1]["availability"] + 1e-12:
-            if p["recommended"]:  # the plan replaces the points it does not beat
-                while chart and chart[-1]["availability"] >= p["availability"] - 1e-12:
-                    chart.pop()
-            else:
-                continue
-        chart.append(p)
-    rec = Recommendation(k=k, plan=plan_k, after=after, buy=buy, moved_in=inn, moved_out=out,
-                         moves=_moves(out, inn), buy_cost=rec_cost,
-                         availability=rec_a, stop_reason=stop, target_met=met, chart=chart, curve_points=n_pts)
-    return rec, curve
-
-
-def _fill_budget(curve, k: int, today: np.ndarray, budget: float, cache: dict) -> np.ndarray | None:
-    """Spend what the budget leaves after point k: take the later curve steps in order whose buys
-    still fit, skipping (for good) an item whose next step does not fit. Returns the stock plan, or
-    None when nothing more fits."""
-    ca = curve.arrays
-    c = ca.unit_cost
-    tot = today.sum(1)
-    v = curve.item_vertices(k).copy()
-    S = curve.vertex_S[v].astype(np.int64)
-    spent = float((c * np.maximum(0, S - tot)).sum())
-    frozen = np.zeros(v.size, dtype=bool)
-    moved = False
-    for t in range(k, curve.n_points - 1):
-        i = int(curve.step_item[t])
-        nv = int(curve.step_vertex[t])
-        if frozen[i] or nv <= v[i]:
-            continue
-        s_new = int(curve.vertex_S[nv])
-        delta = c[i] * (max(0, s_new - tot[i]) - max(0, int(S[i]) - tot[i]))
-        if spent + delta <= budget + 1e-9:
-            spent += delta
-            v[i], S[i] = nv, s_new
-            moved = True
-        else:
-            frozen[i] = True
-    if not moved:
-        return None
-    return replace(curve, point_vertices=(v,)).stock_at(0, cache)
-
-
-@dataclass
 class PlanResult:
     built: BuiltCase
     model: str
@@ -843,41 +653,16 @@ def save_plan(uow: UnitOfWork, result: PlanResult, *, name: str | None = None) -
              "stock_now": ln["stock_now"], "stock_planned": ln["stock_planned"], "change": ln["change"],
              "cost": ln["cost"], "ebo_now": ln["ebo_now"], "ebo_planned": ln["ebo_planned"]}
             for ln in result.lines]
-    if rows:
-        uow.session.execute(insert(ReadinessPlanLine), rows)
+    repo.add_plan_lines(uow.session, rows)
     return row
-
-
-def _plans_stmt(actor):
-    """Plans the actor may see: every plan for the system actor and programme offices; else the
-    plans of its own party, and of those, for an industry or quality organisation (which sees only
-    its own sites, never the armed services' stock) only the plans its own members saved: a plan
-    carries the stock and buys of every base it was computed over."""
-    stmt = select(ReadinessPlan)
-    if actor.sees_all_parties:
-        return stmt
-    if actor.party_id is None or actor.sysadmin:
-        return stmt.where(ReadinessPlan.id.is_(None))
-    stmt = stmt.where(ReadinessPlan.party_id == actor.party_id)
-    if actor.organisation_kind not in fleet_policies.MILITARY_KINDS:
-        from setu.identity.models import User
-
-        stmt = stmt.where(ReadinessPlan.created_by.in_(
-            select(User.username).where(User.organisation_id == actor.organisation_id)))
-    return stmt
 
 
 def list_plans(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None, sort: str | None = None,
                cursor: str | None = None, limit: int = 50) -> Page:
     """Saved plans of the actor's party (every plan for the system actor and programme offices)."""
     require(uow.actor, READ)
-    stmt = _plans_stmt(uow.actor)
-    if equipment_type_id is not None:
-        stmt = stmt.where(ReadinessPlan.equipment_type_id == equipment_type_id)
-    return paginate(uow.session, stmt, model=ReadinessPlan,
-                    sortable={"computed_at": ReadinessPlan.computed_at, "name": ReadinessPlan.name,
-                              "cost": ReadinessPlan.cost},
-                    sort=sort or "-computed_at", cursor=cursor, limit=limit)
+    return paginate(uow.session, repo.plans(uow.actor, equipment_type_id), model=ReadinessPlan,
+                    sortable=repo.PLAN_SORT, sort=sort or "-computed_at", cursor=cursor, limit=limit)
 
 
 def get_plan(uow: UnitOfWork, *, plan_id: Any) -> ReadinessPlan:
@@ -887,7 +672,7 @@ def get_plan(uow: UnitOfWork, *, plan_id: Any) -> ReadinessPlan:
         pid = plan_id if isinstance(plan_id, uuid.UUID) else uuid.UUID(str(plan_id))
     except ValueError:
         raise NotFound(f"readiness plan {plan_id} not found") from None
-    row = uow.session.scalar(_plans_stmt(uow.actor).where(ReadinessPlan.id == pid))
+    row = repo.plan(uow.session, uow.actor, pid)
     if row is None:
         raise NotFound(f"readiness plan {plan_id} not found")
     return row
@@ -900,9 +685,9 @@ PLAN_COLUMNS = ("part_number", "manufacturer_code", "part_name", "site", "stock_
 def plan_lines(uow: UnitOfWork, *, plan_id: Any) -> list[dict[str, Any]]:
     """The plan's buys and moves per part and site (largest cost first)."""
     plan_row = get_plan(uow, plan_id=plan_id)
-    stmt = (select(ReadinessPlanLine, Part, DbSite)
-            .join(Part, Part.id == ReadinessPlanLine.part_id).join(DbSite, DbSite.id == ReadinessPlanLine.site_id)
-            .where(ReadinessPlanLine.plan_id == plan_row.id))
+    rows = repo.plan_line_rows(uow.session, plan_row.id)
+    parts = catalog.part_facts(uow, part_ids=[ln.part_id for ln in rows])
+    sites = fleet.site_facts(uow, site_ids=[ln.site_id for ln in rows], scoped=False)
     moves = json.loads(plan_row.curve_json).get("moves", []) if plan_row.curve_json else []
     move_in: dict[tuple[str, str], int] = {}
     move_out: dict[tuple[str, str], int] = {}
@@ -910,7 +695,10 @@ def plan_lines(uow: UnitOfWork, *, plan_id: Any) -> list[dict[str, Any]]:
         move_in[(m["part_id"], m["to_site_id"])] = move_in.get((m["part_id"], m["to_site_id"]), 0) + m["quantity"]
         move_out[(m["part_id"], m["from_site_id"])] = move_out.get((m["part_id"], m["from_site_id"]), 0) + m["quantity"]
     out = []
-    for ln, p, s in uow.session.execute(stmt):
+    for ln in rows:
+        p, s = parts.get(ln.part_id), sites.get(ln.site_id)
+        if p is None or s is None:
+            continue
         key = (str(p.id), str(s.id))
         mi, mo = move_in.get(key, 0), move_out.get(key, 0)
         out.append({"part_id": p.id, "part_number": p.part_number, "manufacturer_code": p.manufacturer_code,

@@ -20,7 +20,8 @@ from setu.engine.readiness import (
     exact_frontier,
     optimize,
 )
-from setu.engine.readiness.optimize import build_item_model, descending_order, lower_hull_mask, merge_levels
+from setu.engine.readiness.marginal import descending_order
+from setu.engine.readiness.objective import build_item_model, lower_hull_mask, merge_levels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from readiness_reference import curve_ref, ebo_vbo, evaluate_ref, synthetic_arrays  # noqa: E402
@@ -247,11 +248,11 @@ def test_merge_levels_is_the_stable_merge_over_bases(seed):
 def test_curve_does_not_depend_on_chunking(monkeypatch):
     import importlib
 
-    opt = importlib.import_module("setu.engine.readiness.optimize")
+    objective = importlib.import_module("setu.engine.readiness.objective")
     ca = synthetic_arrays(80, 5, levels=1, seed=3)
     a = optimize(ca)
-    monkeypatch.setattr(opt, "CHUNK_ELEMENTS", 500)
-    b = opt.optimize(ca)
+    monkeypatch.setattr(objective, "CHUNK_ELEMENTS", 500)
+    b = optimize(ca)
     for name in ("cost", "total_base_ebo", "availability", "step_item", "step_vertex", "vertex_S", "vertex_s0"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 

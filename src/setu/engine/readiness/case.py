@@ -196,7 +196,7 @@ class Case:
         raise KeyError(item_id)
 
     def arrays(self) -> CaseArrays:
-        """Compile (once) the array form. Assumes a validated case (see setu.readiness.case_io)."""
+        """Compile (once) the array form. Assumes a validated case (see setu.engine.readiness.case_io)."""
         if not self._arrays:
             self._arrays.append(_compile(self))
         return self._arrays[0]

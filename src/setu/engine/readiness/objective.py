@@ -1,6 +1,10 @@
-"""Stock optimisation: the cost-versus-availability (or cost-versus-EBO) efficient curve.
+"""The shared objective of the stock optimisers: item models, item curves and their hulls.
 
-Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"; Fox 1966):
+Both optimisers (:mod:`setu.engine.readiness.marginal`, the greedy marginal-analysis curve, and
+:mod:`setu.engine.readiness.frontier`, the exact Kettelle frontier) work on the item curves built
+here, and both answer a :class:`Curve`.
+
+Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"):
 
 1. Item curves. For each item i, each depot level s_0 and each total base stock n, base stock
    is allocated by marginal analysis over bases: given s_0 each base's objective is separable
@@ -10,15 +14,8 @@ Method (Sherbrooke 1968 sec. 4; Sherbrooke 2004 ch. 3-4 "marginal analysis"; Fox
    All of this is vectorised over items x depot levels x bases x stock levels, level-major and
    in cache-sized chunks; the merge over bases is one unsigned-integer sort per (item, depot
    level) with the same order as a stable sort (`merge_levels`).
-2. F_i is not convex in S; its lower convex hull is taken (Sherbrooke 2004, sec. 4.6).
-3. Marginal analysis across items: hull segments of all items are sorted once by
-   (objective gain) / (cost), which gives every efficient point of the convexified problem
-   (Fox 1966, Management Science 13(3):210-216): each point is optimal for its own cost.
-   The sort is one unsigned-integer key sort with exact repair of near-ties
-   (`descending_order`), ties kept in (item, S) order.
-4. Stopping: a budget, an availability target per equipment type, or both; or the whole curve.
-   A target stop is checked with `evaluate` (the exact model value of the plan), so the first
-   point whose evaluated fleet availability meets every target ends the curve.
+2. F_i is not convex in S; its lower convex hull is taken (Sherbrooke 2004, sec. 4.6;
+   `lower_hull_mask`).
 
 Objectives: ``"ebo"`` minimises total base backorders sum_ij EBO_ij; ``"availability"`` minimises
 -sum_e sum_j (N_je / N_e) log A_je, the separable log form of Sherbrooke 2004 eq. for
@@ -28,17 +25,10 @@ of the unit-weighted (arithmetic) fleet availability otherwise, so a target met 
 met by `evaluate` too.
 
 Multi-indenture (Sherbrooke 1986; Sherbrooke 2004 ch. 5): an SRU's backorders at a site add to
-its parent's pipeline there. The curve is built in passes: the value of an SRU backorder is the
-derivative of the objective through its parent, dEBO_parent/dmu = Pr{X_parent >= s_parent}
-(Poisson/NB), chained up the indenture tree and across echelons through f_j; the LRU pipelines
-carry the SRU backorders of the previous pass's reference plan (its stopping point). Three passes by
-default; with a target, every pass stops where the exact model (`evaluate`) meets it. Values on
-a multi-indenture curve are therefore estimates; `evaluate` gives the exact model value of any
-point (``Curve.stock_at``).
-
-Exact mode (`exact_frontier`): dynamic programming over integer costs (Kettelle 1962, Operations
-Research 10(2):268-275; the DP of the KTH SF2863 reports) gives the optimum for every budget,
-filling the budget between hull vertices, for small single-indenture problems.
+its parent's pipeline there. The value of an SRU backorder is the derivative of the objective
+through its parent, dEBO_parent/dmu = Pr{X_parent >= s_parent} (Poisson/NB), chained up the
+indenture tree and across echelons through f_j (`build_item_model` with a reference plan); the
+LRU pipelines carry the SRU backorders of that reference plan.
 """
 from __future__ import annotations
 
@@ -724,123 +714,6 @@ def _vertex_table(blocks_out: list[dict[str, np.ndarray]], n_items: int) -> dict
     return tab
 
 
-def descending_order(x: np.ndarray) -> np.ndarray:
-    """``np.argsort(-x, kind="stable")`` for a 1-d float array (no NaN), faster.
-
-    One sort of unsigned 64-bit keys: an order-preserving map of the value with its low bits
-    replaced by the index (so equal values stay in index order). Values that differ only in
-    those low bits may come out of order; each run of equal truncated keys holding such a pair
-    is sorted again exactly.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    n = x.size
-    nbits = max(1, (n - 1).bit_length())
-    if n < 2 or nbits > 40:
-        return np.argsort(-x, kind="stable")
-    sign = np.uint64(1 << 63)
-    low = np.uint64((1 << nbits) - 1)
-    key = np.add(x, 0.0).view(np.uint64)  # -0.0 as +0.0
-    neg = np.flatnonzero(x < 0)
-    u_neg = key[neg] & ~low
-    # descending map: x >= 0 -> ~u without the sign bit; x < 0 -> u; then the index in low bits
-    np.invert(key, out=key)
-    np.bitwise_and(key, ~(sign | low), out=key)
-    if neg.size:
-        key[neg] = u_neg
-    key |= np.arange(n, dtype=np.uint64)
-    key.sort()
-    order = (key & low).view(np.int64)
-    # only neighbours with equal truncated keys can be out of order
-    np.right_shift(key, np.uint64(nbits), out=key)
-    cand = np.flatnonzero(key[1:] == key[:-1])
-    bad = cand[np.take(x, np.take(order, cand + 1)) > np.take(x, np.take(order, cand))]
-    if bad.size:
-        # re-sort exactly every run of equal truncated keys that holds an inversion
-        lo = np.unique(np.searchsorted(key, key[bad], side="left"))
-        hi = np.searchsorted(key, key[lo], side="right")
-        lengths = hi - lo
-        gid = np.repeat(np.arange(lo.size), lengths)
-        sel = np.arange(int(lengths.sum())) + np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
-        sub = order[sel]
-        order[sel] = sub[np.lexsort((sub, -x[sub], gid))]
-    return order
-
-
-def _greedy(tab: dict[str, np.ndarray], cost: np.ndarray, min_gain: float) -> dict[str, np.ndarray]:
-    """Hull segments of all items sorted by gain per cost (Fox 1966 marginal analysis).
-
-    Returns per step, in curve order: the vertex it moves to ("to"; it comes from to - 1), its
-    "item", "cost" and "dch", the change of every channel (row t + 1 for step t).
-    """
-    item, f, s_tot, ch = tab["item"], tab["f"], tab["S"], tab["channels"]
-    ok = item[1:] == item[:-1]
-    gain = f[:-1] - f[1:]
-    ok &= gain > min_gain
-    a = np.flatnonzero(ok)
-    del ok
-    gain = np.take(gain, a)
-    dc = np.take(cost, np.take(item, a)) * np.take(s_tot[1:] - s_tot[:-1], a)
-    ratio = np.divide(gain, dc, out=gain)
-    # segments are already in (item, S) order, so a stable sort on the ratio keeps that order
-    # among ties (each item's hull ratios decrease, so its segments stay in sequence)
-    order = descending_order(ratio)
-    del ratio, gain
-    to = np.take(a, order)
-    to += 1
-    step_cost = np.take(dc, order)
-    del dc
-    # channel changes per segment in table order (sequential), then one gather into curve order;
-    # row 0 is left free for the curve's start values (`_curve_from_table` sums in place)
-    seg_ch = np.take(ch[1:] - ch[:-1], a, axis=0)
-    del a
-    dch = np.empty((to.size + 1, ch.shape[1]))
-    np.take(seg_ch, order, axis=0, out=dch[1:])
-    del seg_ch, order
-    return {"to": to, "item": np.take(item, to), "cost": step_cost, "dch": dch}
-
-
-def _curve_from_table(ca, im, tab, steps, objective, model, budget, targets):
-    n_i = ca.n_items
-    first = tab["first"]
-    ch0 = tab["channels"][first].sum(axis=0)
-    if im.channel_offset is not None:
-        ch0 = ch0 - im.channel_offset.sum(axis=0)
-    n_steps = steps["to"].size
-    chan = steps.pop("dch")  # consumed: each table's steps make one curve
-    chan[0] = ch0
-    np.cumsum(chan, axis=0, out=chan)
-    cost = np.empty(n_steps + 1)
-    cost[0] = 0.0
-    np.cumsum(steps["cost"], out=cost[1:])
-    ow = im.objective_weights
-    avail = np.negative(chan[:, 1:])
-    np.exp(avail, out=avail)
-    n_pts = cost.size
-    stop_reason, target_met = "end", None
-    last = n_pts - 1
-    if budget is not None:
-        within = np.flatnonzero(cost <= budget + 1e-9 * max(1.0, abs(budget)))
-        last = int(within[-1])
-        if last < n_pts - 1:
-            stop_reason = "budget"
-    if targets is not None:
-        met = np.all(avail >= targets[None, :] - 1e-12, axis=1)
-        hit = np.flatnonzero(met[: last + 1])
-        if hit.size:
-            last = int(hit[0])
-            stop_reason, target_met = "target", True
-        else:
-            target_met = False
-    k = last
-    return Curve(
-        model=model, objective=objective, item_ids=ca.item_ids, site_ids=ca.site_ids,
-        equipment_types=ca.equipment_types, cost=cost[: k + 1], total_base_ebo=chan[: k + 1, 0],
-        objective_value=chan[: k + 1] @ ow, availability=avail[: k + 1],
-        step_item=steps["item"][:k], step_vertex=steps["to"][:k],
-        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], vertex_nd=tab["nd"], item_first_vertex=first,
-        stop_reason=stop_reason, target_met=target_met, exact=(ca.max_level == 0),
-        item_model=im, arrays=ca,
-    )
 
 
 def _release_memory() -> None:
@@ -890,213 +763,6 @@ def _block_hull(b):
 def _block_full(b):
     return item_curve_block(b, full=True)
 
-
-def optimize(
-    case: Case | CaseArrays,
-    *,
-    model: str | None = None,
-    objective: str | None = None,
-    budget: float | None = None,
-    target: float | Mapping[str, float] | None = None,
-    passes: int | None = None,
-    tol: float = 1e-5,
-    map_fn: MapFn | None = None,
-    max_elements: int = 3_000_000,
-    min_gain: float = 1e-12,
-    threads: int = 1,
-) -> Curve:
-    """The efficient curve by marginal analysis over convexified item curves (module docstring).
-
-    Stops at ``budget`` (last point with cost <= budget), at the first point where every
-    equipment type's availability reaches ``target`` (a number or a mapping type -> target), at
-    whichever comes first when both are given, or at the end of the item curves (every item at
-    the level where one more unit lowers its pipeline tail below ``tol``).
-    ``map_fn(fn, blocks) -> list`` runs the per-block item-curve computation (e.g. on Dask);
-    ``threads`` > 1 runs blocks on a thread pool (numpy releases the GIL in the heavy kernels);
-    results are identical to the serial run either way.
-    """
-    ca, case_model = _as_arrays(case)
-    model = _check_model(model or case_model)
-    objective = _resolve_objective(ca, objective)
-    targets = _targets(ca, target)
-    if map_fn is None and threads > 1:
-        map_fn = thread_map(threads)
-    if passes is None:
-        passes = 3 if ca.max_level > 0 else 1
-    ref = None
-    curve = None
-    for _ in range(max(1, passes)):
-        im = build_item_model(ca, model, objective, ref_stock=ref, tol=tol)
-        tab = _vertex_table(_run_blocks(im, False, map_fn, max_elements), ca.n_items)
-        _release_memory()
-        steps = _greedy(tab, im.cost, min_gain)
-        if targets is None:
-            curve = _curve_from_table(ca, im, tab, steps, objective, model, budget, targets)
-        else:
-            curve = _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets)
-        del tab, steps
-        if ca.max_level == 0:
-            break
-        k = curve.n_points - 1
-        if curve.stop_reason == "end":
-            gain = curve.objective_value[0] - curve.objective_value
-            k = int(np.searchsorted(gain, 0.95 * gain[-1]))
-        ref = curve.stock_at(min(k, curve.n_points - 1))
-    assert curve is not None
-    return curve
-
-
-def _truncate(curve: Curve, k: int, **changes: Any) -> Curve:
-    return replace(
-        curve, cost=curve.cost[: k + 1], total_base_ebo=curve.total_base_ebo[: k + 1],
-        objective_value=curve.objective_value[: k + 1], availability=curve.availability[: k + 1],
-        step_item=curve.step_item[:k], step_vertex=curve.step_vertex[:k], **changes,
-    )
-
-
-def _exact_target_stop(ca, im, tab, steps, objective, model, budget, targets) -> Curve:
-    """Stop at the first curve point whose *evaluated* fleet availability (the full model,
-    `evaluate_arrays`: unit-weighted mean over bases, SRU effects exact) meets every target,
-    found by galloping and bisection along the curve (availability grows along it). The curve's
-    own availability column (geometric mean over bases; pass estimates for multi-indenture) only
-    gives the starting guess."""
-    full = _curve_from_table(ca, im, tab, steps, objective, model, budget, None)
-    cache: dict = {}
-    seen: dict[int, bool] = {}
-
-    def ok(k: int) -> bool:
-        if k not in seen:
-            ev = evaluate_arrays(ca, full.stock_at(k, cache), model)
-            seen[k] = bool(np.all(np.nan_to_num(ev.fleet_availability, nan=1.0) >= targets - 1e-12))
-        return seen[k]
-
-    last = full.n_points - 1
-    est = np.flatnonzero(np.all(full.availability >= targets[None, :] - 1e-12, axis=1))
-    guess = int(est[0]) if est.size else last
-    # gallop from the estimate to a bracket [lo, hi] with not ok(lo - 1)... ok(hi), then bisect
-    if ok(guess):
-        hi, step = guess, 1
-        lo = max(0, hi - step)
-        while lo > 0 and ok(lo):
-            hi, step = lo, step * 2
-            lo = max(0, hi - step)
-        if ok(lo):
-            hi = lo
-    else:
-        lo, step = guess + 1, 1
-        hi = min(last, guess + step)
-        while not ok(hi):
-            if hi == last:
-                return _truncate(full, last, stop_reason=full.stop_reason, target_met=False)
-            lo, step = hi + 1, step * 2
-            hi = min(last, hi + step)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return _truncate(full, hi, stop_reason="target", target_met=True)
-
-
-def _cost_unit(costs: np.ndarray) -> float:
-    for scale in (1, 10, 100, 1000):
-        c = costs * scale
-        if np.allclose(c, np.round(c), atol=1e-9, rtol=0):
-            g = int(np.gcd.reduce(np.round(c).astype(np.int64)))
-            return g / scale
-    raise ValueError("exact mode needs unit costs that are multiples of 0.001")
-
-
-def exact_frontier(
-    case: Case | CaseArrays,
-    *,
-    budget: float | None = None,
-    target: float | Mapping[str, float] | None = None,
-    model: str | None = None,
-    objective: str | None = None,
-    tol: float = 1e-5,
-    max_cells: int = 50_000_000,
-    map_fn: MapFn | None = None,
-) -> Curve:
-    """Every undominated plan up to ``budget`` by dynamic programming (Kettelle 1962).
-
-    V_i(b) = min_S [F_i(S) + V_{i-1}(b - c_i S)] over integer cost units, with F_i the item
-    curves optimal over the depot/base split (not convexified). The frontier is every budget
-    where V strictly drops, which is where the optimal plan costs exactly that budget: the
-    Kettelle undominated set. With a ``target`` and no budget, the greedy curve's cost at the
-    target bounds the search. Single indenture only.
-    """
-    ca, case_model = _as_arrays(case)
-    model = _check_model(model or case_model)
-    if ca.max_level > 0:
-        raise ValueError("exact mode supports single-indenture cases only")
-    objective = _resolve_objective(ca, objective)
-    targets = _targets(ca, target)
-    if budget is None:
-        if targets is None:
-            raise ValueError("exact mode needs a budget or a target")
-        g = optimize(ca, model=model, objective=objective, target=target, tol=tol, map_fn=map_fn)
-        budget = float(g.cost[-1])
-    im = build_item_model(ca, model, objective, tol=tol)
-    tab = _vertex_table(_run_blocks(im, True, map_fn, 3_000_000), ca.n_items)
-    unit = _cost_unit(im.cost)
-    cells = int(np.floor(budget / unit + 1e-9))
-    n_i = ca.n_items
-    if n_i * (cells + 1) > max_cells:
-        raise ValueError(f"exact mode too large: {n_i} items x {cells + 1} budget cells")
-    ci = np.round(im.cost / unit).astype(np.int64)
-    value = np.zeros(cells + 1)
-    choice = np.zeros((n_i, cells + 1), dtype=np.int32)  # vertex offset S chosen per item
-    first = tab["first"]
-    counts = np.diff(np.append(first, tab["item"].size))
-    for i in range(n_i):
-        f = tab["f"][first[i]: first[i] + counts[i]]
-        best = np.full(cells + 1, np.inf)
-        arg = np.zeros(cells + 1, dtype=np.int32)
-        for s in range(counts[i]):
-            shift = s * ci[i]
-            if shift > cells:
-                break
-            cand = np.full(cells + 1, np.inf)
-            cand[shift:] = f[s] + value[: cells + 1 - shift]
-            better = cand < best - 1e-15
-            best = np.where(better, cand, best)
-            arg = np.where(better, s, arg)
-        value = best
-        choice[i] = arg
-    drops = np.concatenate([[0], np.flatnonzero(value[1:] < value[:-1] - 1e-12) + 1])
-    plans = []
-    for b_cell in drops:
-        s_vec = np.zeros(n_i, dtype=np.int64)
-        rem = int(b_cell)
-        for i in range(n_i - 1, -1, -1):
-            s = int(choice[i, rem])
-            s_vec[i] = s
-            rem -= s * int(ci[i])
-        plans.append(first + s_vec)
-    vertices = np.array(plans)  # (P, I) vertex index per item
-    chan = tab["channels"][vertices].sum(axis=1)
-    cost = (np.array(drops) * unit).astype(float)
-    avail = np.negative(chan[:, 1:])
-    np.exp(avail, out=avail)
-    stop_reason, target_met, last = ("budget", None, len(drops) - 1)
-    if targets is not None:
-        met = np.flatnonzero(np.all(avail >= targets[None, :] - 1e-12, axis=1))
-        if met.size:
-            last, stop_reason, target_met = int(met[0]), "target", True
-        else:
-            target_met = False
-    sl = slice(0, last + 1)
-    return Curve(
-        model=model, objective=objective, item_ids=ca.item_ids, site_ids=ca.site_ids,
-        equipment_types=ca.equipment_types, cost=cost[sl], total_base_ebo=chan[sl, 0],
-        objective_value=chan[sl] @ im.objective_weights, availability=avail[sl],
-        step_item=np.zeros(0, dtype=np.int64), step_vertex=np.zeros(0, dtype=np.int64),
-        vertex_s0=tab["s0"], vertex_S=tab["S"], vertex_k=tab["k"], vertex_nd=tab["nd"], item_first_vertex=first,
-        stop_reason=stop_reason, target_met=target_met, exact=True, item_model=im, arrays=ca,
-        point_vertices=tuple(vertices[sl]),
-    )
 
 
 def item_curves(

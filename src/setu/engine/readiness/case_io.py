@@ -1,4 +1,7 @@
-"""Parse and validate readiness case and stock JSON (format: docs/readiness-case-format.md).
+"""Parse and validate readiness case and stock JSON data (format: docs/readiness-case-format.md).
+
+Pure: takes and returns decoded JSON values (dicts, lists, numbers); reading files is the CLI's
+(`setu.readiness.cli.load_case`).
 
 Every error is a `CaseError` whose message names the item, the site and the field, e.g.
 ``item U1, site B1, field demand.repair_fraction: must be a number in [0, 1], got 1.5``.
@@ -9,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from setu.engine.readiness.case import ECHELONS, MODELS, Case, Demand, Item, Site
@@ -231,27 +233,6 @@ def parse_stock(case: Case, data: Any) -> dict[str, dict[str, int]]:
                 _fail("not in the case", item=iid, site=sid, field="stock")
             out[iid][sid] = _count(level, item=iid, site=sid, field="stock")
     return out
-
-
-def _load_json(path: Path, what: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CaseError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CaseError(f"{what} {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-
-
-def load_case(path: Path | str) -> Case:
-    """Read and validate a case file."""
-    return parse_case(_load_json(Path(path), "case"))
-
-
-def load_stock(case: Case, path: Path | str) -> dict[str, dict[str, int]]:
-    """Read and validate a stock file against a case."""
-    return parse_stock(case, _load_json(Path(path), "stock"))
 
 
 def case_to_dict(case: Case) -> dict[str, Any]:
