@@ -43,6 +43,11 @@ def part_by_identity(session: Session, manufacturer_code: str, part_number: str)
     )
 
 
+def part_ids_by_identity(session: Session) -> dict[tuple[str, str], uuid.UUID]:
+    """(manufacturer code, normalised part number) -> id of every part (one query)."""
+    return {(m, p): i for i, m, p in session.execute(select(Part.id, Part.manufacturer_code, Part.part_number))}
+
+
 def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
 

@@ -43,6 +43,13 @@ def get_part_to_edit(uow: UnitOfWork, *, part_id: uuid.UUID) -> Part:
     return part
 
 
+def part_ids_by_identity(uow: UnitOfWork) -> dict[tuple[str, str], uuid.UUID]:
+    """(manufacturer code, normalised part number) -> part id, for every part of the shared
+    catalog (what an import resolves its part references against)."""
+    require(uow.actor, "catalog.part.read")
+    return repo.part_ids_by_identity(uow.session)
+
+
 def _check_unique(uow: UnitOfWork, part: Part) -> None:
     s = uow.session
     other = repo.part_by_identity(s, part.manufacturer_code, part.part_number)

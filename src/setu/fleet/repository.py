@@ -31,6 +31,14 @@ def sites(q: str | None = None, kind: str | None = None, echelon: int | None = N
     return stmt
 
 
+def site_ids_by_code(session: Session, scope: Select | None = None) -> dict[str, uuid.UUID]:
+    """Upper-case code -> id of the sites in ``scope`` (None: every site)."""
+    stmt = select(Site.id, Site.code)
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
+    return {c.upper(): i for i, c in session.execute(stmt)}
+
+
 def equipment_types(q: str | None = None, category: str | None = None) -> Select:
     stmt = select(EquipmentType)
     if (c := search_clause(q, EquipmentType.code, EquipmentType.name)) is not None:

@@ -38,6 +38,13 @@ def get_site(uow: UnitOfWork, *, site_id: uuid.UUID) -> Site:
     return _site(uow, site_id)
 
 
+def site_ids_by_code(uow: UnitOfWork) -> dict[str, uuid.UUID]:
+    """Upper-case site code -> id of every site the actor may see: another party's site is not in
+    it, exactly like a missing one (what imports resolve their site references against)."""
+    require(uow.actor, "fleet.site.read")
+    return repo.site_ids_by_code(uow.session, policies.visible_site_ids(uow.actor))
+
+
 def _site(uow: UnitOfWork, site_id: uuid.UUID, what: str = "site") -> Site:
     return repo.scoped_get(uow.session, Site, site_id, what, policies.visible_site_ids(uow.actor))
 
