@@ -38,7 +38,8 @@ def db(engine, tmp_path):
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
         from sqlalchemy import select
 
-        from setu.fleet.models import EquipmentType, EquipmentUnit, Site
+        from setu.catalog.models import EquipmentType
+        from setu.fleet.models import EquipmentUnit, Site
 
         et = uow.session.scalar(select(EquipmentType))
         base = uow.session.scalar(select(Site).where(Site.code == "BASE1"))

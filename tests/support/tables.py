@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from setu.app.registry import tables as _gathered
-from setu.catalog.models import BomLine, Part
 from setu.catalog.schemas import PartCreate
 from setu.catalog.service import create_part
 from setu.demand.models import DemandRecord
-from setu.fleet.models import EquipmentType, Site, StockPosition
+from setu.catalog.models import BomLine, EquipmentType, Part
+from setu.fleet.models import Site, StockPosition
 from setu.identity.models import Organisation, Party
 from setu.kit.access import Actor, system_actor
 from setu.kit.audit import AuditEntry

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from setu.catalog.models import BomLine, Interchange, Part
+from setu.catalog.models import BomLine, EquipmentType, Interchange, Part
 from setu.kit.listing import search_clause
 
 PART_SORT = {
@@ -50,6 +50,18 @@ def part_ids_by_identity(session: Session) -> dict[tuple[str, str], uuid.UUID]:
 
 def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
+
+
+TYPE_SORT = {"code": EquipmentType.code, "name": EquipmentType.name, "category": EquipmentType.category}
+
+
+def equipment_types(q: str | None = None, category: str | None = None) -> Select:
+    stmt = select(EquipmentType)
+    if (c := search_clause(q, EquipmentType.code, EquipmentType.name)) is not None:
+        stmt = stmt.where(c)
+    if category:
+        stmt = stmt.where(EquipmentType.category == category)
+    return stmt
 
 
 BOM_SORT = {"level": BomLine.level, "quantity_per_assembly": BomLine.quantity_per_assembly,

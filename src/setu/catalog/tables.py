@@ -1,4 +1,5 @@
-"""Catalog import and export: parts and bills of material (import and export), interchanges (export).
+"""Catalog import and export: parts and bills of material (import and export); equipment types and
+interchanges (export).
 
 Written through the catalog's own rules and policies: part identity is normalised by
 :mod:`setu.catalog.rules`, the bill's levels and cycle check are :func:`rules.bom_levels` and
@@ -31,15 +32,15 @@ from sqlalchemy.orm import aliased
 
 from setu.catalog import repository as repo
 from setu.catalog import rules
-from setu.catalog.models import BomLine, Interchange, Part
+from setu.catalog.models import BomLine, EquipmentType, Interchange, Part
 from setu.catalog.schemas import BomLineCreate, PartCreate
-from setu.fleet.models import EquipmentType
+from setu.identity.models import Organisation, Party
 from setu.kit.access import Actor, require_object
 from setu.kit.errors import ErrorList, PermissionDenied
 from setu.kit.listing import search_clause
 from setu.kit.tabular import (
-    Column, ExportSpec, ImportResult, ImportSpec, ProgressCallback, Rows, Writer, differs, new_ids, now_utc,
-    parse_bool, parse_number, pydantic_errors, stream_rows,
+    Column, ExportSpec, ImportResult, ImportSpec, ProgressCallback, Rows, Writer, codes_by_id, differs, new_ids,
+    now_utc, parse_bool, parse_number, pydantic_errors, stream_rows,
 )
 from setu.kit.uow import UnitOfWork
 
@@ -399,6 +400,19 @@ def export_interchanges(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], 
     return header, (list(r) for r in stream_rows(uow, stmt))
 
 
+def export_types(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
+    header = ["code", "name", "category", "origin_party", "oem_organisation", "operating_hours_per_year"]
+    orgs, parties = codes_by_id(uow, Organisation), codes_by_id(uow, Party)
+    stmt = repo.equipment_types(f.get("q"), f.get("category")).order_by(EquipmentType.code)
+
+    def rows() -> Iterator[list[Any]]:
+        for (t,) in stream_rows(uow, stmt):
+            yield [t.code, t.name, t.category, parties.get(t.origin_party_id), orgs.get(t.oem_organisation_id),
+                   t.operating_hours_per_year]
+
+    return header, rows()
+
+
 IMPORTS = (
     ImportSpec("parts", "catalog.part.import", PART_COLUMNS, import_parts,
                "Create or update parts (matched on manufacturer_code + part_number)."),
@@ -411,6 +425,10 @@ EXPORTS = (
         "manufacturer_code": "one manufacturer", "has_nsn": "true or false"}, export_parts,
         "Export parts (the columns of `setu import parts`).",
         options={"q": "--q", "has_nsn": "--has-nsn/--no-nsn"}, types={"has_nsn": bool}),
+    ExportSpec("equipment-types", "catalog.equipment_type.read", {
+        "q": "search code and name", "category": "equipment category, e.g. frigate"}, export_types,
+        "Export equipment types: code, name, category, origin party, OEM, operating hours per year.",
+        options={"q": "--q"}),
     ExportSpec("bom", "catalog.bom.read", {"equipment_type": "one equipment type (code)"}, export_bom,
                "Export bill-of-material lines (the columns of `setu import bom`)."),
     ExportSpec("interchanges", "catalog.interchange.read", {

@@ -1,4 +1,4 @@
-"""Fleet import and export: stock positions (import and export); sites, equipment types and units (export).
+"""Fleet import and export: stock positions (import and export); sites and equipment units (export).
 
 Site references are resolved among the sites the actor may see
 (:func:`setu.fleet.service.site_ids_by_code`, scoped by :func:`setu.fleet.policies.visible_site_ids`):
@@ -16,13 +16,13 @@ from typing import Any, Iterator
 from sqlalchemy import select
 
 from setu.catalog import service as catalog
-from setu.catalog.models import Part
+from setu.catalog.models import EquipmentType, Part
 from setu.catalog.tables import PART_FILTERS, part_filter, part_ref
 from setu.fleet import repository as repo
 from setu.fleet import service
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.fleet.models import EquipmentUnit, Site, StockPosition
 from setu.fleet.policies import visible_site_ids
-from setu.identity.models import Organisation, Party
+from setu.identity.models import Organisation
 from setu.kit.errors import ErrorList
 from setu.kit.tabular import (
     Column, ExportSpec, ImportResult, ImportSpec, ProgressCallback, Rows, Writer, codes_by_id, new_ids, now_utc,
@@ -132,19 +132,6 @@ def export_sites(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterato
     return header, rows()
 
 
-def export_types(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
-    header = ["code", "name", "category", "origin_party", "oem_organisation", "operating_hours_per_year"]
-    orgs, parties = codes_by_id(uow, Organisation), codes_by_id(uow, Party)
-    stmt = repo.equipment_types(f.get("q"), f.get("category")).order_by(EquipmentType.code)
-
-    def rows() -> Iterator[list[Any]]:
-        for (t,) in stream_rows(uow, stmt):
-            yield [t.code, t.name, t.category, parties.get(t.origin_party_id), orgs.get(t.oem_organisation_id),
-                   t.operating_hours_per_year]
-
-    return header, rows()
-
-
 def export_units(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = ["serial", "equipment_type", "site", "status"]
     types, sites = codes_by_id(uow, EquipmentType), codes_by_id(uow, Site)
@@ -176,10 +163,6 @@ EXPORTS = (
                                             "echelon": "1 depot echelon, 2 base echelon"}, export_sites,
                "Export sites: code, name, kind, organisation, echelon, parent.",
                options={"q": "--q"}, types={"echelon": int}),
-    ExportSpec("equipment-types", "fleet.equipment_type.read", {
-        "q": "search code and name", "category": "equipment category, e.g. frigate"}, export_types,
-        "Export equipment types: code, name, category, origin party, OEM, operating hours per year.",
-        options={"q": "--q"}),
     ExportSpec("equipment-units", "fleet.equipment_unit.read", {
         "q": "search serial", "equipment_type": "only this equipment type (code)",
         "site": "only units at this site (code)", "status": "operational, down_maintenance or down_parts"},

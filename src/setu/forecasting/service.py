@@ -59,7 +59,8 @@ from setu.catalog.service import family_heads
 from setu.demand.models import DemandRecord
 from setu.forecasting.models import ForecastResult, ForecastRun
 from setu.fleet import policies as fleet_policies
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site
+from setu.catalog.models import EquipmentType
+from setu.fleet.models import EquipmentUnit, Site
 from setu.kit.access import Actor, require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate

@@ -233,7 +233,7 @@ def plan_cmd(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Existing Dask scheduler."),
 ) -> None:
     """Plan the spares of one equipment type for a budget or an availability target."""
-    from setu.fleet.models import EquipmentType
+    from setu.catalog.models import EquipmentType
     from setu.readiness import service
 
     if workers and scheduler:

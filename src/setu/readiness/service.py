@@ -70,7 +70,8 @@ from setu.catalog.models import BomLine, Part
 from setu.engine.readiness import Case, Demand, Item, Site, evaluate, optimize
 from setu.engine.readiness.case import MODELS
 from setu.fleet import policies as fleet_policies
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site as DbSite, StockPosition
+from setu.catalog.models import EquipmentType
+from setu.fleet.models import EquipmentUnit, Site as DbSite, StockPosition
 from setu.demand.models import DemandRecord
 from setu.kit.access import require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
