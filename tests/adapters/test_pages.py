@@ -447,7 +447,6 @@ def test_every_web_post_route_checks_the_csrf_token():
 # -- exports ---------------------------------------------------------------------------------
 
 def test_lists_link_to_csv_and_excel_exports_of_what_is_on_screen(client, engine):
-    pytest.importorskip("setu.app.transfer")
     w = build_world(engine, n_parts=4)
     html = client.get("/parts", params={"kind": "consumable", "has_nsn": "no"}).text
     links = [x.replace("&amp;", "&") for x in re.findall(r'href="(/export/parts\?[^"]+)"', html)]

@@ -86,7 +86,8 @@ def seed_origin(engine, w: World) -> Origin:
     from setu.demand import service as demand
     from setu.demand.schemas import DemandRecordCreate
     from setu.fleet import service as fleet
-    from setu.fleet.schemas import EquipmentTypeCreate, EquipmentUnitCreate, SiteCreate, StockPositionSet
+    from setu.catalog.schemas import EquipmentTypeCreate
+    from setu.fleet.schemas import EquipmentUnitCreate, SiteCreate, StockPositionSet
     from setu.kit.access import system_actor
     from setu.kit.uow import UnitOfWork
 
@@ -95,7 +96,7 @@ def seed_origin(engine, w: World) -> Origin:
                                                        organisation_id=w.oem_org_id, echelon=1))
         rbase = fleet.create_site(uow, data=SiteCreate(code="RBAS1", name="Origin base", kind="base",
                                                        organisation_id=w.oem_org_id, echelon=2, parent_id=plant.id))
-        ind_type = fleet.create_equipment_type(uow, data=EquipmentTypeCreate(
+        ind_type = catalog.create_equipment_type(uow, data=EquipmentTypeCreate(
             code="LCH", name="Helicopter (operator-built)", category="helicopter", origin_party_id=w.operator_id,
             operating_hours_per_year=300))
         parts = [catalog.create_part(uow, data=PartCreate(
@@ -168,7 +169,8 @@ def visibility_of(engine, user: dict) -> Visibility:
     from setu.catalog.models import BomLine, Interchange, Part
     from setu.demand.models import DemandRecord
     from setu.forecasting.models import ForecastResult, ForecastRun
-    from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+    from setu.catalog.models import EquipmentType
+    from setu.fleet.models import EquipmentUnit, Site, StockPosition
     from setu.identity.models import Organisation, Party, User
     from setu.readiness.models import ReadinessPlan, ReadinessPlanLine
 
@@ -212,7 +214,8 @@ def _real_ids(engine) -> dict[str, list[str]]:
     from setu.catalog.models import BomLine, Interchange, Part
     from setu.demand.models import DemandRecord
     from setu.forecasting.models import ForecastRun
-    from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+    from setu.catalog.models import EquipmentType
+    from setu.fleet.models import EquipmentUnit, Site, StockPosition
     from setu.identity.models import Organisation, Party
     from setu.readiness.models import ReadinessPlan
 
@@ -561,7 +564,8 @@ def test_object_level_authorisation_as_each_user(fuzzer, engine):
     from fastapi.testclient import TestClient
 
     from setu.catalog.models import Part
-    from setu.fleet.models import EquipmentType, EquipmentUnit, Site
+    from setu.catalog.models import EquipmentType
+    from setu.fleet.models import EquipmentUnit, Site
 
     seen = fuzzer.seen
     with engine.connect() as c:

@@ -247,7 +247,8 @@ def seed_world(engine) -> Seed:
     from setu.demand.schemas import DemandRecordCreate
     from setu.fleet import service as fleet
     from setu.fleet.models import StockPosition
-    from setu.fleet.schemas import EquipmentTypeCreate, EquipmentUnitCreate, SiteCreate, StockPositionSet
+    from setu.catalog.schemas import EquipmentTypeCreate
+    from setu.fleet.schemas import EquipmentUnitCreate, SiteCreate, StockPositionSet
     from setu.identity import auth
     from setu.identity.models import ApiToken, User
     from setu.readiness import service as readiness
@@ -307,7 +308,7 @@ def seed_world(engine) -> Seed:
         uow.commit()
         seed.sites["INDJVPLANT7"] = (jvp.id, "IND-JV")
     with UnitOfWork(ind, write=True, engine=engine) as uow:
-        itr = fleet.create_equipment_type(uow, data=EquipmentTypeCreate(
+        itr = catalog.create_equipment_type(uow, data=EquipmentTypeCreate(
             code="ITR7", name="Operator type", category="helicopter", origin_party_id=seed.party_ids["IND"],
             operating_hours_per_year=100))
         u = fleet.create_equipment_unit(uow, data=EquipmentUnitCreate(serial="SNIND-ITR7", equipment_type_id=itr.id,
@@ -393,7 +394,7 @@ PARAMS = {
 SHARED = {"part", "run"}
 #: Resources of a permission whose records have a maintaining party (the others are changed by
 #: whoever sees them and holds the permission).
-MAINTAINED = {"catalog.part": {"part"}, "fleet.equipment_type": {"equipment_type"},
+MAINTAINED = {"catalog.part": {"part"}, "catalog.equipment_type": {"equipment_type"},
               "catalog.bom": {"bom_line", "equipment_type"}, "catalog.interchange": {"interchange"},
               "identity.organisation": {"organisation"}}
 GOOD_WRITE = {200, 201, 204, 303, 400, 409, 422}
@@ -852,7 +853,7 @@ BODY_REFS = {"site_id": "site", "parent_id": "site", "site_ids": "site", "part_i
 #: one's own party, a site for an organisation one may use (armed services: of one's party;
 #: industry: one's own organisation).
 BODY_MAINTAINED = {"catalog.bom.create": "equipment_type_id", "catalog.interchange.create": "replacing_part_id",
-                   "fleet.equipment_type.create": "origin_party_id", "identity.organisation.create": "party_id",
+                   "catalog.equipment_type.create": "origin_party_id", "identity.organisation.create": "party_id",
                    "fleet.site.create": "organisation_id"}
 
 

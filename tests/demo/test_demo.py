@@ -22,7 +22,8 @@ from setu.demo.data import (
 )
 from setu.catalog.models import INTERCHANGE_CODES, PART_KINDS, UNITS_OF_ISSUE
 from setu.catalog.rules import normalise_manufacturer_code, normalise_part_number, validate_nsn
-from setu.fleet.models import EQUIPMENT_CATEGORIES, UNIT_STATUSES
+from setu.catalog.models import EQUIPMENT_CATEGORIES
+from setu.fleet.models import UNIT_STATUSES
 from setu.identity.models import ORGANISATION_KINDS
 
 

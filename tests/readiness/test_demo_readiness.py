@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from setu.demo.load import load_demo
 from setu.demo.data import EQUIPMENT
-from setu.fleet.models import EquipmentType
+from setu.catalog.models import EquipmentType
 from setu.kit.access import system_actor
 from setu.kit.db import make_engine
 from setu.kit.uow import UnitOfWork

@@ -20,7 +20,8 @@ from setu.catalog.schemas import BomLineCreate, PartCreate
 from setu.demand import service as demand
 from setu.demand.schemas import DemandRecordCreate
 from setu.fleet import service as fleet
-from setu.fleet.schemas import EquipmentTypeCreate, EquipmentUnitCreate, SiteCreate, StockPositionSet
+from setu.catalog.schemas import EquipmentTypeCreate
+from setu.fleet.schemas import EquipmentUnitCreate, SiteCreate, StockPositionSet
 from setu.identity.models import Organisation
 from setu.kit.access import Actor, system_actor
 from setu.kit.uow import UnitOfWork
@@ -50,7 +51,7 @@ def build_world(engine, n_parts: int = 3) -> World:
                                                        organisation_id=depot_org.id, echelon=1))
         base = fleet.create_site(uow, data=SiteCreate(code="BAS1", name="Base 1", kind="base",
                                                       organisation_id=depot_org.id, echelon=2, parent_id=depot.id))
-        et = fleet.create_equipment_type(uow, data=EquipmentTypeCreate(
+        et = catalog.create_equipment_type(uow, data=EquipmentTypeCreate(
             code="FTR", name="Fighter (demo)", category="fighter_aircraft", origin_party_id=rus.id,
             oem_organisation_id=oem.id, operating_hours_per_year=240))
         parts = []

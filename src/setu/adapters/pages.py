@@ -378,6 +378,33 @@ def model_values(obj: Any, fields: Iterable[FormField]) -> dict[str, Any]:
     return out
 
 
+# -- contributions: what a later capability adds to an earlier one's page ----------------------
+
+#: slot -> functions ``fn(**facts) -> dict`` whose results join a page's template context. An
+#: earlier capability's page (catalog's part page) shows what a later one knows (fleet's stock at
+#: each site) without importing it: the later capability's web module registers with
+#: :func:`contribute` (the registry imports every web module before serving), the page asks
+#: :func:`contributions`. Without the later capability, the page renders its own defaults.
+_CONTRIBUTIONS: dict[str, dict[str, Callable[..., dict]]] = {}
+
+
+def contribute(slot: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
+    """``@contribute("catalog.part")`` on ``def fn(*, uow, part) -> dict`` (context for the page)."""
+    def mark(fn: Callable[..., dict]) -> Callable[..., dict]:
+        _CONTRIBUTIONS.setdefault(slot, {})[f"{fn.__module__}.{fn.__qualname__}"] = fn
+        return fn
+
+    return mark
+
+
+def contributions(slot: str, **facts: Any) -> dict:
+    """The context every contributor to ``slot`` adds, given the page's ``facts``."""
+    out: dict = {}
+    for fn in _CONTRIBUTIONS.get(slot, {}).values():
+        out.update(fn(**facts))
+    return out
+
+
 # -- exports (CSV / Excel of every list) ------------------------------------------------------
 
 def export_router(exporter: Any) -> APIRouter:

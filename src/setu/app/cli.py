@@ -80,14 +80,15 @@ def command_paths() -> list[str]:
 
 def _mount() -> None:
     """Mount every capability's command group, the demo data set, and the import/export commands."""
-    from setu.app import transfer_cli
+    from setu.adapters.console import table_apps
     from setu.demo.load import demo_app
 
     for sub in registry.cli_apps():
         app.add_typer(sub, name=sub.info.name)
     app.add_typer(demo_app, name="demo")
-    app.add_typer(transfer_cli.import_app, name="import")
-    app.add_typer(transfer_cli.export_app, name="export")
+    import_app, export_app = table_apps(registry.tables())
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
 
 
 _mount()

@@ -110,8 +110,15 @@ def table_modules(names: tuple[str, ...] = CAPABILITIES) -> list[ModuleType]:
     return [m for c in capabilities(names) if (m := c.part("tables")) is not None]
 
 
-def exporter():
-    """What the export routes and commands use: every capability's export specs in one place."""
-    from setu.app import transfer  # import/export specs (moving into each capability's tables.py)
+@cache
+def tables():
+    """Every capability's import and export specs (``<cap>.tables``), gathered in one
+    :class:`setu.adapters.tables.Tables`: what the export routes and the import/export commands run."""
+    from setu.adapters.tables import Tables
 
-    return transfer
+    return Tables.from_modules(table_modules())
+
+
+def exporter():
+    """What the export routes use: :func:`tables`."""
+    return tables()

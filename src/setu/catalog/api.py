@@ -1,4 +1,5 @@
-"""JSON API for the catalog (thin adapter: parse, call one service function, render)."""
+"""JSON API for the catalog: parts, equipment types, bills of material, interchangeability (thin adapter:
+parse, call one service function, render)."""
 from __future__ import annotations
 
 import uuid
@@ -8,13 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.catalog import service
 from setu.catalog.schemas import (
-    BomLineCreate, BomLineRead, BomLineUpdate, InterchangeCode, InterchangeCreate, InterchangeRead, InterchangeUpdate,
-    PartCreate, PartFilter, PartKind, PartRead, PartUpdate,
+    BomLineCreate, BomLineRead, BomLineUpdate, Category, EquipmentTypeCreate, EquipmentTypeRead, EquipmentTypeUpdate,
+    InterchangeCode, InterchangeCreate, InterchangeRead, InterchangeUpdate, PartCreate, PartFilter, PartKind, PartRead,
+    PartUpdate,
 )
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(tags=["catalog"], responses=problem_responses(403))
+Limit = Query(50, ge=1, le=500)
 
 
 @router.get("/parts", response_model=PageOut[PartRead], dependencies=[Depends(needs("catalog.part.read"))])
@@ -76,13 +79,44 @@ def add_bom_line(data: BomLineCreate, uow: UnitOfWork = Depends(write_uow)):
     return BomLineRead.model_validate(line)
 
 
+@router.get("/equipment-types", response_model=PageOut[EquipmentTypeRead],
+            dependencies=[Depends(needs("catalog.equipment_type.read"))])
+def list_equipment_types(q: str | None = None, category: Category | None = None, sort: str | None = None,
+                         cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
+    return page_out(service.list_equipment_types(uow, q=q, category=category, sort=sort, cursor=cursor, limit=limit),
+                    EquipmentTypeRead)
+
+
+@router.post("/equipment-types", response_model=EquipmentTypeRead, status_code=201,
+             responses=problem_responses(404, 409),
+             dependencies=[Depends(needs("catalog.equipment_type.create"))])
+def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(write_uow)):
+    et = service.create_equipment_type(uow, data=data)
+    uow.commit()
+    return EquipmentTypeRead.model_validate(et)
+
+
+@router.get("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead, responses=problem_responses(404),
+            dependencies=[Depends(needs("catalog.equipment_type.read"))])
+def get_equipment_type(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
+    return EquipmentTypeRead.model_validate(service.get_equipment_type(uow, equipment_type_id=equipment_type_id))
+
+
+@router.patch("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
+              responses=problem_responses(404, 409),
+              dependencies=[Depends(needs("catalog.equipment_type.update"))])
+def update_equipment_type(equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate,
+                          uow: UnitOfWork = Depends(write_uow)):
+    et = service.update_equipment_type(uow, equipment_type_id=equipment_type_id, data=data)
+    uow.commit()
+    return EquipmentTypeRead.model_validate(et)
+
+
 @router.get("/equipment-types/{equipment_type_id}/bom",
             responses=problem_responses(404), dependencies=[Depends(needs("catalog.bom.read"))])
 def bom(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
     """The equipment type's bill of material as a tree."""
-    from setu.fleet.service import get_equipment_type
-
-    get_equipment_type(uow, equipment_type_id=equipment_type_id)
+    service.get_equipment_type(uow, equipment_type_id=equipment_type_id)
 
     def render(nodes):
         return [{**BomLineRead.model_validate(n["line"]).model_dump(mode="json"),

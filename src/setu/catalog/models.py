@@ -1,4 +1,4 @@
-"""Parts, multi-level bills of material, interchangeability and supersession."""
+"""Parts, equipment types, multi-level bills of material, interchangeability and supersession."""
 from __future__ import annotations
 
 import uuid
@@ -8,10 +8,19 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from setu.identity.models import Organisation, Party
 from setu.kit.db import Base, Entity
 
 PART_KINDS = ("repairable", "consumable")
 UNITS_OF_ISSUE = ("EA", "SE", "KT", "PR", "M", "L", "KG", "RO", "BX", "PG")
+EQUIPMENT_CATEGORIES = (
+    "air_defence_long_range",
+    "frigate",
+    "fighter_aircraft",
+    "main_battle_tank",
+    "air_defence_portable",
+    "helicopter",
+)
 #: ATA Spec 2000 interchangeability codes (SAP IS-A&D ADSPCIP_INC): 1..6.
 INTERCHANGE_CODES = ("one_way", "two_way", "not_interchangeable", "as_set", "qualified", "re_identified")
 
@@ -44,6 +53,25 @@ class Part(Entity, Base):
     #: The party that maintains this shared record (both parties read the catalog); None for
     #: reference data maintained by the installation.
     owner_party_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_party.id"), index=True)
+
+
+class EquipmentType(Entity, Base):
+    """A kind of equipment (a shared record, maintained by its origin party), whose bill of material
+    the catalog holds; fleet's units are of a type."""
+
+    # the table keeps its first name: table names are identities in the audit chain
+    __tablename__ = "fleet_equipment_type"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    origin_party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_party.id"), index=True)
+    oem_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_organisation.id"))
+    #: Planned operating hours per unit and year (reliability-based demand).
+    operating_hours_per_year: Mapped[float] = mapped_column(Float, default=0.0)
+
+    origin_party: Mapped[Party] = relationship()
+    oem_organisation: Mapped[Organisation | None] = relationship()
 
 
 class BomLine(Entity, Base):

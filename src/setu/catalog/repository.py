@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from setu.catalog.models import BomLine, Interchange, Part
+from setu.catalog.models import BomLine, EquipmentType, Interchange, Part
 from setu.kit.listing import search_clause
 
 PART_SORT = {
@@ -43,8 +43,25 @@ def part_by_identity(session: Session, manufacturer_code: str, part_number: str)
     )
 
 
+def part_ids_by_identity(session: Session) -> dict[tuple[str, str], uuid.UUID]:
+    """(manufacturer code, normalised part number) -> id of every part (one query)."""
+    return {(m, p): i for i, m, p in session.execute(select(Part.id, Part.manufacturer_code, Part.part_number))}
+
+
 def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
+
+
+TYPE_SORT = {"code": EquipmentType.code, "name": EquipmentType.name, "category": EquipmentType.category}
+
+
+def equipment_types(q: str | None = None, category: str | None = None) -> Select:
+    stmt = select(EquipmentType)
+    if (c := search_clause(q, EquipmentType.code, EquipmentType.name)) is not None:
+        stmt = stmt.where(c)
+    if category:
+        stmt = stmt.where(EquipmentType.category == category)
+    return stmt
 
 
 BOM_SORT = {"level": BomLine.level, "quantity_per_assembly": BomLine.quantity_per_assembly,
@@ -134,12 +151,12 @@ def existing_part_ids(session: Session, part_ids: list[uuid.UUID], chunk: int = 
 
 
 def equipment_types_by_ids(session: Session, equipment_type_ids: list[uuid.UUID]) -> list:
-    from setu.fleet.models import EquipmentType
+    from setu.catalog.models import EquipmentType
 
     return list(session.scalars(select(EquipmentType).where(EquipmentType.id.in_(equipment_type_ids))))
 
 
 def equipment_type_by_code(session: Session, code: str):
-    from setu.fleet.models import EquipmentType
+    from setu.catalog.models import EquipmentType
 
     return session.scalar(select(EquipmentType).where(EquipmentType.code == code))

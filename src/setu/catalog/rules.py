@@ -93,6 +93,87 @@ def bom_cycle(edges: Iterable[tuple[Hashable, Hashable]], new_edge: tuple[Hashab
     return False
 
 
+def bom_cycle_members(edges: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, set[Hashable]]:
+    """The parts that (indirectly) contain themselves in a bill given as ``parent -> child`` edges:
+    part -> the members of its cycle (strongly connected components of more than one part,
+    Tarjan's algorithm, iterative). A whole bill is checked at once (an import); one new line is
+    :func:`bom_cycle`."""
+    graph: dict[Hashable, list[Hashable]] = {}
+    for p, c in edges:
+        graph.setdefault(p, []).append(c)
+        graph.setdefault(c, [])
+    index: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    on_stack: set[Hashable] = set()
+    stack: list[Hashable] = []
+    out: dict[Hashable, set[Hashable]] = {}
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for nb in it:
+                if nb not in index:
+                    index[nb] = low[nb] = counter
+                    counter += 1
+                    stack.append(nb)
+                    on_stack.add(nb)
+                    work.append((nb, iter(graph[nb])))
+                    advanced = True
+                    break
+                if nb in on_stack:
+                    low[node] = min(low[node], index[nb])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = set()
+                while True:
+                    x = stack.pop()
+                    on_stack.discard(x)
+                    comp.add(x)
+                    if x == node:
+                        break
+                if len(comp) > 1:
+                    for x in comp:
+                        out[x] = comp
+    return out
+
+
+def bom_levels(lines: Iterable[tuple[Hashable | None, Hashable]]) -> dict[tuple[Hashable | None, Hashable], int]:
+    """Indenture levels of one equipment's bill given as ``(parent, child)`` lines (parent None:
+    directly under the equipment, level 1; a component is its parent's level + 1, the shallowest
+    where a part sits under several parents). Lines not reachable from the equipment (their
+    parent is not in the bill) have no level."""
+    children: dict[Hashable | None, list[tuple[Hashable | None, Hashable]]] = {}
+    for line in lines:
+        children.setdefault(line[0], []).append(line)
+    levels: dict[tuple[Hashable | None, Hashable], int] = {}
+    frontier: list[Hashable | None] = [None]
+    seen: set[Hashable] = set()
+    level = 1
+    while frontier:
+        nxt = []
+        for p in frontier:
+            for line in children.get(p, []):
+                if line not in levels:
+                    levels[line] = level
+                    if line[1] not in seen:
+                        seen.add(line[1])
+                        nxt.append(line[1])
+        frontier, level = nxt, level + 1
+    return levels
+
+
 #: Codes whose demand moves to the replacing part when demand is aggregated by family.
 DEMAND_ROLLS_UP = {"one_way", "two_way", "as_set", "re_identified"}
 #: Codes whose stock fully pools with the replacing part (usable for either part's demand).

@@ -15,6 +15,9 @@ from setu.kit.money import CURRENCIES
 from setu.kit.timestamps import UtcDatetime
 
 PartKind = Literal["repairable", "consumable"]
+Category = Literal[
+    "air_defence_long_range", "frigate", "fighter_aircraft", "main_battle_tank", "air_defence_portable", "helicopter"
+]
 InterchangeCode = Literal["one_way", "two_way", "not_interchangeable", "as_set", "qualified", "re_identified"]
 #: A price as the API documents it: a number or a decimal string, at most 16 digits before the point and 2 after.
 Price = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2), WithJsonSchema({
@@ -216,4 +219,51 @@ class InterchangeRead(InterchangeCreate):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    version: int
+
+
+# -- equipment types -----------------------------------------------------------------------------
+
+
+def record_code(v: str) -> str:
+    """A record code (equipment type, site): upper case letters, digits, '-' or '_'."""
+    v = v.strip().upper()
+    if not v or not all(c.isalnum() or c in "-_" for c in v):
+        raise ValueError("use letters, digits, '-' or '_'")
+    return v
+
+
+class EquipmentTypeCreate(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(..., min_length=2, max_length=32)
+    name: str = Field(..., min_length=1, max_length=200)
+    category: Category
+    origin_party_id: uuid.UUID
+    oem_organisation_id: uuid.UUID | None = None
+    operating_hours_per_year: float = Field(0.0, ge=0, le=8784)
+
+    _c = field_validator("code")(classmethod(lambda cls, v: record_code(v)))
+
+
+class EquipmentTypeUpdate(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(None, min_length=1, max_length=200)
+    category: Category = Field(None)
+    oem_organisation_id: uuid.UUID | None = None
+    operating_hours_per_year: float = Field(None, ge=0, le=8784)
+    version: int | None = None
+
+
+class EquipmentTypeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    category: str
+    origin_party_id: uuid.UUID
+    oem_organisation_id: uuid.UUID | None
+    operating_hours_per_year: float
     version: int

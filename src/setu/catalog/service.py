@@ -1,4 +1,4 @@
-"""Catalog use cases: parts, bills of material, interchangeability. Services never commit."""
+"""Catalog use cases: parts, equipment types, bills of material, interchangeability. Services never commit."""
 from __future__ import annotations
 
 import uuid
@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from setu.catalog import repository as repo
 from setu.catalog import rules
-from setu.catalog.models import BomLine, Interchange, Part
+from setu.catalog.models import BomLine, EquipmentType, Interchange, Part
 from setu.catalog.schemas import (
-    BomLineCreate, BomLineUpdate, InterchangeCreate, InterchangeUpdate, PartCreate, PartFilter, PartUpdate,
+    BomLineCreate, BomLineUpdate, EquipmentTypeCreate, EquipmentTypeUpdate, InterchangeCreate, InterchangeUpdate,
+    PartCreate, PartFilter, PartUpdate,
 )
-from setu.kit.access import require
+from setu.identity.models import Organisation, Party
+from setu.kit.access import require, require_object
 from setu.kit.crud import apply_update, flush, get_or_404
 from setu.kit.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from setu.kit.listing import Page, paginate
@@ -43,8 +45,15 @@ def get_part_to_edit(uow: UnitOfWork, *, part_id: uuid.UUID) -> Part:
     form is refused up front, as the save would be)."""
     require(uow.actor, "catalog.part.update")
     part = get_or_404(uow.session, Part, part_id, "part")
-    _may_maintain(uow, part.owner_party_id, "catalog.part.update")
+    _maintains(uow, part.owner_party_id, "catalog.part.update")
     return part
+
+
+def part_ids_by_identity(uow: UnitOfWork) -> dict[tuple[str, str], uuid.UUID]:
+    """(manufacturer code, normalised part number) -> part id, for every part of the shared
+    catalog (what an import resolves its part references against)."""
+    require(uow.actor, "catalog.part.read")
+    return repo.part_ids_by_identity(uow.session)
 
 
 def _check_unique(uow: UnitOfWork, part: Part) -> None:
@@ -62,12 +71,16 @@ def _check_unique(uow: UnitOfWork, part: Part) -> None:
                            [FieldError("nsn", f"already on part {other.manufacturer_code} {other.part_number}")])
 
 
-def _may_maintain(uow: UnitOfWork, owner_party_id, permission: str) -> None:
-    """Both parties read the shared catalog; only the party that maintains a record changes it."""
-    from setu.fleet.policies import may_maintain
-
-    if not may_maintain(uow.actor, owner_party_id):
-        raise PermissionDenied("this record is maintained by the other party", permission=permission)
+def _maintains(uow: UnitOfWork, owner_party_id, permission: str,
+               refusal: str = "this record is maintained by the other party") -> None:
+    """Both parties read the shared catalog; only the party that maintains a record changes it:
+    the object rule ``own_party`` declared on ``<resource>.update`` (catalog/policies.py), refused
+    as ``permission`` (the one the caller exercises)."""
+    rule = permission.rpartition(".")[0] + ".update"
+    try:
+        require_object(uow.actor, rule, owner_party_id=owner_party_id)
+    except PermissionDenied:
+        raise PermissionDenied(refusal, permission=permission) from None
 
 
 def create_part(uow: UnitOfWork, *, data: PartCreate) -> Part:
@@ -82,13 +95,64 @@ def create_part(uow: UnitOfWork, *, data: PartCreate) -> Part:
 def update_part(uow: UnitOfWork, *, part_id: uuid.UUID, data: PartUpdate) -> Part:
     require(uow.actor, "catalog.part.update")
     part = get_or_404(uow.session, Part, part_id, "part")
-    _may_maintain(uow, part.owner_party_id, "catalog.part.update")
+    _maintains(uow, part.owner_party_id, "catalog.part.update")
     apply_update(part, data, "part")
     if part.kind == "consumable" and part.condemnation_rate != 1.0:
         raise ValidationFailed("part", [FieldError("condemnation_rate", "a consumable part is always condemned (1.0)")])
     _check_unique(uow, part)
     flush(uow.session, "part", {"nsn": "nsn"})
     return part
+
+
+# -- equipment types -------------------------------------------------------------------------
+
+def list_equipment_types(uow: UnitOfWork, *, q: str | None = None, category: str | None = None,
+                         sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[EquipmentType]:
+    require(uow.actor, "catalog.equipment_type.read")
+    return paginate(uow.session, repo.equipment_types(q, category), model=EquipmentType, sortable=repo.TYPE_SORT,
+                    sort=sort, cursor=cursor, limit=limit)
+
+
+def get_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
+    require(uow.actor, "catalog.equipment_type.read")
+    return get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+
+
+def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> EquipmentType:
+    require(uow.actor, "catalog.equipment_type.create")
+    get_or_404(uow.session, Party, data.origin_party_id, "party")
+    try:  # the party that creates a type maintains it (object rule own_party of catalog.equipment_type.update)
+        require_object(uow.actor, "catalog.equipment_type.update", owner_party_id=data.origin_party_id)
+    except PermissionDenied:
+        raise ValidationFailed("equipment type", [FieldError(
+            "origin_party_id", "equipment types are maintained by their origin party: use your own party")]) from None
+    if data.oem_organisation_id:
+        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
+    et = EquipmentType(**data.model_dump())
+    uow.session.add(et)
+    flush(uow.session, "equipment type", {"code": "code"})
+    return et
+
+
+def get_equipment_type_to_edit(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
+    """The equipment type for its edit form: 404 when missing, 403 when the other party maintains it."""
+    require(uow.actor, "catalog.equipment_type.update")
+    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+    _maintains(uow, et.origin_party_id, "catalog.equipment_type.update",
+               "equipment types are maintained by their origin party")
+    return et
+
+
+def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate) -> EquipmentType:
+    require(uow.actor, "catalog.equipment_type.update")
+    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
+    _maintains(uow, et.origin_party_id, "catalog.equipment_type.update",
+               "equipment types are maintained by their origin party")
+    if data.oem_organisation_id:
+        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
+    apply_update(et, data, "equipment type")
+    flush(uow.session, "equipment type")
+    return et
 
 
 # -- bills of material -------------------------------------------------------------------------
@@ -100,11 +164,9 @@ def add_bom_line(uow: UnitOfWork, *, data: BomLineCreate) -> BomLine:
     indenture level is the parent's level + 1.
     """
     require(uow.actor, "catalog.bom.create")
-    from setu.fleet.models import EquipmentType
-
     s = uow.session
     et = get_or_404(s, EquipmentType, data.equipment_type_id, "equipment type")
-    _may_maintain(uow, et.origin_party_id, "catalog.bom.create")
+    _maintains(uow, et.origin_party_id, "catalog.bom.create")
     get_or_404(s, Part, data.child_part_id, "part")
     level = 1
     lines = repo.bom_lines_of_type(s, data.equipment_type_id)
@@ -137,11 +199,9 @@ def get_bom_line(uow: UnitOfWork, *, line_id: uuid.UUID) -> BomLine:
 def update_bom_line(uow: UnitOfWork, *, line_id: uuid.UUID, data: BomLineUpdate) -> BomLine:
     """Change a line's quantity per assembly or failure share (by the equipment's maintainer)."""
     require(uow.actor, "catalog.bom.update")
-    from setu.fleet.models import EquipmentType
-
     line = get_or_404(uow.session, BomLine, line_id, "bill of material line")
     et = get_or_404(uow.session, EquipmentType, line.equipment_type_id, "equipment type")
-    _may_maintain(uow, et.origin_party_id, "catalog.bom.update")
+    _maintains(uow, et.origin_party_id, "catalog.bom.update")
     apply_update(line, data, "bill of material line")
     flush(uow.session, "bill of material line")
     return line
@@ -181,8 +241,6 @@ def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
 def where_used(uow: UnitOfWork, *, part_id: uuid.UUID) -> list[dict]:
     """Every bill of material line that uses the part: equipment type, parent assembly, qty."""
     require(uow.actor, "catalog.bom.read")
-    from setu.fleet.models import EquipmentType
-
     s = uow.session
     get_or_404(s, Part, part_id, "part")
     out = []
@@ -202,7 +260,7 @@ def add_interchange(uow: UnitOfWork, *, data: InterchangeCreate) -> Interchange:
     s = uow.session
     get_or_404(s, Part, data.replaced_part_id, "part")
     new_part = get_or_404(s, Part, data.replacing_part_id, "part")
-    _may_maintain(uow, new_part.owner_party_id, "catalog.interchange.create")
+    _maintains(uow, new_part.owner_party_id, "catalog.interchange.create")
     link = Interchange(**data.model_dump())
     s.add(link)
     flush(s, "interchangeability", {"replaced_part_id": "replacing_part_id"})
@@ -218,7 +276,7 @@ def update_interchange(uow: UnitOfWork, *, interchange_id: uuid.UUID, data: Inte
     require(uow.actor, "catalog.interchange.update")
     link = get_or_404(uow.session, Interchange, interchange_id, "interchangeability")
     new_part = get_or_404(uow.session, Part, link.replacing_part_id, "part")
-    _may_maintain(uow, new_part.owner_party_id, "catalog.interchange.update")
+    _maintains(uow, new_part.owner_party_id, "catalog.interchange.update")
     apply_update(link, data, "interchangeability")
     if link.code == "as_set" and not link.set_code:
         raise ValidationFailed("interchangeability", [FieldError("set_code", "required when code is as_set")])

@@ -1,4 +1,4 @@
-"""Web pages for the catalog: parts list, part page, part forms (thin adapter)."""
+"""Web pages for the catalog: parts and equipment types, their pages and forms (thin adapter)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -6,11 +6,12 @@ from fastapi.responses import HTMLResponse
 
 from setu.adapters.http import needs, read_uow, write_uow
 from setu.adapters.pages import (
-    NavEntry, FormField, clean_form, form_data, model_values, parse_id, redirect, render, render_form, run_form,
+    FormField, NavEntry, clean_form, contributions, form_data, humanize, model_values, parse_id, redirect, render,
+    render_form, run_form, save_edit_form,
 )
 from setu.catalog import service
-from setu.catalog.models import PART_KINDS, UNITS_OF_ISSUE
-from setu.catalog.schemas import PartCreate, PartFilter, PartUpdate
+from setu.catalog.models import EQUIPMENT_CATEGORIES, PART_KINDS, UNITS_OF_ISSUE
+from setu.catalog.schemas import EquipmentTypeCreate, EquipmentTypeUpdate, PartCreate, PartFilter, PartUpdate
 from setu.kit.errors import ValidationFailed
 from setu.kit.money import CURRENCIES
 from setu.kit.uow import UnitOfWork
@@ -18,6 +19,7 @@ from setu.kit.uow import UnitOfWork
 router = APIRouter(include_in_schema=False)
 NAV = [
     NavEntry("Parts", "/parts", "parts", "catalog.part.read", 10),
+    NavEntry("Equipment types", "/equipment-types", "equipment_types", "catalog.equipment_type.read", 20),
 ]
 PAGE_SIZE = 50
 SORTS = [("part_number", "Part number"), ("name", "Name"), ("manufacturer_code", "Manufacturer"),
@@ -97,8 +99,6 @@ def part_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWo
 
 @router.get("/parts/{part_id}", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.read"))])
 def part_page(request: Request, part_id: str, family: bool = False, uow: UnitOfWork = Depends(read_uow)):
-    from setu.fleet import service as fleet
-
     part = service.get_part(uow, part_id=parse_id(part_id, "part"))
     used = service.where_used(uow, part_id=part.id)
     links = []
@@ -106,13 +106,10 @@ def part_page(request: Request, part_id: str, family: bool = False, uow: UnitOfW
         newer = x.replacing_part_id != part.id
         links.append({"link": x, "other": x.replacing if newer else x.replaced,
                       "relation": "replaced by" if newer else "replaces"})
-    stock = fleet.list_stock(uow, part_id=part.id, limit=500).items
-    stock.sort(key=lambda p: p.site.code)
-    totals = {k: sum(getattr(p, k) for p in stock) for k in ("serviceable", "unserviceable", "in_repair", "on_order")}
-    sites = fleet.list_sites(uow, sort="code", limit=500).items
+    no_stock = dict.fromkeys(("serviceable", "unserviceable", "in_repair", "on_order"), 0)
     return render(request, "catalog/part.html", {
-        "part": part, "used": used, "links": links, "stock": stock, "stock_totals": totals, "family": family,
-        "sites": sites,
+        "part": part, "used": used, "links": links, "family": family, "stock": [], "stock_totals": no_stock,
+        "sites": [], **contributions("catalog.part", uow=uow, part=part),
     }, section="parts")
 
 
@@ -143,3 +140,115 @@ def part_update(request: Request, part_id: str, data: dict = Depends(form_data),
                            cancel_url=f"/parts/{pid}", section="parts")
     uow.commit()
     return redirect(f"/parts/{pid}?saved=1")
+
+
+# -- equipment types -------------------------------------------------------------------------
+
+def _page(fn, **kw):
+    """A list page; a stale or edited cursor starts again at the first page."""
+    try:
+        return fn(**kw)
+    except ValidationFailed:
+        kw.pop("cursor", None)
+        return fn(**kw)
+
+
+def _org_options(uow: UnitOfWork, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    from setu.identity import service as identity
+
+    orgs = identity.list_organisations(uow, limit=500).items
+    return [(str(o.id), f"{o.code} · {o.name}") for o in orgs if o.kind in kinds]
+
+
+def _type_fields(uow: UnitOfWork, *, create: bool) -> list[FormField]:
+    from setu.identity import service as identity
+
+    fields = []
+    if create:
+        fields.append(FormField("code", "Code", required=True, help="Letters, digits, '-' or '_'."))
+    fields += [FormField("name", "Name", required=True),
+               FormField("category", "Category", "select", required=True,
+                         options=[(c, humanize(c)) for c in EQUIPMENT_CATEGORIES])]
+    if create:
+        fields.append(FormField("origin_party_id", "Country of origin", "select", required=True,
+                                options=[(str(p.id), p.name) for p in identity.list_parties(uow)]))
+    fields += [
+        FormField("oem_organisation_id", "OEM / export agency", "select", nullable=True,
+                  options=_org_options(uow, ("oem", "export_agency", "joint_venture"))),
+        FormField("operating_hours_per_year", "Operating hours per unit and year", "number",
+                  help="Planned; drives reliability-based demand (0–8,784)."),
+    ]
+    return fields
+
+
+@router.get("/equipment-types", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.equipment_type.read"))])
+def types_list(request: Request, q: str | None = None, category: str | None = None, cursor: str | None = None,
+               uow: UnitOfWork = Depends(read_uow)):
+    page = _page(service.list_equipment_types, uow=uow, q=q,
+                 category=category if category in EQUIPMENT_CATEGORIES else None, sort="code", cursor=cursor,
+                 limit=PAGE_SIZE)
+    return render(request, "catalog/equipment_types.html", {
+        "page": page, "counts": {}, "q": q or "", "category": category or "", "categories": EQUIPMENT_CATEGORIES,
+        **contributions("catalog.equipment_types", uow=uow, equipment_types=page.items),
+    }, section="equipment_types")
+
+
+@router.get("/equipment-types/new", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.equipment_type.create"))])
+def type_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
+    return render_form(request, title="New equipment type", action="/equipment-types/new",
+                       fields=_type_fields(uow, create=True), values={"operating_hours_per_year": "0"},
+                       cancel_url="/equipment-types", section="equipment_types")
+
+
+@router.post("/equipment-types/new", response_class=HTMLResponse,
+             dependencies=[Depends(needs("catalog.equipment_type.create"))])
+def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+    fields = _type_fields(uow, create=True)
+    et, errors = run_form(EquipmentTypeCreate, clean_form(data, fields, partial=False),
+                          lambda d: service.create_equipment_type(uow, data=d), [f.name for f in fields])
+    if errors:
+        return render_form(request, title="New equipment type", action="/equipment-types/new",
+                           fields=_type_fields(uow, create=True), values=data, errors=errors,
+                           cancel_url="/equipment-types", section="equipment_types")
+    uow.commit()
+    return redirect(f"/equipment-types/{et.id}?saved=1")
+
+
+@router.get("/equipment-types/{equipment_type_id}", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.equipment_type.read"))])
+def type_page(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
+    et = service.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
+    tree = service.bom_tree(uow, equipment_type_id=et.id)
+
+    def size(nodes):
+        return sum(1 + size(n["children"]) for n in nodes)
+
+    return render(request, "catalog/equipment_type.html", {
+        "et": et, "tree": tree, "bom_lines": size(tree), "counts": {}, "units_total": 0, "readiness": None,
+        **contributions("catalog.equipment_type", uow=uow, equipment_type=et),
+    }, section="equipment_types")
+
+
+@router.get("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.equipment_type.update"))])
+def type_edit(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
+    et = service.get_equipment_type_to_edit(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
+    fields = _type_fields(uow, create=False)
+    return render_form(request, title=f"Edit equipment type {et.code}", action=f"/equipment-types/{et.id}/edit",
+                       fields=fields, values=model_values(et, fields), hidden={"version": et.version},
+                       cancel_url=f"/equipment-types/{et.id}", section="equipment_types")
+
+
+@router.post("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
+             dependencies=[Depends(needs("catalog.equipment_type.update"))])
+def type_update(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
+                uow: UnitOfWork = Depends(write_uow)):
+    tid = parse_id(equipment_type_id, "equipment type")
+    et = service.get_equipment_type_to_edit(uow, equipment_type_id=tid)
+    return save_edit_form(request, uow, schema=EquipmentTypeUpdate, data=data,
+                          fields=lambda: _type_fields(uow, create=False),
+                          call=lambda d: service.update_equipment_type(uow, equipment_type_id=tid, data=d),
+                          title=f"Edit equipment type {et.code}", base_url=f"/equipment-types/{tid}",
+                          section="equipment_types")

@@ -1,4 +1,4 @@
-"""JSON API for sites, equipment and stock (thin adapter)."""
+"""JSON API for sites, equipment units and stock (thin adapter)."""
 from __future__ import annotations
 
 import uuid
@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.fleet import service
 from setu.fleet.schemas import (
-    Category, EquipmentTypeCreate, EquipmentTypeRead, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitRead,
-    EquipmentUnitUpdate, SiteCreate, SiteKind, SiteRead, SiteUpdate, StockAdjust, StockPositionRead,
-    StockPositionSet, UnitStatus,
+    EquipmentUnitCreate, EquipmentUnitRead, EquipmentUnitUpdate, SiteCreate, SiteKind, SiteRead, SiteUpdate,
+    StockAdjust, StockPositionRead, StockPositionSet, UnitStatus,
 )
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
@@ -47,39 +46,6 @@ def update_site(site_id: uuid.UUID, data: SiteUpdate, uow: UnitOfWork = Depends(
     site = service.update_site(uow, site_id=site_id, data=data)
     uow.commit()
     return SiteRead.model_validate(site)
-
-
-@router.get("/equipment-types", response_model=PageOut[EquipmentTypeRead],
-            dependencies=[Depends(needs("fleet.equipment_type.read"))])
-def list_equipment_types(q: str | None = None, category: Category | None = None, sort: str | None = None,
-                         cursor: str | None = None, limit: int = Limit, uow: UnitOfWork = Depends(read_uow)):
-    return page_out(service.list_equipment_types(uow, q=q, category=category, sort=sort, cursor=cursor, limit=limit),
-                    EquipmentTypeRead)
-
-
-@router.post("/equipment-types", response_model=EquipmentTypeRead, status_code=201,
-             responses=problem_responses(404, 409),
-             dependencies=[Depends(needs("fleet.equipment_type.create"))])
-def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(write_uow)):
-    et = service.create_equipment_type(uow, data=data)
-    uow.commit()
-    return EquipmentTypeRead.model_validate(et)
-
-
-@router.get("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead, responses=problem_responses(404),
-            dependencies=[Depends(needs("fleet.equipment_type.read"))])
-def get_equipment_type(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
-    return EquipmentTypeRead.model_validate(service.get_equipment_type(uow, equipment_type_id=equipment_type_id))
-
-
-@router.patch("/equipment-types/{equipment_type_id}", response_model=EquipmentTypeRead,
-              responses=problem_responses(404, 409),
-              dependencies=[Depends(needs("fleet.equipment_type.update"))])
-def update_equipment_type(equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate,
-                          uow: UnitOfWork = Depends(write_uow)):
-    et = service.update_equipment_type(uow, equipment_type_id=equipment_type_id, data=data)
-    uow.commit()
-    return EquipmentTypeRead.model_validate(et)
 
 
 @router.get("/equipment-units", response_model=PageOut[EquipmentUnitRead],

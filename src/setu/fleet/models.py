@@ -1,26 +1,19 @@
-"""Sites, equipment types and units, and stock positions per part and site."""
+"""Sites, equipment units, and stock positions per part and site (equipment types are the catalog's)."""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from setu.identity.models import Organisation, Party
+from setu.catalog.models import EquipmentType
+from setu.identity.models import Organisation
 from setu.kit.db import Base, Entity
 
 SITE_KINDS = ("base", "depot", "plant", "port")
 #: 1 = depot (wholesale) echelon, 2 = base (retail) echelon.
 ECHELONS = (1, 2)
 UNIT_STATUSES = ("operational", "down_maintenance", "down_parts")
-EQUIPMENT_CATEGORIES = (
-    "air_defence_long_range",
-    "frigate",
-    "fighter_aircraft",
-    "main_battle_tank",
-    "air_defence_portable",
-    "helicopter",
-)
 
 
 class Site(Entity, Base):
@@ -36,21 +29,6 @@ class Site(Entity, Base):
 
     organisation: Mapped[Organisation] = relationship()
     parent: Mapped["Site | None"] = relationship(remote_side="Site.id")
-
-
-class EquipmentType(Entity, Base):
-    __tablename__ = "fleet_equipment_type"
-
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(32))
-    origin_party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_party.id"), index=True)
-    oem_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_organisation.id"))
-    #: Planned operating hours per unit and year (reliability-based demand).
-    operating_hours_per_year: Mapped[float] = mapped_column(Float, default=0.0)
-
-    origin_party: Mapped[Party] = relationship()
-    oem_organisation: Mapped[Organisation | None] = relationship()
 
 
 class EquipmentUnit(Entity, Base):

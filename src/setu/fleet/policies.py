@@ -25,9 +25,6 @@ for _resource in ("site", "equipment_unit", "stock"):
     declare(f"fleet.{_resource}.update")
 declare("fleet.site.create")
 declare("fleet.equipment_unit.create")
-declare("fleet.equipment_type.read")
-declare("fleet.equipment_type.create")
-declare("fleet.equipment_type.update", object_rule="own_party")
 declare("fleet.stock.import", description="import stock positions from CSV or Excel")
 
 
@@ -52,8 +49,3 @@ def may_use_organisation(actor: Actor, org: Organisation) -> bool:
     if actor.organisation_kind in MILITARY_KINDS:
         return org.party_id == actor.party_id
     return org.id == actor.organisation_id
-
-
-def may_maintain(actor: Actor, owner_party_id) -> bool:
-    """May the actor change a shared record (equipment type) maintained by ``owner_party_id``?"""
-    return actor.system or (owner_party_id is not None and owner_party_id == actor.party_id)

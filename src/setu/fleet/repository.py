@@ -1,4 +1,4 @@
-"""Fleet queries: sites, equipment, stock."""
+"""Fleet queries: sites, equipment units, stock."""
 from __future__ import annotations
 
 import uuid
@@ -8,11 +8,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from setu.catalog.models import Part
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.fleet.models import EquipmentUnit, Site, StockPosition
 from setu.kit.listing import search_clause
 
 SITE_SORT = {"code": Site.code, "name": Site.name, "echelon": Site.echelon}
-TYPE_SORT = {"code": EquipmentType.code, "name": EquipmentType.name, "category": EquipmentType.category}
 UNIT_SORT = {"serial": EquipmentUnit.serial, "status": EquipmentUnit.status, "updated_at": EquipmentUnit.updated_at}
 STOCK_SORT = {"serviceable": StockPosition.serviceable, "updated_at": StockPosition.updated_at}
 
@@ -31,13 +30,12 @@ def sites(q: str | None = None, kind: str | None = None, echelon: int | None = N
     return stmt
 
 
-def equipment_types(q: str | None = None, category: str | None = None) -> Select:
-    stmt = select(EquipmentType)
-    if (c := search_clause(q, EquipmentType.code, EquipmentType.name)) is not None:
-        stmt = stmt.where(c)
-    if category:
-        stmt = stmt.where(EquipmentType.category == category)
-    return stmt
+def site_ids_by_code(session: Session, scope: Select | None = None) -> dict[str, uuid.UUID]:
+    """Upper-case code -> id of the sites in ``scope`` (None: every site)."""
+    stmt = select(Site.id, Site.code)
+    if scope is not None:
+        stmt = stmt.where(Site.id.in_(scope))
+    return {c.upper(): i for i, c in session.execute(stmt)}
 
 
 def equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | None = None,

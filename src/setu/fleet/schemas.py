@@ -1,4 +1,4 @@
-"""Pydantic I/O for sites, equipment types and units, stock positions."""
+"""Pydantic I/O for sites, equipment units, stock positions."""
 from __future__ import annotations
 
 import uuid
@@ -6,21 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from setu.catalog.schemas import record_code as _code
 from setu.kit.inputs import MAX_INT, Count, Input
 from setu.kit.timestamps import UtcDatetime
 
 SiteKind = Literal["base", "depot", "plant", "port"]
 UnitStatus = Literal["operational", "down_maintenance", "down_parts"]
-Category = Literal[
-    "air_defence_long_range", "frigate", "fighter_aircraft", "main_battle_tank", "air_defence_portable", "helicopter"
-]
-
-
-def _code(v: str) -> str:
-    v = v.strip().upper()
-    if not v or not all(c.isalnum() or c in "-_" for c in v):
-        raise ValueError("use letters, digits, '-' or '_'")
-    return v
 
 
 class SiteCreate(Input):
@@ -56,42 +47,6 @@ class SiteRead(BaseModel):
     organisation_id: uuid.UUID
     echelon: int
     parent_id: uuid.UUID | None
-    version: int
-
-
-class EquipmentTypeCreate(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    code: str = Field(..., min_length=2, max_length=32)
-    name: str = Field(..., min_length=1, max_length=200)
-    category: Category
-    origin_party_id: uuid.UUID
-    oem_organisation_id: uuid.UUID | None = None
-    operating_hours_per_year: float = Field(0.0, ge=0, le=8784)
-
-    _c = field_validator("code")(classmethod(lambda cls, v: _code(v)))
-
-
-class EquipmentTypeUpdate(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(None, min_length=1, max_length=200)
-    category: Category = Field(None)
-    oem_organisation_id: uuid.UUID | None = None
-    operating_hours_per_year: float = Field(None, ge=0, le=8784)
-    version: int | None = None
-
-
-class EquipmentTypeRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    code: str
-    name: str
-    category: str
-    origin_party_id: uuid.UUID
-    oem_organisation_id: uuid.UUID | None
-    operating_hours_per_year: float
     version: int
 
 

@@ -1,4 +1,4 @@
-"""Fleet use cases: sites, equipment types and units, stock positions. Services never commit."""
+"""Fleet use cases: sites, equipment units, stock positions. Services never commit."""
 from __future__ import annotations
 
 import uuid
@@ -7,19 +7,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from setu.catalog.models import Part
+from setu.catalog.models import EquipmentType, Part
 from setu.fleet import policies
 from setu.fleet import repository as repo
-from setu.fleet.models import EquipmentType, EquipmentUnit, Site, StockPosition
+from setu.fleet.models import EquipmentUnit, Site, StockPosition
 from setu.fleet.rules import UNIT_STATUS_COLOURS, UNIT_STATUS_LABELS  # noqa: F401  (read by the overview)
 from setu.fleet.schemas import (
-    EquipmentTypeCreate, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate,
-    StockAdjust, StockPositionSet,
+    EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate, StockAdjust, StockPositionSet,
 )
-from setu.identity.models import Organisation, Party
+from setu.identity.models import Organisation
 from setu.kit.access import require
 from setu.kit.crud import apply_update, flush, get_or_404
-from setu.kit.errors import FieldError, PermissionDenied, ValidationFailed
+from setu.kit.errors import FieldError, ValidationFailed
 from setu.kit.inputs import MAX_INT
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
@@ -38,6 +37,13 @@ def list_sites(uow: UnitOfWork, *, q: str | None = None, kind: str | None = None
 def get_site(uow: UnitOfWork, *, site_id: uuid.UUID) -> Site:
     require(uow.actor, "fleet.site.read")
     return _site(uow, site_id)
+
+
+def site_ids_by_code(uow: UnitOfWork) -> dict[str, uuid.UUID]:
+    """Upper-case site code -> id of every site the actor may see: another party's site is not in
+    it, exactly like a missing one (what imports resolve their site references against)."""
+    require(uow.actor, "fleet.site.read")
+    return repo.site_ids_by_code(uow.session, policies.visible_site_ids(uow.actor))
 
 
 def _site(uow: UnitOfWork, site_id: uuid.UUID, what: str = "site") -> Site:
@@ -77,56 +83,7 @@ def update_site(uow: UnitOfWork, *, site_id: uuid.UUID, data: SiteUpdate) -> Sit
     return site
 
 
-# -- equipment types -------------------------------------------------------------------------
-
-
-def list_equipment_types(uow: UnitOfWork, *, q: str | None = None, category: str | None = None,
-                         sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[EquipmentType]:
-    require(uow.actor, "fleet.equipment_type.read")
-    return paginate(uow.session, repo.equipment_types(q, category), model=EquipmentType, sortable=repo.TYPE_SORT,
-                    sort=sort, cursor=cursor, limit=limit)
-
-
-def get_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
-    require(uow.actor, "fleet.equipment_type.read")
-    return get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
-
-
-def create_equipment_type(uow: UnitOfWork, *, data: EquipmentTypeCreate) -> EquipmentType:
-    require(uow.actor, "fleet.equipment_type.create")
-    get_or_404(uow.session, Party, data.origin_party_id, "party")
-    if not policies.may_maintain(uow.actor, data.origin_party_id):
-        raise ValidationFailed("equipment type", [FieldError(
-            "origin_party_id", "equipment types are maintained by their origin party: use your own party")])
-    if data.oem_organisation_id:
-        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
-    et = EquipmentType(**data.model_dump())
-    uow.session.add(et)
-    flush(uow.session, "equipment type", {"code": "code"})
-    return et
-
-
-def get_equipment_type_to_edit(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> EquipmentType:
-    """The equipment type for its edit form: 404 when missing, 403 when the other party maintains it."""
-    require(uow.actor, "fleet.equipment_type.update")
-    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
-    if not policies.may_maintain(uow.actor, et.origin_party_id):
-        raise PermissionDenied("equipment types are maintained by their origin party",
-                               permission="fleet.equipment_type.update")
-    return et
-
-
-def update_equipment_type(uow: UnitOfWork, *, equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate) -> EquipmentType:
-    require(uow.actor, "fleet.equipment_type.update")
-    et = get_or_404(uow.session, EquipmentType, equipment_type_id, "equipment type")
-    if not policies.may_maintain(uow.actor, et.origin_party_id):
-        raise PermissionDenied("equipment types are maintained by their origin party",
-                               permission="fleet.equipment_type.update")
-    if data.oem_organisation_id:
-        get_or_404(uow.session, Organisation, data.oem_organisation_id, "organisation")
-    apply_update(et, data, "equipment type")
-    flush(uow.session, "equipment type")
-    return et
+# -- equipment units -------------------------------------------------------------------------
 
 
 def unit_counts_by_status(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None) -> dict[str, int]:
@@ -138,9 +95,6 @@ def unit_counts_by_status(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | Non
     if equipment_type_id:
         stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
     return {k: v for k, v in uow.session.execute(stmt)}
-
-
-# -- equipment units -------------------------------------------------------------------------
 
 
 def list_equipment_units(uow: UnitOfWork, *, q: str | None = None, equipment_type_id: uuid.UUID | None = None,

@@ -1,4 +1,5 @@
-"""Web pages for sites, equipment types and units, and stock at a site (thin adapter)."""
+"""Web pages for sites, equipment units, and stock at a site (thin adapter); fleet's panels on the
+catalog's equipment type and part pages."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -6,21 +7,19 @@ from fastapi.responses import HTMLResponse
 
 from setu.adapters.http import needs, read_uow, write_uow
 from setu.adapters.pages import (
-    FormField, NavEntry, clean_form, form_data, humanize, model_values, optional_id, parse_id, redirect,
+    FormField, NavEntry, clean_form, contribute, form_data, humanize, model_values, optional_id, parse_id, redirect,
     register_status_labels, render, render_form, run_form, save_edit_form,
 )
+from setu.catalog import service as catalog
 from setu.fleet import service
-from setu.fleet.models import EQUIPMENT_CATEGORIES, SITE_KINDS, UNIT_STATUSES
+from setu.fleet.models import SITE_KINDS, UNIT_STATUSES
 from setu.fleet.rules import UNIT_STATUS_LABELS
-from setu.fleet.schemas import (
-    EquipmentTypeCreate, EquipmentTypeUpdate, EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate,
-)
+from setu.fleet.schemas import EquipmentUnitCreate, EquipmentUnitUpdate, SiteCreate, SiteUpdate
 from setu.kit.errors import ValidationFailed
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Equipment types", "/equipment-types", "equipment_types", "fleet.equipment_type.read", 20),
     NavEntry("Units", "/units", "units", "fleet.equipment_unit.read", 21),
     NavEntry("Sites", "/sites", "sites", "fleet.site.read", 22),
 ]
@@ -44,7 +43,7 @@ def _site_options(uow: UnitOfWork, *, depots_only: bool = False) -> list[tuple[s
 
 
 def _type_options(uow: UnitOfWork) -> list[tuple[str, str]]:
-    return [(str(t.id), f"{t.code} · {t.name}") for t in service.list_equipment_types(uow, limit=500).items]
+    return [(str(t.id), f"{t.code} · {t.name}") for t in catalog.list_equipment_types(uow, limit=500).items]
 
 
 def _org_options(uow: UnitOfWork, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
@@ -139,104 +138,31 @@ def site_update(request: Request, site_id: str, data: dict = Depends(form_data),
                           title=f"Edit site {site.code}", base_url=f"/sites/{sid}", section="sites")
 
 
-# -- equipment types -------------------------------------------------------------------------
-
-def _type_fields(uow: UnitOfWork, *, create: bool) -> list[FormField]:
-    from setu.identity import service as identity
-
-    fields = []
-    if create:
-        fields.append(FormField("code", "Code", required=True, help="Letters, digits, '-' or '_'."))
-    fields += [FormField("name", "Name", required=True),
-               FormField("category", "Category", "select", required=True,
-                         options=[(c, humanize(c)) for c in EQUIPMENT_CATEGORIES])]
-    if create:
-        fields.append(FormField("origin_party_id", "Country of origin", "select", required=True,
-                                options=[(str(p.id), p.name) for p in identity.list_parties(uow)]))
-    fields += [
-        FormField("oem_organisation_id", "OEM / export agency", "select", nullable=True,
-                  options=_org_options(uow, ("oem", "export_agency", "joint_venture"))),
-        FormField("operating_hours_per_year", "Operating hours per unit and year", "number",
-                  help="Planned; drives reliability-based demand (0–8,784)."),
-    ]
-    return fields
+# -- what fleet adds to the catalog's pages (equipment types, parts) ---------------------------
 
 
-@router.get("/equipment-types", response_class=HTMLResponse,
-            dependencies=[Depends(needs("fleet.equipment_type.read"))])
-def types_list(request: Request, q: str | None = None, category: str | None = None, cursor: str | None = None,
-               uow: UnitOfWork = Depends(read_uow)):
-    page = _page(service.list_equipment_types, uow=uow, q=q,
-                 category=category if category in EQUIPMENT_CATEGORIES else None, sort="code", cursor=cursor,
-                 limit=PAGE_SIZE)
-    counts = {t.id: service.unit_counts_by_status(uow, equipment_type_id=t.id) for t in page.items}
-    return render(request, "fleet/equipment_types.html", {
-        "page": page, "counts": counts, "q": q or "", "category": category or "", "categories": EQUIPMENT_CATEGORIES,
-    }, section="equipment_types")
+@contribute("catalog.equipment_types")
+def _type_unit_counts(*, uow: UnitOfWork, equipment_types) -> dict:
+    """Units per status of each listed equipment type."""
+    return {"counts": {t.id: service.unit_counts_by_status(uow, equipment_type_id=t.id) for t in equipment_types}}
 
 
-@router.get("/equipment-types/new", response_class=HTMLResponse,
-            dependencies=[Depends(needs("fleet.equipment_type.create"))])
-def type_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
-    return render_form(request, title="New equipment type", action="/equipment-types/new",
-                       fields=_type_fields(uow, create=True), values={"operating_hours_per_year": "0"},
-                       cancel_url="/equipment-types", section="equipment_types")
-
-
-@router.post("/equipment-types/new", response_class=HTMLResponse,
-             dependencies=[Depends(needs("fleet.equipment_type.create"))])
-def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
-    fields = _type_fields(uow, create=True)
-    et, errors = run_form(EquipmentTypeCreate, clean_form(data, fields, partial=False),
-                          lambda d: service.create_equipment_type(uow, data=d), [f.name for f in fields])
-    if errors:
-        return render_form(request, title="New equipment type", action="/equipment-types/new",
-                           fields=_type_fields(uow, create=True), values=data, errors=errors,
-                           cancel_url="/equipment-types", section="equipment_types")
-    uow.commit()
-    return redirect(f"/equipment-types/{et.id}?saved=1")
-
-
-@router.get("/equipment-types/{equipment_type_id}", response_class=HTMLResponse,
-            dependencies=[Depends(needs("fleet.equipment_type.read"))])
-def type_page(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
-    from setu.catalog import service as catalog
-
-    et = service.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
-    counts = service.unit_counts_by_status(uow, equipment_type_id=et.id)
-    tree = catalog.bom_tree(uow, equipment_type_id=et.id)
-
-    def size(nodes):
-        return sum(1 + size(n["children"]) for n in nodes)
-
+@contribute("catalog.equipment_type")
+def _type_units(*, uow: UnitOfWork, equipment_type) -> dict:
+    """The type's units per status and the share operational."""
+    counts = service.unit_counts_by_status(uow, equipment_type_id=equipment_type.id)
     total = sum(counts.values())
-    return render(request, "fleet/equipment_type.html", {
-        "et": et, "counts": counts, "units_total": total, "tree": tree, "bom_lines": size(tree),
-        "readiness": counts.get("operational", 0) / total if total else None,
-    }, section="equipment_types")
+    return {"counts": counts, "units_total": total,
+            "readiness": counts.get("operational", 0) / total if total else None}
 
 
-@router.get("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
-            dependencies=[Depends(needs("fleet.equipment_type.update"))])
-def type_edit(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
-    et = service.get_equipment_type_to_edit(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
-    fields = _type_fields(uow, create=False)
-    return render_form(request, title=f"Edit equipment type {et.code}", action=f"/equipment-types/{et.id}/edit",
-                       fields=fields, values=model_values(et, fields), hidden={"version": et.version},
-                       cancel_url=f"/equipment-types/{et.id}", section="equipment_types")
-
-
-@router.post("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
-             dependencies=[Depends(needs("fleet.equipment_type.update"))])
-def type_update(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
-    tid = parse_id(equipment_type_id, "equipment type")
-    et = service.get_equipment_type_to_edit(uow, equipment_type_id=tid)
-    return save_edit_form(request, uow, schema=EquipmentTypeUpdate, data=data,
-                          fields=lambda: _type_fields(uow, create=False),
-                          call=lambda d: service.update_equipment_type(uow, equipment_type_id=tid, data=d),
-                          title=f"Edit equipment type {et.code}", base_url=f"/equipment-types/{tid}",
-                          section="equipment_types")
+@contribute("catalog.part")
+def _part_stock(*, uow: UnitOfWork, part) -> dict:
+    """The part's stock at every site the actor sees, and those sites (the demand chart's filter)."""
+    stock = service.list_stock(uow, part_id=part.id, limit=500).items
+    stock.sort(key=lambda p: p.site.code)
+    totals = {k: sum(getattr(p, k) for p in stock) for k in ("serviceable", "unserviceable", "in_repair", "on_order")}
+    return {"stock": stock, "stock_totals": totals, "sites": service.list_sites(uow, sort="code", limit=500).items}
 
 
 # -- equipment units -------------------------------------------------------------------------
@@ -262,7 +188,7 @@ def units_list(request: Request, q: str | None = None, equipment_type_id: str | 
     status = status if status in UNIT_STATUSES else None
     page = _page(service.list_equipment_units, uow=uow, q=q, equipment_type_id=optional_id(equipment_type_id),
                  site_id=optional_id(site_id), status=status, sort="serial", cursor=cursor, limit=PAGE_SIZE)
-    types = service.list_equipment_types(uow, limit=500).items
+    types = catalog.list_equipment_types(uow, limit=500).items
     sites = service.list_sites(uow, limit=500).items
     export_filters = {"q": q, "status": status,
                       "equipment_type": next((t.code for t in types if str(t.id) == equipment_type_id), None),

@@ -477,3 +477,374 @@ def write_table(path: str | os.PathLike[str], header: Sequence[str], rows: Itera
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# -- imports and exports: the generic machinery the capabilities' tables.py use -------------------
+#
+# A capability declares what it imports and exports in ``<cap>/tables.py`` (:class:`ImportSpec`,
+# :class:`ExportSpec`), written through its own rules and policies; this part knows no domain:
+# the header mapped to the declared columns (:class:`Rows`), errors as ``row N, column C:
+# message``, the error file (the input's rows plus an ``errors`` column), the dry run and the
+# chunked, audited bulk writer (:class:`Writer`), and progress callbacks.
+
+import math as _math
+import uuid as _uuid
+from collections.abc import Mapping as _Mapping
+from itertools import islice as _islice
+
+#: ``progress(phase, done, total)``: phase "reading" counts bytes (CSV) or rows (xlsx), "writing" rows.
+ProgressCallback = Callable[[str, int, int], None]
+ERRORS_COLUMN = "errors"
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool = False
+    help: str = ""
+
+
+@dataclass
+class ImportResult:
+    resource: str
+    dry_run: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list = field(default_factory=list)  # list[setu.kit.errors.FieldError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        what = f"{self.rows} row(s)"
+        if self.errors:
+            return f"{what}, {len(self.errors)} error(s); nothing was changed"
+        verb = ("would create", "would update", "would leave") if self.dry_run else ("created", "updated", "left")
+        return (f"{what}: {verb[0]} {self.created}, {verb[1]} {self.updated}, {verb[2]} {self.unchanged} unchanged"
+                + ("; dry run, nothing was changed" if self.dry_run else ""))
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """What a capability imports: ``run(uow, reader, rows, errs, result, progress, dry_run)`` checks
+    every row (``rows``: :class:`Rows`; ``reader``: a read-only unit of work of the same actor for
+    references and existing rows; ``errs``: an :class:`~setu.kit.errors.ErrorList`), fills in the
+    counts of ``result`` and, when ``errs`` stays empty, writes through ``uow`` (a :class:`Writer`)."""
+
+    resource: str
+    permission: str
+    columns: tuple[Column, ...]
+    run: Callable[..., None]
+    #: what the import does, first sentence of its command's help
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What a capability exports: ``build(uow, filters) -> (header, rows)``; ``filters`` maps each
+    accepted filter to its help text. ``options`` gives a filter's command-line spelling when it is
+    not ``--name-with-dashes`` (``{"has_nsn": "--has-nsn/--no-nsn"}``), ``types`` its type when not
+    text (``bool``, ``int``)."""
+
+    resource: str
+    permission: str
+    filters: dict[str, str]
+    build: Callable[..., tuple[list[str], Iterator[list[Any]]]]
+    description: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    types: dict[str, type] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    s, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+class Rows:
+    """Maps the header to the resource's columns and yields ``(row_number, values)`` dicts.
+
+    Unknown, duplicated and missing required columns are errors on the header row; a value under a
+    column without a name is an error on its row; an ``errors`` column (an error file) is ignored.
+    """
+
+    def __init__(self, table: Table, columns: tuple[Column, ...], errs: Any, progress: ProgressCallback | None):
+        self.table, self.errs, self.progress = table, errs, progress
+        self.count = 0
+        known = {c.name for c in columns}
+        self.index: dict[str, int] = {}
+        self.ignored: set[int] = set()
+        row1 = table.header_row
+        for i, raw in enumerate(table.header):
+            name = raw.strip().lower()
+            if not name:
+                self.ignored.add(i)
+                continue
+            if name == ERRORS_COLUMN:
+                self.ignored.add(i)
+                continue
+            if name not in known:
+                errs.add(raw.strip(), f"unknown column; the columns are {', '.join(c.name for c in columns)}", row1)
+                self.ignored.add(i)
+                continue
+            if name in self.index:
+                errs.add(name, f"appears twice (columns {column_letter(self.index[name])} and {column_letter(i)})",
+                         row1)
+                self.ignored.add(i)
+                continue
+            self.index[name] = i
+        self.missing = {c.name for c in columns if c.required and c.name not in self.index}
+        for c in columns:
+            if c.name in self.missing:
+                errs.add(c.name, "required column is missing", row1)
+        self.width = len(table.header)
+        self.present = set(self.index)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        idx = list(self.index.items())
+        unnamed = [i for i in sorted(self.ignored) if not self.table.header[i].strip()]
+        no_name = f"has a value but the column has no name in row {self.table.header_row}"
+        last = 0
+        try:
+            for n, cells in self.table.rows():
+                self.count += 1
+                width = len(cells)
+                for i in unnamed:
+                    if i < width and cells[i].strip():
+                        self.errs.add(column_letter(i), no_name, n)
+                if width > self.width:
+                    for i in range(self.width, width):
+                        if cells[i].strip():
+                            self.errs.add(column_letter(i), no_name, n)
+                yield n, {k: (cells[i].strip() if i < width else "") for k, i in idx}
+                if self.progress and self.count - last >= 2000:
+                    last = self.count
+                    self.progress("reading", self.table.consumed(), self.table.size)
+        except TableError as exc:
+            self.errs.add("(file)", exc.message, exc.row)
+        if self.progress:
+            self.progress("reading", self.table.size, self.table.size)
+
+
+def pydantic_errors(errs: Any, exc: Any, row: int, columns: set[str], rename: _Mapping[str, str] | None = None,
+                    new: bool = True) -> None:
+    """Report a pydantic ``ValidationError`` of one row as ``row N, column C: message`` errors."""
+    for e in exc.errors():
+        loc = e.get("loc") or ()
+        fld = str(loc[0]) if loc else ""
+        msg = str(e.get("msg", "is not valid"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if not fld and ":" in msg and msg.split(":", 1)[0] in columns:
+            fld, msg = (s.strip() for s in msg.split(":", 1))
+        fld = (rename or {}).get(fld, fld) or "(row)"
+        typ = e.get("type", "")
+        given = e.get("input")
+        if typ == "missing":
+            msg = "is required for a new part" if new else "is required"
+        elif typ in ("decimal_parsing", "float_parsing", "int_parsing", "int_from_float", "decimal_type"):
+            kind = "a whole number" if typ.startswith("int") else "a number"
+            msg = f"{given!r} is not {kind}"
+        elif isinstance(given, str) and typ != "value_error" and len(given) <= 80:
+            msg = f"{msg} (got {given!r})"
+        errs.add(fld, msg, row)
+
+
+def parse_count(errs: Any, row: int, col: str, raw: str) -> int | None:
+    """A whole number >= 0, or None with the error reported."""
+    try:
+        v = float(raw)
+        if not _math.isfinite(v) or not v.is_integer():
+            raise ValueError
+        n = int(v)
+    except ValueError:
+        errs.add(col, f"{raw!r} is not a whole number", row)
+        return None
+    if n < 0:
+        errs.add(col, f"{raw!r} must not be negative", row)
+        return None
+    return n
+
+
+def parse_number(errs: Any, row: int, col: str, raw: str) -> float | None:
+    """A finite number, or None with the error reported."""
+    try:
+        v = float(raw)
+        if not _math.isfinite(v):
+            raise ValueError
+    except ValueError:
+        errs.add(col, f"{raw!r} is not a number", row)
+        return None
+    return v
+
+
+def differs(a: Any, b: Any) -> bool:
+    """Would writing ``b`` over ``a`` change the stored value (floats compared to 1e-12)?"""
+    if a is None or b is None:
+        return a is not b
+    if isinstance(a, float) or isinstance(b, float):
+        return not _math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
+    return a != b
+
+
+def now_utc() -> datetime:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(_islice(it, size)):
+        yield chunk
+
+
+def new_ids(n: int) -> Iterator[_uuid.UUID]:
+    """Random (version 4) UUIDs, drawn from the OS in blocks rather than one call per row."""
+    while n > 0:
+        k = min(n, 4096)
+        raw = os.urandom(16 * k)
+        for i in range(k):
+            yield _uuid.UUID(bytes=raw[16 * i:16 * i + 16], version=4)
+        n -= k
+
+
+class Writer:
+    """ORM bulk INSERT / UPDATE-by-primary-key in chunks (executemany), reporting progress.
+
+    ORM-enabled statements, so the audit hook records every row. An update row carries ``id``,
+    ``version`` (the row version read: the ORM matches it, bumps it, and refuses a row changed
+    meanwhile) and the new values. On a dry run nothing is written.
+    """
+
+    def __init__(self, uow: Any, total: int, progress: ProgressCallback | None, dry_run: bool):
+        self.uow, self.total, self.progress, self.done, self.dry_run = uow, total, progress, 0, dry_run
+
+    def _tick(self, n: int) -> None:
+        self.done += n
+        if self.progress:
+            self.progress("writing", self.done, self.total)
+
+    def insert(self, model: Any, rows: Iterable[dict], count: bool = True) -> None:
+        if self.dry_run:  # a dry run validates everything and writes nothing
+            return
+        from sqlalchemy import insert
+
+        # render_nulls: every row has the same columns, so each chunk is one executemany (without
+        # it the ORM splits the batch wherever the pattern of NULL values changes)
+        stmt = insert(model).execution_options(render_nulls=True)
+        for chunk in chunks(rows):
+            self.uow.session.execute(stmt, chunk)
+            if count:
+                self._tick(len(chunk))
+
+    def update(self, model: Any, rows: list[dict], what: str, count: bool = True) -> None:
+        if self.dry_run:
+            return
+        from sqlalchemy import update
+        from sqlalchemy.orm.exc import StaleDataError
+
+        from setu.kit.errors import Conflict
+
+        for chunk in chunks(rows):
+            try:
+                self.uow.session.execute(update(model), chunk)
+            except StaleDataError:
+                raise Conflict(f"{what} changed while this import ran; run the import again") from None
+            if count:
+                self._tick(len(chunk))
+
+
+def default_error_path(source: str | os.PathLike[str]) -> Path:
+    p = Path(source)
+    return p.with_name(f"{p.stem}.errors{p.suffix.lower()}")
+
+
+def error_rows(table: Table, errors: list) -> tuple[list[str], Iterator[list[str]]]:
+    """The rows of ``table`` (an input opened again) plus an ``errors`` column.
+
+    Every row is kept (rows without errors have an empty ``errors`` cell), so the user fixes the
+    file and imports it whole again; the importer ignores the ``errors`` column (an ``errors``
+    column already in the input is replaced). Errors without a row, or on the header, go on the
+    first data row.
+    """
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e.row or 0, []).append(str(e))
+    header = list(table.header)
+    drop = next((i for i, h in enumerate(header) if h.strip().lower() == ERRORS_COLUMN), None)
+    if drop is not None:
+        header.pop(drop)
+    width = len(header)
+    general = by_row.pop(0, []) + by_row.pop(table.header_row, [])
+
+    def rows() -> Iterator[list[str]]:
+        first = True
+        try:
+            for n, cells in table.rows():
+                if drop is not None and drop < len(cells):
+                    cells = cells[:drop] + cells[drop + 1:]
+                cells = (cells + [""] * width)[:max(width, len(cells))]
+                msgs = by_row.pop(n, [])
+                if first:
+                    msgs, first = general + msgs, False
+                yield cells[:width] + ["; ".join(msgs)] + cells[width:]
+        except TableError:
+            pass
+        rest = general if first else []
+        for n in sorted(by_row):
+            rest += by_row[n]
+        if rest:
+            yield [""] * width + ["; ".join(rest)]
+
+    return header + [ERRORS_COLUMN], rows()
+
+
+def write_error_file(source: str | os.PathLike[str], target: str | os.PathLike[str], errors: list) -> Path:
+    """Write the input rows plus an ``errors`` column to ``target``, in the input's format (and
+    CSV delimiter): see :func:`error_rows`."""
+    with open_table(source) as table:
+        header, rows = error_rows(table, errors)
+        write_table(target, header, rows, fmt=table.format, delimiter=table.delimiter, sheet_title="errors")
+    return Path(target)
+
+
+def error_file_bytes(data: bytes, fmt: str, errors: list) -> bytes:
+    """The error file of an upload held in memory (``fmt`` csv or xlsx), as bytes."""
+    with open_table_bytes(data, fmt) as table:
+        header, rows = error_rows(table, errors)
+        if fmt == "csv":
+            return b"".join(iter_csv_bytes(header, rows, delimiter=table.delimiter))
+        return xlsx_bytes(header, rows, sheet_title="errors")
+
+
+def stream_rows(uow: Any, stmt: Any, per: int = 2000) -> Iterator[Any]:
+    """The rows of ``stmt`` fetched ``per`` at a time (an export streams; keep ``uow`` open)."""
+    yield from uow.session.execute(stmt.execution_options(yield_per=per))
+
+
+def codes_by_id(uow: Any, model: Any) -> dict[_uuid.UUID, str]:
+    """``id -> code`` of every row of a model with a ``code`` (an export names references by code)."""
+    from sqlalchemy import select
+
+    return {i: c for i, c in uow.session.execute(select(model.id, model.code))}
+
+
+def parse_bool(name: str, v: Any) -> bool:
+    """A filter's true / false (``1 true yes y`` / ``0 false no n``); anything else is a ValidationFailed."""
+    from setu.kit.errors import FieldError, ValidationFailed
+
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("1", "true", "yes", "y"):
+        return True
+    if s in ("0", "false", "no", "n"):
+        return False
+    raise ValidationFailed("bad filter", [FieldError(name, f"{v!r} is not true or false")])

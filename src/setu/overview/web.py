@@ -29,7 +29,9 @@ def home(request: Request, uow: UnitOfWork = Depends(read_uow)):
     units_total = sum(by_status.values())
     readiness = (by_status.get("operational", 0) / units_total) if units_total else None
     stock = fleet.stock_totals(uow)
-    types = fleet.list_equipment_types(uow, limit=500).items
+    from setu.catalog import service as catalog
+
+    types = catalog.list_equipment_types(uow, limit=500).items
     per_type = [(t, fleet.unit_counts_by_status(uow, equipment_type_id=t.id)) for t in types]
     per_type = [(t, c) for t, c in per_type if c]
     figure = {

@@ -45,9 +45,9 @@ def curve_figure(points: list[dict], *, currency: str, now: float | None = None,
 
 
 def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) -> dict:
-    from setu.fleet import service as fleet
+    from setu.catalog import service as catalog
 
-    et = fleet.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
+    et = catalog.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
     sid = optional_id(site_id)
     error = None
     today = None
@@ -68,9 +68,9 @@ def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) 
 
 @router.get("/readiness", response_class=HTMLResponse, dependencies=[Depends(needs("readiness.plan.read"))])
 def readiness_index(request: Request, uow: UnitOfWork = Depends(read_uow)):
-    from setu.fleet import service as fleet
+    from setu.catalog import service as catalog
 
-    types = fleet.list_equipment_types(uow, limit=500).items
+    types = catalog.list_equipment_types(uow, limit=500).items
     plans = service.list_plans(uow, limit=20).items
     names = {t.id: t.code for t in types}
     return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names},
@@ -86,11 +86,11 @@ def plan_page(request: Request, plan_id: str, uow: UnitOfWork = Depends(read_uow
 
 def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: str | None = None,
                    status: int = 200) -> HTMLResponse:
-    from setu.fleet import service as fleet
+    from setu.catalog import service as catalog
 
     summary = service.plan_summary(row)
     lines = service.plan_lines(uow, plan_id=row.id)
-    et = fleet.get_equipment_type(uow, equipment_type_id=row.equipment_type_id)
+    et = catalog.get_equipment_type(uow, equipment_type_id=row.equipment_type_id)
     chart = plotly_chart(curve_figure(summary.get("points", []), currency=row.currency,
                                       target=row.target_availability),
                          chart_id="readiness-curve", height=380, label="Cost versus availability") \

@@ -1,4 +1,4 @@
-"""Helpers for the import/export tests: a seeded database, file writers, table counts."""
+"""Helpers for the import/export tests: the gathered tables, a seeded database, file writers, table counts."""
 from __future__ import annotations
 
 import csv
@@ -7,19 +7,21 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from setu.app import transfer
-from setu.catalog.models import BomLine, Part
+from setu.app.registry import tables as _gathered
 from setu.catalog.schemas import PartCreate
 from setu.catalog.service import create_part
 from setu.demand.models import DemandRecord
-from setu.fleet.models import EquipmentType, Site, StockPosition
+from setu.catalog.models import BomLine, EquipmentType, Part
+from setu.fleet.models import Site, StockPosition
 from setu.identity.models import Organisation, Party
-from setu.kit.access import system_actor
+from setu.kit.access import Actor, system_actor
 from setu.kit.audit import AuditEntry
-from setu.kit.tabular import write_table
+from setu.kit.tabular import ImportResult, write_table
 from setu.kit.uow import UnitOfWork
 
-PART_HEADER = [c.name for c in transfer.IMPORT_COLUMNS["parts"]]
+#: every capability's import/export specs (``<cap>/tables.py``), as the CLI and the web use them
+tables = _gathered()
+PART_HEADER = [c.name for c in tables.IMPORT_COLUMNS["parts"]]
 
 
 def seed(engine) -> None:
@@ -77,18 +79,54 @@ def write_file(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
-def run_import(engine, resource: str, path: Path, *, dry_run: bool = False) -> transfer.ImportResult:
-    with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
-        res = transfer.import_file(uow, resource, path, dry_run=dry_run)
+def run_import(engine, resource: str, path: Path, *, dry_run: bool = False, actor=None) -> ImportResult:
+    with UnitOfWork(actor or system_actor("test"), write=True, engine=engine) as uow:
+        res = tables.import_file(uow, resource, path, dry_run=dry_run)
         if res.ok and not dry_run:
             uow.commit()
     return res
 
 
-def messages(res: transfer.ImportResult) -> list[str]:
+def messages(res: ImportResult) -> list[str]:
     return [str(e) for e in res.errors]
 
 
 def part_row(mfr: str, pn: str, name: str = "Widget", **kw: object) -> list[object]:
     vals = {"manufacturer_code": mfr, "part_number": pn, "name": name, **kw}
     return [vals.get(h, "") for h in PART_HEADER]
+
+
+def parts_by_pn(engine) -> dict:
+    from types import SimpleNamespace
+
+    with UnitOfWork(system_actor("test"), engine=engine) as uow:
+        cols = [c.key for c in Part.__table__.columns]
+        return {p.part_number: SimpleNamespace(**{c: getattr(p, c) for c in cols})
+                for p in uow.session.scalars(select(Part))}
+
+
+def member_of(engine, org_code: str, role: str = "clerk") -> Actor:
+    """A (non-system) actor of the organisation ``org_code`` of the seed, e.g. ORG-DEPOT (India's
+    depot) or ORG-OEM (Russia's OEM)."""
+    with UnitOfWork(system_actor("test"), engine=engine) as uow:
+        org = uow.session.scalar(select(Organisation).where(Organisation.code == org_code))
+        return Actor(name=f"{org_code.lower()}.{role}", party_id=org.party_id, organisation_id=org.id,
+                     organisation_kind=org.kind, role=role)
+
+
+def add_site_of(engine, org_code: str, code: str) -> None:
+    """A site of another organisation (a plant of ORG-OEM, say)."""
+    with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
+        org = uow.session.scalar(select(Organisation).where(Organisation.code == org_code))
+        uow.session.add(Site(code=code, name=f"Site {code}", kind="plant", organisation_id=org.id, echelon=2))
+        uow.commit()
+
+
+def set_owner(engine, part_number: str, party_code: str | None) -> None:
+    """Make the party ``party_code`` the maintainer of a part of the seed."""
+    with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
+        s = uow.session
+        party = s.scalar(select(Party).where(Party.code == party_code)) if party_code else None
+        part = s.scalar(select(Part).where(Part.part_number == part_number))
+        part.owner_party_id = party.id if party else None
+        uow.commit()

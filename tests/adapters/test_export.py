@@ -6,14 +6,13 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from setu.app import transfer
 from setu.catalog.models import Interchange, Part
 from setu.kit import tabular
 from setu.kit.access import Actor, system_actor
 from setu.kit.errors import PermissionDenied, ValidationFailed
 from setu.kit.uow import UnitOfWork
 
-from ._import_fixtures import PART_HEADER, counts, messages, part_row, run_import, seed, write_csv
+from tests.support.tables import PART_HEADER, counts, messages, part_row, run_import, seed, tables, write_csv
 
 
 @pytest.fixture
@@ -28,18 +27,19 @@ def db(engine, tmp_path):
     assert run_import(engine, "parts", write_csv(tmp_path / "seed_parts.csv", PART_HEADER, rows)).ok
     bom = [["S400", "", "", "RUS01", "AGG", "1", "0.6"], ["S400", "RUS01", "AGG", "RUS01", "CMP", "2.5", ""]]
     assert run_import(engine, "bom", write_csv(tmp_path / "seed_bom.csv",
-                                               [c.name for c in transfer.IMPORT_COLUMNS["bom"]], bom)).ok
+                                               [c.name for c in tables.IMPORT_COLUMNS["bom"]], bom)).ok
     stock = [["RUS01", "AGG", "DEPOT1", "3", "1", "1", "2"], ["ABC12", "00123", "BASE1", "40", "0", "0", "0"]]
     assert run_import(engine, "stock", write_csv(tmp_path / "seed_stock.csv",
-                                                 [c.name for c in transfer.IMPORT_COLUMNS["stock"]], stock)).ok
+                                                 [c.name for c in tables.IMPORT_COLUMNS["stock"]], stock)).ok
     demand = [["RUS01", "AGG", "BASE1", f"2024-{m:02d}", str(m % 3)] for m in range(1, 13)]
     demand.append(["RUS01", "CMP", "DEPOT1", "2023-12", "0.5"])
     assert run_import(engine, "demand", write_csv(tmp_path / "seed_demand.csv",
-                                                  [c.name for c in transfer.IMPORT_COLUMNS["demand"]], demand)).ok
+                                                  [c.name for c in tables.IMPORT_COLUMNS["demand"]], demand)).ok
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
         from sqlalchemy import select
 
-        from setu.fleet.models import EquipmentType, EquipmentUnit, Site
+        from setu.catalog.models import EquipmentType
+        from setu.fleet.models import EquipmentUnit, Site
 
         et = uow.session.scalar(select(EquipmentType))
         base = uow.session.scalar(select(Site).where(Site.code == "BASE1"))
@@ -53,7 +53,7 @@ def db(engine, tmp_path):
 
 def export(engine, resource, filters=None, fmt="csv") -> bytes:
     with UnitOfWork(system_actor("test"), engine=engine) as uow:
-        return b"".join(transfer.export_bytes(uow, resource, filters, fmt=fmt))
+        return b"".join(tables.export_bytes(uow, resource, filters, fmt=fmt))
 
 
 def table_of(data: bytes, fmt: str) -> tuple[list[str], list[list[str]]]:
@@ -116,7 +116,7 @@ def test_parts_csv_content_and_formula_guard(db):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-@pytest.mark.parametrize("resource", transfer.EXPORT_RESOURCES)
+@pytest.mark.parametrize("resource", tables.EXPORT_RESOURCES)
 def test_every_list_exports(db, resource, fmt):
     header, rows = table_of(export(db, resource, fmt=fmt), fmt)
     assert header and rows and all(len(r) >= len(header) - 1 for r in rows)
@@ -161,25 +161,25 @@ def test_export_filters(db):
 def test_export_rejects_unknown_filters_resources_and_formats(db):
     with UnitOfWork(system_actor("test"), engine=db) as uow:
         with pytest.raises(ValidationFailed) as ei:
-            transfer.export_rows(uow, "parts", {"colour": "red"})
+            tables.export_rows(uow, "parts", {"colour": "red"})
         assert str(ei.value.errors[0]).startswith("colour: is not a filter of parts")
         with pytest.raises(ValidationFailed):
-            transfer.export_rows(uow, "spaceships")
+            tables.export_rows(uow, "spaceships")
         with pytest.raises(ValidationFailed):
-            transfer.export_bytes(uow, "parts", fmt="pdf")
+            tables.export_bytes(uow, "parts", fmt="pdf")
         with pytest.raises(ValidationFailed):
-            transfer.export_rows(uow, "demand", {"from": "last year"})
+            tables.export_rows(uow, "demand", {"from": "last year"})
 
 
 def test_viewer_may_export_but_not_import(db, tmp_path):
     viewer = Actor(name="viewer", role="viewer")
     with UnitOfWork(viewer, engine=db) as uow:
-        header, rows = transfer.export_rows(uow, "parts")
+        header, rows = tables.export_rows(uow, "parts")
         assert len(list(rows)) == 5
     p = write_csv(tmp_path / "p.csv", PART_HEADER, [part_row("RUS01", "V1", "x")])
     with UnitOfWork(viewer, write=True, engine=db) as uow:
         with pytest.raises(PermissionDenied):
-            transfer.import_file(uow, "parts", p)
+            tables.import_file(uow, "parts", p)
 
 
 # -- CLI -----------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_cli_export_to_stdout_and_files(db, cli, tmp_path):
 
 
 def test_cli_help_for_every_command(cli):
-    for group, names in (("import", transfer.IMPORT_RESOURCES), ("export", transfer.EXPORT_RESOURCES)):
+    for group, names in (("import", tables.IMPORT_RESOURCES), ("export", tables.EXPORT_RESOURCES)):
         r = cli(group, "--help")
         assert r.exit_code == 0
         for name in names:

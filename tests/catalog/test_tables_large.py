@@ -1,6 +1,6 @@
 """A 50 MB parts file: every error found, nothing changed; then imported whole, in bulk.
 
-Slow (a minute or more on two cores): ``pytest -m slow tests/app/test_import_large.py``.
+Slow (a minute or more on two cores): ``pytest -m slow tests/catalog/test_tables_large.py``.
 """
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import time
 
 import pytest
 
-from setu.app import transfer
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 
-from ._import_fixtures import PART_HEADER, counts, messages, seed
+from tests.support.tables import PART_HEADER, counts, messages, seed, tables
 
 pytestmark = pytest.mark.slow
 SIZE = 50 * 1024 * 1024
@@ -46,7 +45,7 @@ def test_50mb_file_with_bad_rows_reports_them_all_and_changes_nothing(engine, tm
         w.writerow(["RUS01", "BAD2", "", "", "price", "", "x", "", "", "", "", "", "", ""])
     before = counts(engine)
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
-        res = transfer.import_file(uow, "parts", path)
+        res = tables.import_file(uow, "parts", path)
     assert res.rows == n + 3
     assert messages(res) == [
         f"row {n + 2}, column part_number: RUS07 PN-0000007 is also on row 9 (a part may appear once per file)",
@@ -62,7 +61,7 @@ def test_50mb_file_imports_in_bulk(engine, tmp_path, record_property):
     before = counts(engine)
     t0 = time.perf_counter()
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
-        res = transfer.import_file(uow, "parts", path)
+        res = tables.import_file(uow, "parts", path)
         assert res.ok, messages(res)[:5]
         uow.commit()
     seconds = time.perf_counter() - t0

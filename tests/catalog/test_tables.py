@@ -1,37 +1,29 @@
-"""Imports: all-or-nothing, every error as `row N, column C: message`, dry run, error files.
+"""Catalog imports (parts, bills of material): all-or-nothing, every error as `row N, column C: message`,
+dry run, the catalog's own rules and policies.
 
 Run over SQLite and (when SETU_TEST_POSTGRES_URL is set) PostgreSQL via the ``engine`` fixture.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from setu.app import transfer
 from setu.catalog.models import BomLine, Part
-from setu.demand.models import DemandRecord
-from setu.fleet.models import StockPosition
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 
-from ._import_fixtures import PART_HEADER, counts, messages, part_row, run_import, seed, write_csv, write_file
+from tests.support.tables import (
+    PART_HEADER, counts, member_of, messages, part_row, parts_by_pn, run_import, seed, set_owner, tables,
+    write_csv,
+)
 
 
 @pytest.fixture
 def db(engine):
     seed(engine)
     return engine
-
-
-def parts_by_pn(engine) -> dict[str, SimpleNamespace]:
-    with UnitOfWork(system_actor("test"), engine=engine) as uow:
-        cols = [c.key for c in Part.__table__.columns]
-        return {p.part_number: SimpleNamespace(**{c: getattr(p, c) for c in cols})
-                for p in uow.session.scalars(select(Part))}
 
 
 # -- parts ---------------------------------------------------------------------------------------
@@ -177,51 +169,9 @@ def test_every_imported_row_is_audited(db, tmp_path):
     assert after["audit_entry"] == before["audit_entry"] + 6
 
 
-# -- error file ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_error_file_keeps_every_row_and_reimports_once_fixed(db, tmp_path, suffix):
-    from setu.kit.tabular import open_table
-
-    src = write_file(tmp_path / f"in{suffix}", PART_HEADER, [
-        part_row("RUS01", "G1", "Good"),
-        part_row("RUS01", "G2", "Bad price", unit_price="1,5"),
-        part_row("RUS01", "G3", "Bad kind", kind="spare"),
-    ])
-    before = counts(db)
-    res = run_import(db, "parts", src)
-    assert len(res.errors) == 2 and counts(db) == before
-    err = transfer.write_error_file(src, transfer.default_error_path(src), res.errors)
-    assert err.name == f"in.errors{suffix}"
-    with open_table(err) as t:
-        assert t.header == PART_HEADER + ["errors"]
-        rows = list(t.rows())
-    assert [r[0] for r in rows] == [2, 3, 4]
-    assert rows[0][1][-1] == ""
-    assert rows[1][1][-1] == "row 3, column unit_price: '1,5' is not a number"
-    assert rows[2][1][-1].startswith("row 4, column kind: ")
-    # the user fixes the two cells and imports the error file itself
-    fixed = [r[1][:-1] + [r[1][-1]] for r in rows]
-    fixed[1][PART_HEADER.index("unit_price")] = "1.5"
-    fixed[2][PART_HEADER.index("kind")] = "consumable"
-    again = write_file(tmp_path / f"fixed{suffix}", PART_HEADER + ["errors"], fixed)
-    res = run_import(db, "parts", again)
-    assert res.ok and res.created == 3, messages(res)
-    assert parts_by_pn(db)["G2"].unit_price == Decimal("1.50")
-
-
-def test_error_file_of_a_header_error_names_it(db, tmp_path):
-    src = write_csv(tmp_path / "h.csv", ["manufacturer_code", "part_number", "colour"], [["RUS01", "P", "red"]])
-    res = run_import(db, "parts", src)
-    err = transfer.write_error_file(src, tmp_path / "out.csv", res.errors)
-    text = err.read_text(encoding="utf-8-sig")
-    assert "row 1, column colour: unknown column" in text.splitlines()[1]
-
-
 # -- bom -----------------------------------------------------------------------------------------
 
-BOM_HEADER = [c.name for c in transfer.IMPORT_COLUMNS["bom"]]
+BOM_HEADER = [c.name for c in tables.IMPORT_COLUMNS["bom"]]
 
 
 def _parts(db, tmp_path, *pns: str) -> None:
@@ -292,195 +242,54 @@ def test_bom_unknown_references_cycles_and_orphans_are_errors(db, tmp_path):
     assert counts(db) == before
 
 
-# -- stock ---------------------------------------------------------------------------------------
-
-STOCK_HEADER = [c.name for c in transfer.IMPORT_COLUMNS["stock"]]
+# -- the catalog's policies: only the party that maintains a record changes it -------------------
 
 
-def test_stock_sets_counts_and_upserts(db, tmp_path):
-    p = write_csv(tmp_path / "s.csv", STOCK_HEADER, [["RUS01", "A1", "depot1", "5", "1", "2", "3"],
-                                                     ["rus01", "b 2", "BASE1", "10", "", "", ""]])
-    res = run_import(db, "stock", p)
+def test_parts_import_may_not_change_a_part_the_other_party_maintains(db, tmp_path):
+    set_owner(db, "A1", "RUS")
+    clerk = member_of(db, "ORG-DEPOT")  # India
+    p = write_csv(tmp_path / "p.csv", PART_HEADER, [
+        part_row("IND01", "N1", "New Indian part"),
+        part_row("RUS01", "A1", "Radar module, renamed"),            # Russia maintains A1
+        part_row("RUS01", "B2", "Filter, renamed"),                   # reference data: the installation's
+    ])
+    before = counts(db)
+    res = run_import(db, "parts", p, actor=clerk)
+    assert messages(res) == [
+        "row 3, column part_number: RUS01 A1: this record is maintained by the other party",
+        "row 4, column part_number: RUS01 B2: this record is maintained by the other party",
+    ]
+    assert counts(db) == before and parts_by_pn(db)["A1"].name == "Radar module"
+    # unchanged rows of the other party's parts pass (an exported file re-imported); a new part is
+    # maintained by the importer's party, and Russia's engineer may change A1
+    same = write_csv(tmp_path / "same.csv", ["manufacturer_code", "part_number", "name"],
+                     [["RUS01", "A1", "Radar module"], ["IND01", "N1", "New Indian part"]])
+    res = run_import(db, "parts", same, actor=clerk)
+    assert res.ok and (res.created, res.unchanged) == (1, 1), messages(res)
+    assert parts_by_pn(db)["N1"].owner_party_id == clerk.party_id
+    res = run_import(db, "parts", p, actor=member_of(db, "ORG-OEM"))  # N1 unchanged, A1 Russia's, B2 nobody's
+    assert [m.split(":")[0] for m in messages(res)] == ["row 4, column part_number"]
+
+
+def test_bom_import_checks_the_maintainer_and_the_cycle_for_a_member_of_a_party(db, tmp_path):
+    _parts(db, tmp_path, "AGG", "CMP")
+    before = counts(db)
+    lines = [["S400", "", "", "RUS01", "AGG", "1", ""],
+             ["S400", "RUS01", "AGG", "RUS01", "CMP", "1", ""],
+             ["S400", "RUS01", "CMP", "RUS01", "AGG", "1", ""]]       # AGG inside CMP inside AGG
+    p = write_csv(tmp_path / "bom.csv", BOM_HEADER, lines)
+    # Russia maintains the S400: its engineer gets the cycle (catalog.rules), nothing is written
+    res = run_import(db, "bom", p, actor=member_of(db, "ORG-OEM"))
+    cycle = "column child_part_number: makes an assembly contain itself (cycle through "
+    got = messages(res)
+    assert len(got) == 2 and got[0].startswith("row 3, " + cycle) and got[1].startswith("row 4, " + cycle)
+    assert counts(db) == before
+    # India may not change Russia's bill at all
+    ok = write_csv(tmp_path / "ok.csv", BOM_HEADER, lines[:2])
+    res = run_import(db, "bom", ok, actor=member_of(db, "ORG-DEPOT"))
+    assert messages(res) == [
+        f"row {n}, column equipment_type: the bill of material of this equipment type: this record is maintained "
+        "by the other party" for n in (2, 3)]
+    assert counts(db) == before
+    res = run_import(db, "bom", ok, actor=member_of(db, "ORG-OEM"))
     assert res.ok and res.created == 2, messages(res)
-    p2 = write_csv(tmp_path / "s2.csv", ["manufacturer_code", "part_number", "site", "serviceable"],
-                   [["RUS01", "A1", "DEPOT1", "7"], ["RUS01", "B2", "BASE1", "10"]])
-    res = run_import(db, "stock", p2)
-    assert (res.created, res.updated, res.unchanged) == (0, 1, 1)
-    with UnitOfWork(system_actor("test"), engine=db) as uow:
-        rows = sorted((sp.serviceable, sp.unserviceable, sp.in_repair, sp.on_order, sp.version)
-                      for sp in uow.session.scalars(select(StockPosition)))
-    assert rows == [(7, 1, 2, 3, 2), (10, 0, 0, 0, 1)]
-
-
-def test_stock_errors(db, tmp_path):
-    before = counts(db)
-    p = write_csv(tmp_path / "s.csv", STOCK_HEADER, [
-        ["RUS01", "A1", "DEPOT1", "5", "0", "0", "0"],
-        ["RUS01", "ZZ9", "DEPOT1", "1", "0", "0", "0"],
-        ["RUS01", "A1", "MOON", "-1", "2.5", "x", ""],
-        ["RUS01", "A1", "depot1", "1", "0", "0", "0"],
-        ["", "A1", "", "1", "1", "1", "1"],
-    ])
-    res = run_import(db, "stock", p)
-    assert messages(res) == [
-        "row 3, column part_number: no part RUS01 ZZ9 in the catalog",
-        "row 4, column site: no site 'MOON'",
-        "row 4, column serviceable: '-1' must not be negative",
-        "row 4, column unserviceable: '2.5' is not a whole number",
-        "row 4, column in_repair: 'x' is not a whole number",
-        "row 5, column site: the same part and site are also on row 2",
-        "row 6, column manufacturer_code: is required",
-        "row 6, column site: is required",
-    ]
-    assert counts(db) == before
-
-
-# -- demand --------------------------------------------------------------------------------------
-
-DEMAND_HEADER = [c.name for c in transfer.IMPORT_COLUMNS["demand"]]
-
-
-def test_demand_periods_and_upsert(db, tmp_path):
-    p = write_csv(tmp_path / "d.csv", DEMAND_HEADER, [["RUS01", "A1", "BASE1", "2024-01", "3"],
-                                                      ["RUS01", "A1", "BASE1", "2024-02-17", "0"],
-                                                      ["RUS01", "B2", "DEPOT1", "2024/3", "2.5"]])
-    res = run_import(db, "demand", p)
-    assert res.ok and res.created == 3, messages(res)
-    p2 = write_csv(tmp_path / "d2.csv", DEMAND_HEADER, [["RUS01", "A1", "BASE1", "2024-01-31", "4"],
-                                                       ["RUS01", "A1", "BASE1", "2024-02", "0"]])
-    res = run_import(db, "demand", p2)
-    assert (res.created, res.updated, res.unchanged) == (0, 1, 1)
-    with UnitOfWork(system_actor("test"), engine=db) as uow:
-        got = sorted((r.period, r.quantity) for r in uow.session.scalars(select(DemandRecord)))
-    assert got == [(date(2024, 1, 1), 4.0), (date(2024, 2, 1), 0.0), (date(2024, 3, 1), 2.5)]
-
-
-def test_demand_errors(db, tmp_path):
-    before = counts(db)
-    p = write_csv(tmp_path / "d.csv", DEMAND_HEADER, [
-        ["RUS01", "A1", "BASE1", "2024-13", "1"],
-        ["RUS01", "A1", "BASE1", "Jan 2024", "-2"],
-        ["RUS01", "A1", "BASE1", "2024-02-30", "nan"],
-        ["RUS01", "A1", "BASE1", "2024-04", "1"],
-        ["RUS01", "A1", "BASE1", "2024-04-15", "2"],
-        ["RUS01", "A1", "BASE1", "", ""],
-        ["RUS01", "A1", "BASE1", "1000-01", "1"],
-        ["RUS01", "A1", "BASE1", "2024-05", "1e300"],
-    ])
-    res = run_import(db, "demand", p)
-    assert messages(res) == [
-        "row 2, column period: '2024-13' is not a valid date",
-        "row 3, column period: 'Jan 2024' is not a month (YYYY-MM) or a date (YYYY-MM-DD)",
-        "row 3, column quantity: '-2' must not be negative",
-        "row 4, column period: '2024-02-30' is not a valid date",
-        "row 4, column quantity: 'nan' is not a number",
-        "row 6, column period: the same part, site and month are also on row 5",
-        "row 7, column period: is required",
-        "row 7, column quantity: is required",
-        "row 8, column period: '1000-01' must be a month of the years 1950 to 2100",
-        "row 9, column quantity: '1e300' is more than 1e+09 in one month",
-    ]
-    assert counts(db) == before
-
-
-# -- Excel ---------------------------------------------------------------------------------------
-
-
-def test_xlsx_import_with_numbers_and_dates_typed_by_excel(db, tmp_path):
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(DEMAND_HEADER)
-    ws.append(["RUS01", "A1", "BASE1", date(2024, 5, 9), 3])
-    ws.append(["RUS01", "A1", "BASE1", "2024-06", 1.5])
-    ws.append(["RUS01", "A1", "BASE1", "2024-07", "=1+1"])  # a formula is never evaluated: empty -> error
-    path = tmp_path / "d.xlsx"
-    wb.save(path)
-    before = counts(db)
-    res = run_import(db, "demand", path)
-    assert messages(res) == ["row 4, column quantity: is required"]
-    assert counts(db) == before
-    ws.delete_rows(4)
-    wb.save(path)
-    res = run_import(db, "demand", path)
-    assert res.ok and res.created == 2
-
-
-@pytest.mark.parametrize("content", [b"manufacturer_code,part_number\nRUS01,Z\n", b"PK\x03\x04garbage" * 10])
-def test_non_xlsx_renamed_xlsx_is_a_clear_error_and_changes_nothing(db, tmp_path, content):
-    p = tmp_path / "parts.xlsx"
-    p.write_bytes(content)
-    before = counts(db)
-    res = run_import(db, "parts", p)
-    assert len(res.errors) == 1 and res.errors[0].field == "(file)"
-    assert "xlsx" in res.errors[0].message
-    assert counts(db) == before
-
-
-def test_zip_bomb_xlsx_import_is_refused_and_changes_nothing(db, tmp_path):
-    import zipfile
-
-    from setu.kit.tabular import write_table
-
-    src = tmp_path / "src.xlsx"
-    write_table(src, PART_HEADER, [part_row("RUS01", "Q1", "x")])
-    bomb = tmp_path / "bomb.xlsx"
-    pad = b" " * (80 << 20)
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<sheetData>", pad + b"<sheetData>", 1)
-            zout.writestr(info.filename, data)
-    before = counts(db)
-    res = run_import(db, "parts", bomb)
-    assert [e.field for e in res.errors] == ["(file)"] and "zip bomb" in res.errors[0].message
-    assert counts(db) == before
-
-
-# -- uploads held in memory (the web layer), progress, delimiters ----------------------------------
-
-
-def test_upload_bytes_import_and_error_file_bytes(db, tmp_path):
-    from setu.kit import tabular
-
-    data = b"".join(tabular.iter_csv_bytes(PART_HEADER, [part_row("RUS01", "U1", "ok"),
-                                                         part_row("RUS01", "U2", "bad", kind="?")]))
-    before = counts(db)
-    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
-        res = transfer.import_bytes(uow, "parts", data, "csv", dry_run=True)
-    assert messages(res) == ["row 3, column kind: Input should be 'repairable' or 'consumable' (got '?')"]
-    err = transfer.error_file_bytes(data, "csv", res.errors)
-    with tabular.open_table_bytes(err, "csv") as t:
-        assert [cells[-1] for _, cells in t.rows()] == ["", messages(res)[0]]
-    xlsx = tabular.xlsx_bytes(PART_HEADER, [part_row("RUS01", "U1", "ok")])
-    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
-        res = transfer.import_bytes(uow, "parts", xlsx, "xlsx")
-        assert res.ok and res.created == 1
-        uow.commit()
-    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
-        res = transfer.import_bytes(uow, "parts", b"not a zip", "xlsx")
-    assert [e.field for e in res.errors] == ["(file)"]
-    assert counts(db)["catalog_part"] == before["catalog_part"] + 1
-
-
-def test_progress_reports_reading_then_writing(db, tmp_path):
-    p = write_csv(tmp_path / "p.csv", PART_HEADER, [part_row("RUS01", f"PR{i}", "x") for i in range(4500)])
-    seen: list[tuple[str, int, int]] = []
-    with UnitOfWork(system_actor("test"), write=True, engine=db) as uow:
-        res = transfer.import_file(uow, "parts", p, progress=lambda *a: seen.append(a))
-    assert res.ok and res.created == 4500
-    phases = [a[0] for a in seen]
-    assert phases.index("writing") > max(i for i, ph in enumerate(phases) if ph == "reading")
-    assert seen[-1] == ("writing", 4500, 4500)
-    reading = [a for a in seen if a[0] == "reading"]
-    assert reading[-1][1] == reading[-1][2] == p.stat().st_size
-
-
-def test_semicolon_csv_gets_a_semicolon_error_file(db, tmp_path):
-    p = write_csv(tmp_path / "semi.csv", PART_HEADER, [part_row("RUS01", "S1", "x", unit_price="1,5")], delimiter=";")
-    res = run_import(db, "parts", p)
-    assert messages(res) == ["row 2, column unit_price: '1,5' is not a number"]
-    err = transfer.write_error_file(p, tmp_path / "semi.errors.csv", res.errors)
-    assert err.read_text(encoding="utf-8-sig").splitlines()[0] == ";".join(PART_HEADER + ["errors"])
