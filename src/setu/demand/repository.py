@@ -92,3 +92,11 @@ def totals_by_period(session: Session, part_ids, site_ids) -> list[tuple]:
         select(DemandRecord.period, func.sum(DemandRecord.quantity))
         .where(DemandRecord.part_id.in_(part_ids), DemandRecord.site_id.in_(site_ids))
         .group_by(DemandRecord.period))]
+
+
+def record_in_scope(session: Session, record_id: uuid.UUID, scope) -> DemandRecord | None:
+    """The demand record ``record_id`` when its site is in ``scope`` (None = every site)."""
+    stmt = select(DemandRecord).where(DemandRecord.id == record_id)
+    if scope is not None:
+        stmt = stmt.where(DemandRecord.site_id.in_(scope))
+    return session.scalar(stmt)

@@ -10,10 +10,10 @@ from setu.demand import repository as repo
 from setu.demand.models import DemandRecord
 from setu.demand.schemas import DemandRecordCreate
 from setu.fleet import policies as fleet_policies
-from setu.fleet.repository import scoped_get
-from setu.fleet.models import Site
+from setu.fleet import service as fleet
 from setu.kit.access import require
 from setu.kit.crud import flush, get_or_404
+from setu.kit.errors import NotFound
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
@@ -23,7 +23,7 @@ def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate) -> DemandRecord:
     require(uow.actor, "demand.record.create")
     s = uow.session
     get_or_404(s, Part, data.part_id, "part")
-    scoped_get(s, Site, data.site_id, "site", fleet_policies.visible_site_ids(uow.actor))
+    fleet.check_site_visible(uow, site_id=data.site_id)
     rec = repo.record_for_update(s, data.part_id, data.site_id, data.period)
     if rec is None:
         rec = DemandRecord(**data.model_dump())
@@ -47,7 +47,10 @@ def list_demand(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: u
 def get_demand_record(uow: UnitOfWork, *, record_id: uuid.UUID) -> DemandRecord:
     """One demand record at a site the actor sees (another party's answers 404, like a missing one)."""
     require(uow.actor, "demand.record.read")
-    return scoped_get(uow.session, DemandRecord, record_id, "demand record", fleet_policies.visible_site_ids(uow.actor))
+    rec = repo.record_in_scope(uow.session, record_id, fleet_policies.visible_site_ids(uow.actor))
+    if rec is None:
+        raise NotFound(f"demand record {record_id} not found")
+    return rec
 
 
 def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | None = None,
@@ -63,7 +66,7 @@ def demand_history(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID | 
         part_ids = [head] + [p for p, h in demand_heads.items() if h == head]
     scope = fleet_policies.visible_site_ids(uow.actor)
     if site_id is not None:
-        scoped_get(uow.session, Site, site_id, "site", scope)
+        fleet.check_site_visible(uow, site_id=site_id)
     return [(p, float(q)) for p, q in repo.monthly_totals(uow.session, part_ids, site_id, scope)]
 
 

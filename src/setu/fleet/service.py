@@ -50,6 +50,12 @@ def _site(uow: UnitOfWork, site_id: uuid.UUID, what: str = "site") -> Site:
     return repo.scoped_get(uow.session, Site, site_id, what, policies.visible_site_ids(uow.actor))
 
 
+def check_site_visible(uow: UnitOfWork, *, site_id: uuid.UUID, what: str = "site") -> None:
+    """404 unless the actor may see the site (another party's site is as unknown as a missing one):
+    the check other capabilities make before recording anything at a site."""
+    _site(uow, site_id, what)
+
+
 def _check_site_parent(uow: UnitOfWork, site: Site) -> None:
     if site.parent_id is None:
         return
