@@ -51,7 +51,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     problems.install(app)
     auth.install(app)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(query_without_nul)])
+    from setu.kit.concurrency import read_if_match
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(query_without_nul), Depends(read_if_match)])
     for r in (identity_api, catalog_api, fleet_api, demand_api, *_optional_routers()):
         api.include_router(r)
     app.include_router(api)
@@ -60,7 +62,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def health() -> dict:
         with app.state.engine.connect() as c:
             c.execute(text("select 1"))
-        return {"status": "ok", "version": setu.__version__}
+        from setu.kit import security_events  # what could not be recorded is counted, not hidden
+
+        return {"status": "ok", "version": setu.__version__, "security_events": security_events.stats(app.state.engine)}
 
     try:
         from setu.app.web import install as install_web
@@ -70,4 +74,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         install_web(app)
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    from setu.kit import headers, settings  # outermost: security headers and the body limit (docs/security.md)
+    headers.install(app, max_body_bytes=settings.get_settings().max_body_bytes, max_upload_bytes=settings.get_settings().max_upload_bytes)
     return app

@@ -12,8 +12,9 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL. Default: an embedded SQLite file under ./var/.
     database_url: str = "sqlite:///var/setu.db"
-    #: Seconds a writer waits for a SQLite lock before giving up.
-    sqlite_busy_timeout_s: float = 30.0
+    #: Seconds a write waits for the database's write lock (SQLite) or a row lock (PostgreSQL)
+    #: before it gives up with 503 + Retry-After (SETU_WRITE_LOCK_TIMEOUT_S). Reads never wait (WAL).
+    write_lock_timeout_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     #: Page size for lists when the caller does not ask for one.
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     token_days: int = 90
     #: Serve cookies with the Secure flag (turn off only for plain-HTTP local development).
     secure_cookies: bool = True
+    #: Largest request body accepted (bytes; 413 above it), and for multipart uploads (file imports).
+    max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 64 << 20
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):
