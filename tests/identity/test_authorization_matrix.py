@@ -650,6 +650,34 @@ def _headers(world: World, spec: ActorSpec, route: Route) -> dict[str, str]:
     return h
 
 
+def _versioned(world: World, route: Route, path: str, headers: dict[str, str], body: dict | None = None) -> dict:
+    """Updates name the version they read (setu.kit.concurrency): send the record's current one."""
+    if not route.api or route.method not in ("PATCH", "PUT"):
+        return headers
+    import uuid as _uuid
+    from datetime import date as _date
+
+    tables = {t.name: t for t in world.fingerprint.tables if "version" in t.c and "id" in t.c}
+    try:
+        with world.engine.connect() as c:
+            if route.method == "PUT":
+                t = {"/api/v1/stock": tables.get("fleet_stock_position"),
+                     "/api/v1/demand": tables.get("demand_record")}.get(route.path)
+                if t is None or not body or not {"part_id", "site_id"} <= set(body):
+                    return headers
+                where = [t.c.part_id == _uuid.UUID(str(body["part_id"])), t.c.site_id == _uuid.UUID(str(body["site_id"]))]
+                if "period" in body:
+                    where.append(t.c.period == _date.fromisoformat(str(body["period"])).replace(day=1))
+                v = c.execute(select(t.c.version).where(*where)).scalar()
+            else:
+                oid = _uuid.UUID(path.rstrip("/").rsplit("/", 1)[-1])
+                v = next((x for x in (c.execute(select(t.c.version).where(t.c.id == oid)).scalar()
+                                      for t in tables.values()) if x is not None), None)
+    except (ValueError, TypeError):
+        return headers
+    return {**headers, "If-Match": f'"{v}"'} if v is not None else headers
+
+
 def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[str]:
     """Call the route as the actor on the variant's objects; the list of what went wrong."""
     objects, values = {}, {}
@@ -665,6 +693,7 @@ def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[
             kw["json"] = required_fields(world, route, spec) if route.params else {}
         else:
             kw["data"] = {}
+    kw["headers"] = _versioned(world, route, path, kw["headers"], kw.get("json"))
     resp = world.client.request(route.method, path, **kw)
     problems = []
     where = f"{route.method} {path} as {spec.name}"
@@ -945,7 +974,7 @@ def test_body_references(write_world, route, spec, variant):
         assert baseline in (404, 422), f"{route.id} naming missing objects answered {baseline}"
         expected = {baseline} | expected[1]
     before = world.fingerprint()
-    resp = world.client.request(route.method, path, json=body, headers=headers)
+    resp = world.client.request(route.method, path, json=body, headers=_versioned(world, route, path, headers, body))
     where = f"{route.method} {path} {body} as {spec.name}"
     assert resp.status_code in expected, f"{where}: {resp.status_code}, expected {sorted(expected)}: {resp.text[:300]}"
     if resp.status_code >= 400:

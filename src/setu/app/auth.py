@@ -116,10 +116,8 @@ def resolve_caller(engine, *, bearer: str | None, cookie: str | None, request_id
         caller = Caller(auth.actor_for(user, request_id), "session", ws.csrf_token, bool(user.must_change_password))
         last = ws.last_seen_at if ws.last_seen_at.tzinfo else ws.last_seen_at.replace(tzinfo=timezone.utc)
         session_id, touch = ws.id, datetime.now(timezone.utc) - last > TOUCH_EVERY
-    if touch:
-        with UnitOfWork(system_actor("auth"), write=True, engine=engine) as uow:
-            auth.touch_session(uow, session_id=session_id)
-            uow.commit()
+    if touch:  # off the request path: a read never waits for the write lock (setu.kit.security_events)
+        auth.queue_session_touch(engine, session_id=session_id)
     return caller, "ok"
 
 

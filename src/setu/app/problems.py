@@ -41,6 +41,9 @@ _DESCRIPTIONS = {
     404: "Not found (or not visible to the actor)",
     409: "Conflict: already exists, stale version, or a constraint of the stored data",
     422: "Validation failed; `errors` names each field at fault",
+    413: "Content too large: the request body is over the configured limit",
+    428: "Precondition required: send the `version` you read (or an If-Match header) to update a record",
+    503: "Busy: the database's write lock could not be had in time; retry after `Retry-After` seconds",
 }
 
 
@@ -117,6 +120,11 @@ def _problem_openapi(app: FastAPI) -> None:
                         document_no_nul(param["schema"])
                 if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
                     op["responses"].setdefault("400", problem_responses(400)[400])
+                    op["responses"].setdefault("413", problem_responses(413)[413])  # setu.kit.headers
+                    op["responses"].setdefault("503", problem_responses(503)[503])  # write lock busy
+                if "409" in op.get("responses", {}) and "requestBody" in op and op.get("operationId", "").startswith(
+                        ("update_", "set_stock", "record_demand")):  # setu.kit.concurrency
+                    op["responses"].setdefault("428", problem_responses(428)[428])
         # every operation but the health check needs a personal API token (setu.app.auth)
         spec["components"]["securitySchemes"] = {"bearerToken": {
             "type": "http", "scheme": "bearer",
@@ -140,16 +148,12 @@ def _problem_openapi(app: FastAPI) -> None:
 
 
 def record_security_event_safely(engine, **event) -> None:
-    """Write a security event in its own transaction (the request's own one is rolled back).
-    Never lets a logging failure hide the answer it accompanies."""
+    """Queue a security event for the background writer (setu.kit.security_events): the request
+    never waits for the database's write lock. Never lets a logging failure hide the answer."""
     try:
-        from setu.identity.auth import record_security_event
-        from setu.kit.access import system_actor
-        from setu.kit.uow import UnitOfWork
+        from setu.identity.auth import queue_security_event
 
-        with UnitOfWork(system_actor("security"), write=True, engine=engine) as uow:
-            record_security_event(uow, **event)
-            uow.commit()
+        queue_security_event(engine, **event)
     except Exception:  # pragma: no cover - the denial itself must still be answered
         import logging
 
@@ -190,7 +194,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SetuError)
     async def _setu(request: Request, exc: SetuError) -> JSONResponse:
         record_denial(request, exc)
-        return problem(exc.status, exc.title, exc.detail, exc.errors)
+        response = problem(exc.status, exc.title, exc.detail, exc.errors)
+        if getattr(exc, "retry_after_s", None):  # 503 Busy (setu.kit.uow)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:

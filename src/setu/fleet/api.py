@@ -135,7 +135,7 @@ def get_stock_position(position_id: uuid.UUID, uow: UnitOfWork = Depends(read_uo
 @router.put("/stock", response_model=StockPositionRead,
             responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.stock.update"))])
 def set_stock(data: StockPositionSet, uow: UnitOfWork = Depends(write_uow)):
-    pos = service.set_stock(uow, data=data)
+    pos = service.set_stock(uow, data=data, versioned=True)
     uow.commit()
     return StockPositionRead.model_validate(pos)
 

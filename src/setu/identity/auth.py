@@ -334,11 +334,42 @@ def revoke_token(uow: UnitOfWork, *, token_id: uuid.UUID | None = None, prefix: 
 
 def record_security_event(uow: UnitOfWork, *, kind: str, actor: Actor | None = None, permission: str | None = None,
                           object_type: str | None = None, object_id: str | None = None, client: str | None = None,
-                          detail: str | None = None) -> None:
-    uow.session.add(SecurityEvent(at=now(), kind=kind, actor=actor.name if actor else None,
+                          detail: str | None = None, at: datetime | None = None) -> None:
+    uow.session.add(SecurityEvent(at=at or now(), kind=kind, actor=actor.name if actor else None,
                                   party_id=actor.party_id if actor else None, permission=permission,
                                   object_type=object_type, object_id=object_id, client=client, detail=detail))
     uow.session.flush()
+
+
+def _write_security_events(uow: UnitOfWork, items: list[dict]) -> None:
+    for event in items:
+        record_security_event(uow, **event)
+
+
+def _write_session_touches(uow: UnitOfWork, items: list[tuple[uuid.UUID, datetime]]) -> None:
+    latest: dict[uuid.UUID, datetime] = {}
+    for sid, at in items:
+        latest[sid] = max(at, latest.get(sid, at))
+    for sid, at in latest.items():
+        uow.session.execute(update(WebSession).where(WebSession.id == sid, WebSession.last_seen_at < at)
+                            .values(last_seen_at=at))
+
+
+def queue_security_event(engine, **event) -> None:
+    """Record a security event off the request path (a refused request never waits for the write
+    lock; see :mod:`setu.kit.security_events`). The event keeps the time it happened."""
+    from setu.kit import security_events
+
+    security_events.register("security_event", _write_security_events)
+    security_events.submit(engine, {**event, "at": event.get("at") or now()})
+
+
+def queue_session_touch(engine, *, session_id: uuid.UUID) -> None:
+    """Note that a web session was seen now, written by the background writer (not by the read)."""
+    from setu.kit import security_events
+
+    security_events.register("session_touch", _write_session_touches)
+    security_events.submit(engine, (session_id, now()), kind="session_touch")
 
 
 def recent_failures_from(uow: UnitOfWork, *, client: str, seconds: int = 60) -> int:

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from setu.kit import audit as _audit  # noqa: F401  (registers the one audit hook on every Session)
 from setu.kit.access import Actor
 from setu.kit.db import get_engine, session_factory
-from setu.kit.errors import PermissionDenied
+from sqlalchemy.exc import OperationalError
+
+from setu.kit.errors import Busy, PermissionDenied
 
 
 class UnitOfWork:
@@ -32,6 +34,14 @@ class UnitOfWork:
         self.session = session_factory(self.engine, write=self.write)()
         self.session.info["actor"] = self.actor
         self.session.info["write"] = self.write
+        if self.write and self.engine.dialect.name == "sqlite":
+            try:  # take the write lock now (BEGIN IMMEDIATE): waiting for it has a bound, see Busy
+                self.session.connection()
+            except OperationalError as exc:
+                self.session.close()
+                if is_lock_timeout(exc):
+                    raise Busy(BUSY_DETAIL) from exc
+                raise
         return self
 
     def commit(self) -> None:
@@ -46,3 +56,16 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        if isinstance(exc, OperationalError) and is_lock_timeout(exc):
+            raise Busy(BUSY_DETAIL) from exc
+
+
+BUSY_DETAIL = ("the database is busy with another write (a large import?) and its write lock could not be had "
+               "in time; nothing was changed: retry in a moment")
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """SQLite's ``database is locked`` / ``busy`` after the busy timeout, PostgreSQL's lock_timeout (55P03)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code == "55P03" or "database is locked" in text or "database is busy" in text or "lock timeout" in text
