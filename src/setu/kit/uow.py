@@ -34,14 +34,6 @@ class UnitOfWork:
         self.session = session_factory(self.engine, write=self.write)()
         self.session.info["actor"] = self.actor
         self.session.info["write"] = self.write
-        if self.write and self.engine.dialect.name == "sqlite":
-            try:  # take the write lock now (BEGIN IMMEDIATE): waiting for it has a bound, see Busy
-                self.session.connection()
-            except OperationalError as exc:
-                self.session.close()
-                if is_lock_timeout(exc):
-                    raise Busy(BUSY_DETAIL) from exc
-                raise
         return self
 
     def commit(self) -> None:
@@ -56,6 +48,8 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        # the write lock (SQLite: BEGIN IMMEDIATE at the first statement) or a row lock could not be
+        # had within the lock timeout: a clear, retryable 503 instead of "database is locked"
         if isinstance(exc, OperationalError) and is_lock_timeout(exc):
             raise Busy(BUSY_DETAIL) from exc
 
