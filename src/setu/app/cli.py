@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from setu.demand.cli import forecast_app
+from setu.identity import audit_checkpoint_cli  # noqa: F401  (setu audit checkpoint, trust-key, ...)
 from setu.identity.cli import audit_app, user_app
 from setu.readiness.cli import readiness_app
 
@@ -83,6 +84,10 @@ CLI_PERMISSIONS = {
     "user token revoke": "identity.token.update",
     "audit verify": "audit.entry.read",
     "audit export": "audit.entry.read",
+    "audit checkpoint": "audit.entry.read",
+    "audit public-key": "audit.entry.read",
+    "audit trust-key": "audit.key.update",
+    "audit import-checkpoint": "audit.key.update",
     "import parts": "catalog.part.import",
     "import bom": "catalog.bom.import",
     "import stock": "fleet.stock.import",

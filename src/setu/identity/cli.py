@@ -179,8 +179,12 @@ def audit_verify(file: Path = typer.Option(None, "--file", help="verify an expor
             raise typer.Exit(1) from None
         where = str(file)
     else:
+        from setu.identity.audit_checkpoint_cli import verify_held_heads
+
         with _uow(False) as uow:
             result = audit.verify_database(uow.session)
+            if result.ok:  # and it still extends every signed head held (setu.kit.checkpoints)
+                result = verify_held_heads(uow.session, result)
         where = "the database"
     if result.ok:
         typer.echo(f"ok: {result.entries} entries in {where}, chain intact (head {result.head_hash or '-'})")
@@ -204,7 +208,10 @@ def audit_export(output: Path = typer.Option(..., "--output", "-o", help="file t
             typer.echo(f"error: --since {since!r} is not an ISO date or timestamp", err=True)
             raise typer.Exit(2) from None
     tmp = output.with_suffix(output.suffix + ".part")
-    with _uow(False) as uow, tmp.open("w", encoding="utf-8") as f:
-        n = audit_file.export(uow.session, f, since=since)
+    from setu.identity.audit_checkpoint_cli import signed_head_or_exit
+
+    with _uow(True) as uow, tmp.open("w", encoding="utf-8") as f:
+        n = audit_file.export(uow.session, f, since=since, signed_head=signed_head_or_exit(uow.session))
+        uow.commit()
     tmp.replace(output)
     typer.echo(f"exported {n} entries to {output}")

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     #: Largest request body accepted (bytes; 413 above it), and for multipart uploads (file imports).
     max_body_bytes: int = 1 << 20
     max_upload_bytes: int = 64 << 20
+    #: The party whose installation this is (3-letter code): it signs the audit chain's head.
+    party: str | None = None
+    #: The installation's Ed25519 private key (created 0600 on first use; keep it out of backups
+    #: others can read). The public key is shown by `setu audit public-key`.
+    audit_key_path: str = "var/audit_signing_key.pem"
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):
