@@ -79,9 +79,10 @@ def _login(request: Request, data: dict[str, str]) -> HTMLResponse | RedirectRes
     if not sent_nonce or not crypto.same(sent_nonce, cookie_nonce):
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, status=400,
                            error="The sign-in form had expired. Please sign in again.")
-    with UnitOfWork(system_actor("login"), write=False, engine=engine) as uow:
-        recent = auth.recent_failures_from(uow, client=client, seconds=60)
-    if recent >= s.login_rate_per_minute:
+    with UnitOfWork(system_actor("login"), write=True, engine=engine) as uow:
+        attempts = auth.count_login_attempt(uow, client=client)  # atomic: no check-then-act
+        uow.commit()
+    if attempts > s.login_rate_per_minute:
         record_security_event_safely(engine, kind="login_throttled", client=client, detail=f"user {username}")
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, status=429,
                            error="Too many sign-in attempts from your address. Wait a minute and try again.")
@@ -127,8 +128,10 @@ def logout(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = 
 def _account(request: Request, uow: UnitOfWork, *, new_token: str | None = None, totp_secret: str | None = None,
              errors: FormErrors | None = None, status: int = 200) -> HTMLResponse:
     me = auth.get_user_by_name(uow, request.state.actor.name)
+    here = crypto.digest(request.cookies.get(SESSION_COOKIE) or "")
     return render(request, "identity/account.html", {
         "title": "Your account", "user": me, "tokens": auth.list_tokens(uow, user_id=me.id),
+        "sessions": auth.list_sessions(uow, user_id=me.id), "this_session": here,
         "new_token": new_token, "totp_secret": totp_secret,
         "totp_uri": crypto.totp_uri(totp_secret, me.username) if totp_secret else None,
         "errors": errors or FormErrors(), "token_days": get_settings().token_days}, status_code=status,
@@ -173,12 +176,49 @@ def token_revoke(request: Request, token_id: str, data: dict = Depends(form_data
 @router.post("/account/two-factor", response_class=HTMLResponse,
              dependencies=[Depends(needs("identity.self.update"))])
 def two_factor(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+    check = _reauthenticate(request, data.get("current_password") or "")
+    if check != "ok":
+        errors = FormErrors()
+        errors.fields["current_password"] = REAUTH_FAILED[check].format(minutes=get_settings().lockout_minutes)
+        return _account(request, uow, errors=errors, status=422)
     secret = auth.enable_totp(uow, user_id=request.state.actor.user_id)
     uow.commit()
     return _account(request, uow, totp_secret=secret)
 
 
 PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
+REAUTH_FAILED = {"missing": "is required for this change", "wrong": "is not your current password",
+                 "locked": "too many wrong passwords: the account is locked for {minutes} minutes"}
+
+
+def _reauthenticate(request: Request, password: str) -> str:
+    """Check the password again before a security change, in its own unit of work: a wrong guess
+    is counted (and locks the account) even though the change itself is refused."""
+    if not password:
+        return "missing"  # nothing guessed: not counted
+    engine = request.app.state.engine
+    with UnitOfWork(request.state.actor, write=True, engine=engine) as uow:
+        outcome = auth.reauthenticate(uow, user_id=request.state.actor.user_id, password=password)
+        uow.commit()
+    if outcome != "ok":
+        record_security_event_safely(engine, kind="reauth_failed", actor=request.state.actor,
+                                     client=client_address(request), detail=f"{request.url.path}: {outcome}")
+    return outcome
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[Depends(needs("identity.self.update"))])
+def session_end(request: Request, session_id: str, data: dict = Depends(form_data),
+                uow: UnitOfWork = Depends(write_uow)):
+    from setu.app.web import parse_id
+
+    ws = auth.end_own_session(uow, session_id=parse_id(session_id, "session"))
+    ended_here = ws.digest == crypto.digest(request.cookies.get(SESSION_COOKIE) or "")
+    uow.commit()
+    if ended_here:
+        resp = RedirectResponse("/login", status_code=303)
+        clear_session_cookie(request, resp)
+        return resp
+    return redirect("/account?saved=1")
 
 
 @router.get("/account/password", response_class=HTMLResponse, dependencies=[Depends(needs("identity.self.read"))])
@@ -193,8 +233,11 @@ def password_form(request: Request, uow: UnitOfWork = Depends(read_uow)):
 def password_change(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
     errors = FormErrors()
     new, repeat = data.get("new_password") or "", data.get("repeat_password") or ""
+    check = _reauthenticate(request, data.get("current_password") or "") if new == repeat else "ok"
     if new != repeat:
         errors.fields["repeat_password"] = "does not match the new password"
+    elif check != "ok":
+        errors.fields["current_password"] = REAUTH_FAILED[check].format(minutes=get_settings().lockout_minutes)
     else:
         try:
             auth.change_password(uow, user_id=request.state.actor.user_id, current=data.get("current_password") or "",
