@@ -288,3 +288,40 @@ def test_semicolon_csv_gets_a_semicolon_error_file(db, tmp_path):
     assert messages(res) == ["row 2, column unit_price: '1,5' is not a number"]
     err = tables.write_error_file(p, tmp_path / "semi.errors.csv", res.errors)
     assert err.read_text(encoding="utf-8-sig").splitlines()[0] == ";".join(PART_HEADER + ["errors"])
+
+
+def test_an_import_reads_and_validates_outside_the_write_lock(sqlite_url, tmp_path):
+    """How a large import avoids starving everyone else: while it reads and checks its rows,
+    another writer can still take SQLite's write lock; only the write phase holds it."""
+    import sqlite3
+
+    from setu.kit.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    seed(engine)
+    rows = [["RUS01", "A1", "BASE1", f"{2000 + m // 12}-{m % 12 + 1:02d}", "1"] for m in range(240)]
+    p = write_csv(tmp_path / "d.csv", DEMAND_HEADER, rows)
+    seen: dict[str, list[bool]] = {"reading": [], "writing": []}
+
+    def lock_free() -> bool:
+        other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase in seen and len(seen[phase]) < 3:
+            seen[phase].append(lock_free())
+
+    with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
+        res = transfer.import_file(uow, "demand", p, progress=progress)
+        assert res.ok, messages(res)
+        uow.commit()
+    assert seen["reading"] and all(seen["reading"])  # nobody waits while the file is checked
+    assert seen["writing"] and not any(seen["writing"][1:])  # the write phase holds the lock
+    engine.dispose()

@@ -15,7 +15,7 @@ def test_object_history_shows_before_and_after(client, engine):
     w = build_world(engine)
     alice = Actor(name="ind.alice", party_id=w.operator_id, organisation_kind="depot", role="clerk")
     with UnitOfWork(alice, write=True, engine=engine) as uow:
-        catalog.update_part(uow, part_id=w.part_ids[0], data=PartUpdate(name="Renamed wheel"))
+        catalog.update_part(uow, part_id=w.part_ids[0], data=PartUpdate(name="Renamed wheel", version=1))
         uow.commit()
     client.sign_in_as("ind.admin", role="admin")  # a party administrator reads their party's audit
     page = client.get(f"/audit/objects/{w.part_ids[0]}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.support.auth import patch_as_read
 from tests.support.world import build_world
 
 
@@ -105,15 +106,15 @@ def test_bom_line_and_interchange_over_http(client, engine):
     link = r.json()
     r = client.patch(f"/api/v1/interchanges/{link['id']}", json={"remarks": "per service bulletin 12", "id": "x"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id"
-    r = client.patch(f"/api/v1/interchanges/{link['id']}", json={"remarks": "per service bulletin 12"})
+    r = patch_as_read(client, f"/api/v1/interchanges/{link['id']}", {"remarks": "per service bulletin 12"})
     assert r.status_code == 200 and r.json()["remarks"] == "per service bulletin 12"
     line = client.get(f"/api/v1/parts/{w.part_ids[1]}/where-used").json()[0]
-    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
+    r = patch_as_read(client, f"/api/v1/bom-lines/{line['id']}", {"failure_share": 0.5})
     assert r.status_code == 403  # the bill of material of a type is maintained by its origin party
     client.sign_in_as("rus.oem", party="RUS", org="OEM-1", kind="oem")
-    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 1.5})
+    r = patch_as_read(client, f"/api/v1/bom-lines/{line['id']}", {"failure_share": 1.5})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "failure_share"
-    r = client.patch(f"/api/v1/bom-lines/{line['id']}", json={"failure_share": 0.5})
+    r = patch_as_read(client, f"/api/v1/bom-lines/{line['id']}", {"failure_share": 0.5})
     assert r.status_code == 200 and client.get(f"/api/v1/bom-lines/{line['id']}").json()["failure_share"] == 0.5
 
 
@@ -232,7 +233,10 @@ def test_demand_quantity_is_bounded_so_forecasts_stay_finite(client, engine):
     record = {"part_id": str(w.part_ids[0]), "site_id": str(w.base_id), "period": "2025-03-01"}
     r = client.put("/api/v1/demand", json={**record, "quantity": 1.4e308})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "quantity"
-    assert client.put("/api/v1/demand", json={**record, "quantity": 1e9}).status_code == 200
+    existing = client.get("/api/v1/demand", params={"part_id": record["part_id"], "site_id": record["site_id"],
+                                                    "period_from": "2025-03-01", "period_to": "2025-03-01"}).json()
+    version = existing["items"][0]["version"]  # replacing the month names the version read
+    assert client.put("/api/v1/demand", json={**record, "quantity": 1e9, "version": version}).status_code == 200
     r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 3, "holdout_months": 0})
     assert r.status_code == 201, r.text
 

@@ -72,7 +72,7 @@ def test_consumable_must_be_condemned(engine):
     w = build_world(engine)
     with UnitOfWork(ACTOR, write=True, engine=engine) as uow:
         with pytest.raises(ValidationFailed) as exc:
-            service.update_part(uow, part_id=w.part_ids[1], data=PartUpdate(condemnation_rate=0.5))
+            service.update_part(uow, part_id=w.part_ids[1], data=PartUpdate(condemnation_rate=0.5, version=1))
         assert exc.value.errors[0].field == "condemnation_rate"
 
 
@@ -183,11 +183,13 @@ def test_bom_line_and_interchange_updates(engine):
                                                                                     version=line.version))
         assert updated.quantity_per_assembly == 3
         with pytest.raises(ValidationFailed) as exc:
-            service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="as_set"))
+            service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="as_set",
+                                                                                          version=link.version))
         assert exc.value.errors[0].field == "set_code"
         uow.commit()
     with UnitOfWork(ACTOR, write=True, engine=engine) as uow:
-        service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="two_way"))
+        v = service.get_interchange(uow, interchange_id=link.id).version
+        service.update_interchange(uow, interchange_id=link.id, data=InterchangeUpdate(code="two_way", version=v))
         uow.commit()
     with UnitOfWork(ACTOR, engine=engine) as uow:
         assert service.get_interchange(uow, interchange_id=link.id).code == "two_way"
@@ -202,4 +204,4 @@ def test_bom_line_of_another_maintainer_cannot_change(engine):
         line_id = service.where_used(uow, part_id=w.part_ids[1])[0]["line"].id
     with UnitOfWork(operator_clerk, write=True, engine=engine) as uow:
         with pytest.raises(PermissionDenied):
-            service.update_bom_line(uow, line_id=line_id, data=BomLineUpdate(quantity_per_assembly=9))
+            service.update_bom_line(uow, line_id=line_id, data=BomLineUpdate(quantity_per_assembly=9, version=1))

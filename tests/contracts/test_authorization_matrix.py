@@ -36,8 +36,8 @@ Rules that need knowledge of a service (written down where they are applied):
   entries appear is checked by the leak check (a party administrator sees the entries of their
   own party's actors only; a system administrator reads the whole trail by design, so the leak
   check does not apply to them there);
-- ``/account/tokens/{token_id}/revoke`` is self-service: only the user's own token, another
-  user's token answers 404.
+- ``/account/tokens/{token_id}/revoke`` and ``/account/sessions/{session_id}/end`` are
+  self-service: only the user's own token or web session, another user's answers 404.
 
 Besides the status, every case checks:
 - a refused write (any answer >= 400) changed nothing: the row count of every table except the
@@ -217,6 +217,7 @@ class Seed:
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
     extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
+    spare_sessions: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a web session id to end
     user_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     actors: dict[str, Actor] = field(default_factory=dict)  # the engine's Actor of each signed-in user
 
@@ -364,6 +365,8 @@ def seed_world(engine) -> Seed:
             if a.signed_in:
                 _, tok = auth.create_token(uow, username=a.name, name="spare")
                 seed.spare_tokens[a.name] = tok.id
+                user = uow.session.get(User, seed.user_ids[a.name])
+                seed.spare_sessions[a.name] = auth.start_session(uow, user=user)[1].id
         s = uow.session
         digest = lambda secret: s.scalar(select(ApiToken).where(ApiToken.prefix == secret[:12]))  # noqa: E731
         digest(seed.tokens["m.expired"]).expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
@@ -387,6 +390,7 @@ PARAMS = {
     "party_id": "party", "organisation_id": "organisation", "part_id": "part",
     "equipment_type_id": "equipment_type", "line_id": "bom_line", "interchange_id": "interchange",
     "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token",
+    "session_id": "session",
     "object_id": "audit_object", "actor_name": "audit_actor",
     "position_id": "stock_position", "record_id": "demand_record",
 }
@@ -471,10 +475,11 @@ class Oracle:
             return str(s.runs[key]), key
         if res == "plan":
             return str(s.plans[key][0]), key
-        if res == "token":
+        if res in ("token", "session"):
+            spare = s.spare_tokens if res == "token" else s.spare_sessions
             if key == mine:
-                return str(s.spare_tokens.get(spec.name, uuid.uuid4())), "own"
-            return str(s.spare_tokens["m.rus.viewer" if mine == "IND" else "m.ind.viewer"]), "other"
+                return str(spare.get(spec.name, uuid.uuid4())), "own"
+            return str(spare["m.rus.viewer" if mine == "IND" else "m.ind.viewer"]), "other"
         if res == "audit_actor":
             return f"m.{key.lower()}.viewer", key
         raise AssertionError(param)
@@ -492,7 +497,7 @@ class Oracle:
             return self.sees_run(actor, key)
         if res == "plan":
             return self.sees_plan(actor, key)
-        if res == "token":
+        if res in ("token", "session"):
             return key == "own"
         # the directory, the shared catalog, equipment types and the (filtered) audit trail
         return True
@@ -652,6 +657,34 @@ def _headers(world: World, spec: ActorSpec, route: Route) -> dict[str, str]:
     return h
 
 
+def _versioned(world: World, route: Route, path: str, headers: dict[str, str], body: dict | None = None) -> dict:
+    """Updates name the version they read (setu.kit.concurrency): send the record's current one."""
+    if not route.api or route.method not in ("PATCH", "PUT"):
+        return headers
+    import uuid as _uuid
+    from datetime import date as _date
+
+    tables = {t.name: t for t in world.fingerprint.tables if "version" in t.c and "id" in t.c}
+    try:
+        with world.engine.connect() as c:
+            if route.method == "PUT":
+                t = {"/api/v1/stock": tables.get("fleet_stock_position"),
+                     "/api/v1/demand": tables.get("demand_record")}.get(route.path)
+                if t is None or not body or not {"part_id", "site_id"} <= set(body):
+                    return headers
+                where = [t.c.part_id == _uuid.UUID(str(body["part_id"])), t.c.site_id == _uuid.UUID(str(body["site_id"]))]
+                if "period" in body:
+                    where.append(t.c.period == _date.fromisoformat(str(body["period"])).replace(day=1))
+                v = c.execute(select(t.c.version).where(*where)).scalar()
+            else:
+                oid = _uuid.UUID(path.rstrip("/").rsplit("/", 1)[-1])
+                v = next((x for x in (c.execute(select(t.c.version).where(t.c.id == oid)).scalar()
+                                      for t in tables.values()) if x is not None), None)
+    except (ValueError, TypeError):
+        return headers
+    return {**headers, "If-Match": f'"{v}"'} if v is not None else headers
+
+
 def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[str]:
     """Call the route as the actor on the variant's objects; the list of what went wrong."""
     objects, values = {}, {}
@@ -667,6 +700,7 @@ def run_case(world: World, route: Route, spec: ActorSpec, variant: str) -> list[
             kw["json"] = required_fields(world, route, spec) if route.params else {}
         else:
             kw["data"] = {}
+    kw["headers"] = _versioned(world, route, path, kw["headers"], kw.get("json"))
     resp = world.client.request(route.method, path, **kw)
     problems = []
     where = f"{route.method} {path} as {spec.name}"
@@ -962,7 +996,7 @@ def test_body_references(write_world, route, spec, variant):
         assert baseline in (404, 422), f"{route.id} naming missing objects answered {baseline}"
         expected = {baseline} | expected[1]
     before = world.fingerprint()
-    resp = world.client.request(route.method, path, json=body, headers=headers)
+    resp = world.client.request(route.method, path, json=body, headers=_versioned(world, route, path, headers, body))
     where = f"{route.method} {path} {body} as {spec.name}"
     assert resp.status_code in expected, f"{where}: {resp.status_code}, expected {sorted(expected)}: {resp.text[:300]}"
     if resp.status_code >= 400:

@@ -113,6 +113,8 @@ def page(browser, live_app):
     pg.errors_seen = []
     pg.on("request", lambda r: pg.requests_seen.append(r.url))
     pg.on("pageerror", lambda e: pg.errors_seen.append(str(e)))
+    # the Content-Security-Policy (setu.adapters.headers) must block nothing the pages need
+    pg.on("console", lambda m: pg.errors_seen.append(m.text) if "Content Security Policy" in m.text else None)
     # a form refused with 422 is expected; any other failed request (a missing asset...) is not
     pg.on("response", lambda r: pg.errors_seen.append(f"{r.status} {r.request.method} {r.url}")
           if r.status >= 400 and not (r.status == 422 and r.request.method == "POST") else None)

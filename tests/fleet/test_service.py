@@ -78,7 +78,7 @@ def test_denied_writes_change_nothing(engine):
         with pytest.raises(NotFound):
             service.set_stock(uow, data=StockPositionSet(part_id=w.part_ids[0], site_id=w.base_id, serviceable=99))
         with pytest.raises(NotFound):
-            service.update_equipment_unit(uow, unit_id=w.unit_ids[0], data=EquipmentUnitUpdate(status="operational"))
+            service.update_equipment_unit(uow, unit_id=w.unit_ids[0], data=EquipmentUnitUpdate(status="operational", version=1))
         with pytest.raises(ValidationFailed) as exc:
             service.create_site(uow, data=SiteCreate(code="X1", name="x", kind="base",
                                                      organisation_id=w.depot_org_id, echelon=2))
@@ -100,7 +100,7 @@ def test_shared_records_changed_only_by_their_maintainer(engine):
         uow.commit()
     with UnitOfWork(ind, write=True, engine=engine) as uow:
         with pytest.raises(PermissionDenied):
-            catalog.update_part(uow, part_id=p.id, data=PartUpdate(name="hijacked"))
+            catalog.update_part(uow, part_id=p.id, data=PartUpdate(name="hijacked", version=1))
     with UnitOfWork(rus, write=True, engine=engine) as uow:
-        catalog.update_part(uow, part_id=p.id, data=PartUpdate(name="renamed"))
+        catalog.update_part(uow, part_id=p.id, data=PartUpdate(name="renamed", version=1))
         uow.commit()

@@ -11,6 +11,7 @@ from setu.fleet.schemas import SiteCreate
 from setu.identity.models import Organisation
 from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
+from tests.support.auth import patch_as_read
 from tests.support.world import build_world
 
 
@@ -25,7 +26,7 @@ def test_a_missing_or_invisible_parent_answers_404_alike_and_changes_nothing(eng
         uow.commit()
     answers = {}
     for name, parent in (("missing", uuid.uuid4()), ("other party's", rus_depot.id)):
-        r = client.patch(f"/api/v1/sites/{w.base_id}", json={"parent_id": str(parent)})
+        r = patch_as_read(client, f"/api/v1/sites/{w.base_id}", {"parent_id": str(parent)})
         answers[name] = (r.status_code, r.json()["title"])
     assert answers["missing"] == answers["other party's"] == (404, "Not found"), answers
     with UnitOfWork(system_actor("test"), engine=engine) as uow:

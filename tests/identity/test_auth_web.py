@@ -40,6 +40,9 @@ def csrf(c: TestClient, path: str) -> str:
 
 
 def events(engine, kind: str) -> int:
+    from setu.kit import security_events
+
+    assert security_events.flush(engine)  # written off the request path
     with UnitOfWork(system_actor("t"), engine=engine) as uow:
         return uow.session.scalar(select(func.count()).select_from(SecurityEvent).where(SecurityEvent.kind == kind))
 

@@ -29,7 +29,7 @@ def test_insert_update_recorded_with_before_and_after(engine):
     w = build_world(engine)
     actor = system_actor("alice")
     with UnitOfWork(actor, write=True, engine=engine) as uow:
-        catalog.update_part(uow, part_id=w.part_ids[0], data=PartUpdate(name="Renamed wheel"))
+        catalog.update_part(uow, part_id=w.part_ids[0], data=PartUpdate(name="Renamed wheel", version=1))
         uow.commit()
     es = entries(engine)
     upd = [e for e in es if e["action"] == "catalog_part.update"]

@@ -140,6 +140,29 @@ def test_zip_bomb_xlsx_is_refused_before_parsing(tmp_path):
         open_table(p, max_ratio=10_000, max_uncompressed=16 << 20)
 
 
+def test_many_parts_just_under_1_mib_are_refused_by_the_overall_ratio(tmp_path):
+    """The probe's near-cap bomb: 450 parts of 1 MiB - 1 byte each (in ~0.5 MB) passed the per-part
+    ratio check one by one and unpacked to 470 MB; the whole workbook's ratio is capped now."""
+    import time
+
+    src = tmp_path / "src.xlsx"
+    tabular.write_table(src, ["a", "b"], [["1", "2"]])
+    p = tmp_path / "near-cap.xlsx"
+    part = b" " * ((1 << 20) - 1)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+        for i in range(450):
+            zout.writestr(f"xl/worksheets/pad{i}.xml", part)
+    assert p.stat().st_size < 1 << 20
+    with zipfile.ZipFile(p) as z:
+        assert sum(i.file_size for i in z.infolist()) > 450 * ((1 << 20) - 1) < tabular.MAX_XLSX_UNCOMPRESSED
+    t0 = time.perf_counter()
+    with pytest.raises(TableError, match="zip bomb"):
+        open_table(p)
+    assert time.perf_counter() - t0 < 2.0  # refused from the directory, before inflating
+
+
 def test_xml_entity_bomb_xlsx_is_refused(tmp_path):
     lol = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;">]>'

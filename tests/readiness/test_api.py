@@ -107,8 +107,9 @@ def test_another_partys_plan_is_404(engine):
 @pytest.mark.timeout(120)  # before the closed-form tail, this took hours (a level at a time)
 def test_a_huge_stock_level_is_evaluated_at_once(client, engine):
     rw = make_world(engine)
+    pos = client.get("/api/v1/stock", params={"part_id": str(rw.w.part_ids[0]), "site_id": str(rw.w.base_id)})
     r = client.put("/api/v1/stock", json={"part_id": str(rw.w.part_ids[0]), "site_id": str(rw.w.base_id),
-                                          "serviceable": 2**31 - 1})
+                                          "serviceable": 2**31 - 1, "version": pos.json()["items"][0]["version"]})
     assert r.status_code == 200, r.text
     r = client.get(f"/api/v1/readiness/{rw.w.type_id}")
     assert r.status_code == 200

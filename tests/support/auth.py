@@ -127,3 +127,13 @@ def browser_sign_in(page, base: str, username: str = "ind.planner", password: st
     page.fill("#f-password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{next_path}")
+
+
+def patch_as_read(client, path: str, body: dict, **kw):
+    """PATCH ``path`` as a client that read the record first: sends its version in If-Match (an
+    update must name the version it read, setu.kit.concurrency); unreadable records get none."""
+    r = client.get(path)
+    headers = dict(kw.pop("headers", {}) or {})
+    if r.status_code == 200 and isinstance(r.json(), dict) and "version" in r.json():
+        headers.setdefault("If-Match", f'"{r.json()["version"]}"')
+    return client.patch(path, json=body, headers=headers, **kw)

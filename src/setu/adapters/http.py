@@ -53,6 +53,9 @@ _DESCRIPTIONS = {
     404: "Not found (or not visible to the actor)",
     409: "Conflict: already exists, stale version, or a constraint of the stored data",
     422: "Validation failed; `errors` names each field at fault",
+    413: "Content too large: the request body is over the configured limit",
+    428: "Precondition required: send the `version` you read (or an If-Match header) to update a record",
+    503: "Busy: the database's write lock could not be had in time; retry after `Retry-After` seconds",
 }
 
 
@@ -136,6 +139,11 @@ def _problem_openapi(app: FastAPI) -> None:
                         document_no_nul(param["schema"])
                 if "requestBody" in op:  # a body that is not JSON at all (FastAPI answers 400)
                     op["responses"].setdefault("400", problem_responses(400)[400])
+                    op["responses"].setdefault("413", problem_responses(413)[413])  # setu.adapters.headers
+                    op["responses"].setdefault("503", problem_responses(503)[503])  # write lock busy
+                if "409" in op.get("responses", {}) and "requestBody" in op and op.get("operationId", "").startswith(
+                        ("update_", "set_stock", "record_demand")):  # setu.kit.concurrency
+                    op["responses"].setdefault("428", problem_responses(428)[428])
         # every state-changing call accepts Idempotency-Key (setu.kit.idempotency_asgi)
         for ops in spec.get("paths", {}).values():
             for method, op in ops.items():
@@ -165,26 +173,22 @@ def _problem_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-#: ``recorder(uow, **event)`` adds one security event (kind, actor, permission, object_type,
-#: object_id, client, detail) in the unit of work it is given. The composition root sets it to the
+#: ``recorder(engine, **event)`` queues one security event (kind, actor, permission, object_type,
+#: object_id, client, detail) for the background writer. The composition root sets it to the
 #: identity capability's recorder; unset (e.g. a bare test app), denials are only logged.
 security_recorder: Callable[..., None] | None = None
 
 
 def record_security_event_safely(engine, **event) -> None:
-    """Write a security event in its own transaction (the request's own one is rolled back).
-    Never lets a logging failure hide the answer it accompanies."""
+    """Queue a security event for the background writer (setu.kit.security_events): the request
+    never waits for the database's write lock. Never lets a logging failure hide the answer."""
     try:
         if security_recorder is None:
             import logging
 
             logging.getLogger("setu.security").warning("security event (no recorder): %s", event.get("kind"))
             return
-        from setu.kit.access import system_actor
-
-        with UnitOfWork(system_actor("security"), write=True, engine=engine) as uow:
-            security_recorder(uow, **event)
-            uow.commit()
+        security_recorder(engine, **event)
     except Exception:  # pragma: no cover - the denial itself must still be answered
         import logging
 
@@ -225,7 +229,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SetuError)
     async def _setu(request: Request, exc: SetuError) -> JSONResponse:
         record_denial(request, exc)
-        return problem(exc.status, exc.title, exc.detail, exc.errors)
+        response = problem(exc.status, exc.title, exc.detail, exc.errors)
+        if getattr(exc, "retry_after_s", None):  # 503 Busy (setu.kit.uow)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -254,10 +261,21 @@ def read_uow(request: Request) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def write_uow(request: Request) -> Iterator[UnitOfWork]:
-    """A write unit of work; the route calls ``uow.commit()`` before it answers."""
+def _write_uow(request: Request) -> Iterator[UnitOfWork]:
+    """The request's write unit of work: committed when the route returns normally, *before* the
+    answer is sent (a failed commit is the answer), rolled back when it raises or when the route
+    answered with an error page (:func:`setu.adapters.pages.render` with a status >= 400 discards
+    it). Routes never commit themselves."""
     with UnitOfWork(current_actor(request), write=True, engine=request.app.state.engine) as uow:
+        request.state.uow = uow
         yield uow
+        if not uow.committed and not uow.discarded:
+            uow.commit()
+
+
+#: ``uow: UnitOfWork = write_uow`` in a route's signature: the transactional dependency (its exit
+#: runs before the response is sent: FastAPI's function scope).
+write_uow = Depends(_write_uow, scope="function")
 
 
 def query_without_nul(request: Request) -> None:

@@ -141,10 +141,18 @@ def export_url(resource: str, fmt: str, **filters: Any) -> str:
     return f"/export/{resource}?" + urlencode({"format": fmt, **params})
 
 
+def script_json(value: Any) -> str:
+    """JSON safe inside a ``<script type="application/json">``: every ``<``, ``>`` and ``&`` (and the
+    JavaScript line separators) is written as a ``\\uXXXX`` escape, so no text in the data (``</script>``,
+    ``<!--<script>``) can end or re-open the element; ``JSON.parse`` gives back the same value."""
+    return (json.dumps(value, default=str).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def plotly_chart(figure: dict, *, chart_id: str, height: int = 360, label: str = "chart") -> Markup:
     """A ``<div>`` that setu.js turns into a Plotly chart (plotly.min.js served locally)."""
     fig = {"data": figure.get("data", []), "layout": {"height": height, **figure.get("layout", {})}}
-    payload = json.dumps(fig, default=str).replace("</", "<\\/")
+    payload = script_json(fig)
     return Markup(
         '<div class="setu-chart" id="{}" role="img" aria-label="{}" style="min-height:{}px">'
         '<script type="application/json" class="setu-figure">{}</script></div>'
@@ -181,6 +189,9 @@ def add_template_dirs(dirs: Iterable[Path]) -> None:
 def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200,
            section: str | None = None) -> HTMLResponse:
     actor = getattr(request.state, "actor", None)
+    uow = getattr(request.state, "uow", None)
+    if status_code >= 400 and uow is not None:
+        uow.discard()  # an error page keeps nothing of what the failed step flushed
     ctx = {"request": request, "section": section, "saved": request.query_params.get("saved"), "me": actor,
            **(context or {})}
     token = _rendering.set(request)
@@ -360,8 +371,7 @@ def save_edit_form(request: Request, uow: UnitOfWork, *, schema: type[BaseModel]
         return render_form(request, title=title, action=f"{base_url}/edit", fields=fields(), values=data,
                            errors=errors, hidden={"version": data.get("version", "")}, cancel_url=base_url,
                            section=section)
-    uow.commit()
-    return redirect(f"{base_url}?saved=1")
+    return redirect(f"{base_url}?saved=1")  # the request's unit of work commits before the answer
 
 
 def model_values(obj: Any, fields: Iterable[FormField]) -> dict[str, Any]:
@@ -484,7 +494,10 @@ def install(app: FastAPI, *, routers: Iterable[APIRouter], nav: Iterable[NavEntr
 
         record_denial(request, exc)
         detail = exc.detail if exc.status != 404 else "There is nothing here, or you may not see it."
-        return _error_page(request, exc.status, exc.title, detail)
+        page = _error_page(request, exc.status, exc.title, detail)
+        if getattr(exc, "retry_after_s", None):  # 503 Busy: the write lock could not be had in time
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, exc: RequestValidationError) -> Response:

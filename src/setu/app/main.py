@@ -50,13 +50,15 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
     )
     app.state.engine = engine or get_engine()
     http.install(app)
-    http.security_recorder = identity_auth.record_security_event
+    http.security_recorder = identity_auth.queue_security_event
     # Idempotency-Key on every state-changing API call; added before authentication, so it runs
     # inside it and knows the caller (Starlette: the middleware added last is the outermost)
     app.add_middleware(IdempotencyMiddleware, engine=app.state.engine)
     auth.install(app, identity_auth.resolve_caller)
 
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(http.query_without_nul)])
+    from setu.kit.concurrency import read_if_match
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(http.query_without_nul), Depends(read_if_match)])
     for r in (*registry.api_routers(capabilities), job_pages.api_router):
         api.include_router(r)
     app.include_router(api)
@@ -65,7 +67,9 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
     def health() -> dict:
         with app.state.engine.connect() as c:
             c.execute(text("select 1"))
-        return {"status": "ok", "version": setu.__version__}
+        from setu.kit import security_events  # what could not be recorded is counted, not hidden
+
+        return {"status": "ok", "version": setu.__version__, "security_events": security_events.stats(app.state.engine)}
 
     web = registry.web_modules(capabilities)
     pages.install(app, routers=[*(m.router for m in web), job_pages.web_router], nav=[e for m in web for e in getattr(m, "NAV", ())],
@@ -73,6 +77,11 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
     _check_permissions(app)
     pages.STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    from setu.adapters import headers
+    from setu.kit import settings  # outermost: security headers and the body limit (docs/security.md)
+
+    headers.install(app, max_body_bytes=settings.get_settings().max_body_bytes,
+                    max_upload_bytes=settings.get_settings().max_upload_bytes)
     return app
 
 

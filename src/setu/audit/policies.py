@@ -6,3 +6,5 @@ from setu.kit.access import declare
 
 declare("audit.entry.read", roles=["admin"], administration=True, sysadmin=True)
 declare("audit.security_event.read", roles=["admin"], administration=True, sysadmin=True)
+declare("audit.key.update", roles=["admin"], administration=True,
+        description="trust the other party's signing key, import its signed chain heads")

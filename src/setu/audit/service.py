@@ -2,7 +2,8 @@
 
 Who sees which entries: the installation's system actor and system administrators see every
 entry; a party administrator sees the entries written by actors of their own party. Entries carry
-before/after values, so they are never shown beyond that.
+before/after values, so they are never shown beyond that, and a system administrator sees the
+values of business records redacted (:data:`HIDDEN`): who changed which field of what, and when.
 """
 from __future__ import annotations
 
@@ -30,14 +31,27 @@ class EntryView:
     hash: str
 
 
-def _view(e: AuditEntry) -> EntryView:
+#: What a system administrator sees instead of a business value (they administer users and the
+#: audit trail, and see no business data: which fields changed, by whom and when, not to what).
+HIDDEN = "(hidden from system administrators)"
+#: Entries whose values a system administrator does see: the users and organisations they administer.
+SYSADMIN_VISIBLE = ("identity_",)
+
+
+def _view(e: AuditEntry, *, redact: bool = False) -> EntryView:
     before = json.loads(e.before) if e.before else {}
     after = json.loads(e.after) if e.after else {}
     keys = sorted(set(before) | set(after))
     skip = {"updated_at", "version", "created_at"}
     changes = [(k, before.get(k), after.get(k)) for k in keys
                if k not in skip and before.get(k) != after.get(k)]
+    if redact and not e.object_type.startswith(SYSADMIN_VISIBLE):
+        changes = [(k, None if b is None else HIDDEN, None if a is None else HIDDEN) for k, b, a in changes]
     return EntryView(e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, changes, e.hash)
+
+
+def _redact(uow: UnitOfWork) -> bool:
+    return bool(uow.actor.sysadmin and not uow.actor.system)
 
 
 def _scoped(uow: UnitOfWork, stmt):
@@ -51,20 +65,20 @@ def object_history(uow: UnitOfWork, *, object_id: str, limit: int = 200) -> list
     """Every recorded change of one object, newest first."""
     require(uow.actor, "audit.entry.read")
     stmt = _scoped(uow, select(AuditEntry).where(AuditEntry.object_id == str(object_id)))
-    return [_view(e) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
 
 
 def actor_history(uow: UnitOfWork, *, actor_name: str, limit: int = 200) -> list[EntryView]:
     """What one actor changed, newest first."""
     require(uow.actor, "audit.entry.read")
     stmt = _scoped(uow, select(AuditEntry).where(AuditEntry.actor == actor_name))
-    return [_view(e) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
 
 
 def recent(uow: UnitOfWork, *, limit: int = 100) -> list[EntryView]:
     require(uow.actor, "audit.entry.read")
     stmt = _scoped(uow, select(AuditEntry))
-    return [_view(e) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
 
 
 def chain_status(uow: UnitOfWork) -> dict[str, Any]:

@@ -38,9 +38,8 @@ def list_parts(
 
 @router.post("/parts", response_model=PartRead, status_code=201,
              responses=problem_responses(409), dependencies=[Depends(needs("catalog.part.create"))])
-def create_part(data: PartCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_part(data: PartCreate, uow: UnitOfWork = write_uow):
     part = service.create_part(uow, data=data)
-    uow.commit()
     return PartRead.model_validate(part)
 
 
@@ -52,9 +51,8 @@ def get_part(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.patch("/parts/{part_id}", response_model=PartRead,
               responses=problem_responses(404, 409), dependencies=[Depends(needs("catalog.part.update"))])
-def update_part(part_id: uuid.UUID, data: PartUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_part(part_id: uuid.UUID, data: PartUpdate, uow: UnitOfWork = write_uow):
     part = service.update_part(uow, part_id=part_id, data=data)
-    uow.commit()
     return PartRead.model_validate(part)
 
 
@@ -73,9 +71,8 @@ def part_interchanges(part_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/bom-lines", response_model=BomLineRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("catalog.bom.create"))])
-def add_bom_line(data: BomLineCreate, uow: UnitOfWork = Depends(write_uow)):
+def add_bom_line(data: BomLineCreate, uow: UnitOfWork = write_uow):
     line = service.add_bom_line(uow, data=data)
-    uow.commit()
     return BomLineRead.model_validate(line)
 
 
@@ -90,9 +87,8 @@ def list_equipment_types(q: str | None = None, category: Category | None = None,
 @router.post("/equipment-types", response_model=EquipmentTypeRead, status_code=201,
              responses=problem_responses(404, 409),
              dependencies=[Depends(needs("catalog.equipment_type.create"))])
-def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_equipment_type(data: EquipmentTypeCreate, uow: UnitOfWork = write_uow):
     et = service.create_equipment_type(uow, data=data)
-    uow.commit()
     return EquipmentTypeRead.model_validate(et)
 
 
@@ -106,9 +102,8 @@ def get_equipment_type(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(r
               responses=problem_responses(404, 409),
               dependencies=[Depends(needs("catalog.equipment_type.update"))])
 def update_equipment_type(equipment_type_id: uuid.UUID, data: EquipmentTypeUpdate,
-                          uow: UnitOfWork = Depends(write_uow)):
+                          uow: UnitOfWork = write_uow):
     et = service.update_equipment_type(uow, equipment_type_id=equipment_type_id, data=data)
-    uow.commit()
     return EquipmentTypeRead.model_validate(et)
 
 
@@ -128,9 +123,8 @@ def bom(equipment_type_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/interchanges", response_model=InterchangeRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("catalog.interchange.create"))])
-def add_interchange(data: InterchangeCreate, uow: UnitOfWork = Depends(write_uow)):
+def add_interchange(data: InterchangeCreate, uow: UnitOfWork = write_uow):
     link = service.add_interchange(uow, data=data)
-    uow.commit()
     return InterchangeRead.model_validate(link)
 
 
@@ -175,9 +169,8 @@ def get_bom_line(line_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.patch("/bom-lines/{line_id}", response_model=BomLineRead, dependencies=[Depends(needs("catalog.bom.update"))],
               responses=problem_responses(404, 409))
-def update_bom_line(line_id: uuid.UUID, data: BomLineUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_bom_line(line_id: uuid.UUID, data: BomLineUpdate, uow: UnitOfWork = write_uow):
     line = service.update_bom_line(uow, line_id=line_id, data=data)
-    uow.commit()
     return BomLineRead.model_validate(line)
 
 
@@ -189,7 +182,6 @@ def get_interchange(interchange_id: uuid.UUID, uow: UnitOfWork = Depends(read_uo
 
 @router.patch("/interchanges/{interchange_id}", response_model=InterchangeRead,
               dependencies=[Depends(needs("catalog.interchange.update"))], responses=problem_responses(404, 409))
-def update_interchange(interchange_id: uuid.UUID, data: InterchangeUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_interchange(interchange_id: uuid.UUID, data: InterchangeUpdate, uow: UnitOfWork = write_uow):
     link = service.update_interchange(uow, interchange_id=interchange_id, data=data)
-    uow.commit()
     return InterchangeRead.model_validate(link)

@@ -86,14 +86,13 @@ def part_new(request: Request):
 
 
 @router.post("/parts/new", response_class=HTMLResponse, dependencies=[Depends(needs("catalog.part.create"))])
-def part_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def part_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     fields = _part_fields(create=True)
     part, errors = run_form(PartCreate, clean_form(data, fields, partial=False),
                             lambda d: service.create_part(uow, data=d), [f.name for f in fields])
     if errors:
         return render_form(request, title="New part", action="/parts/new", fields=fields, values=data,
                            errors=errors, cancel_url="/parts", section="parts")
-    uow.commit()
     return redirect(f"/parts/{part.id}?saved=1")
 
 
@@ -126,7 +125,7 @@ def part_edit(request: Request, part_id: str, uow: UnitOfWork = Depends(read_uow
 @router.post("/parts/{part_id}/edit", response_class=HTMLResponse,
              dependencies=[Depends(needs("catalog.part.update"))])
 def part_update(request: Request, part_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
+                uow: UnitOfWork = write_uow):
     pid = parse_id(part_id, "part")
     part = service.get_part_to_edit(uow, part_id=pid)
     title = f"Edit part {part.manufacturer_code} {part.part_number}"
@@ -138,7 +137,6 @@ def part_update(request: Request, part_id: str, data: dict = Depends(form_data),
         return render_form(request, title=title, action=f"/parts/{pid}/edit", fields=fields, values=data,
                            errors=errors, hidden={"version": data.get("version", "")},
                            cancel_url=f"/parts/{pid}", section="parts")
-    uow.commit()
     return redirect(f"/parts/{pid}?saved=1")
 
 
@@ -204,7 +202,7 @@ def type_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/equipment-types/new", response_class=HTMLResponse,
              dependencies=[Depends(needs("catalog.equipment_type.create"))])
-def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     fields = _type_fields(uow, create=True)
     et, errors = run_form(EquipmentTypeCreate, clean_form(data, fields, partial=False),
                           lambda d: service.create_equipment_type(uow, data=d), [f.name for f in fields])
@@ -212,7 +210,6 @@ def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWo
         return render_form(request, title="New equipment type", action="/equipment-types/new",
                            fields=_type_fields(uow, create=True), values=data, errors=errors,
                            cancel_url="/equipment-types", section="equipment_types")
-    uow.commit()
     return redirect(f"/equipment-types/{et.id}?saved=1")
 
 
@@ -244,7 +241,7 @@ def type_edit(request: Request, equipment_type_id: str, uow: UnitOfWork = Depend
 @router.post("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,
              dependencies=[Depends(needs("catalog.equipment_type.update"))])
 def type_update(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
+                uow: UnitOfWork = write_uow):
     tid = parse_id(equipment_type_id, "equipment type")
     et = service.get_equipment_type_to_edit(uow, equipment_type_id=tid)
     return save_edit_form(request, uow, schema=EquipmentTypeUpdate, data=data,

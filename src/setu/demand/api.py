@@ -50,7 +50,6 @@ def get_demand_record(record_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow))
 
 @router.put("/demand", response_model=DemandRecordRead,
             responses=problem_responses(404, 409), dependencies=[Depends(needs("demand.record.create"))])
-def record_demand(data: DemandRecordCreate, uow: UnitOfWork = Depends(write_uow)):
-    rec = service.record_demand(uow, data=data)
-    uow.commit()
+def record_demand(data: DemandRecordCreate, uow: UnitOfWork = write_uow):
+    rec = service.record_demand(uow, data=data, versioned=True)
     return DemandRecordRead.model_validate(rec)

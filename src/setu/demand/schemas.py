@@ -26,6 +26,8 @@ class DemandRecordCreate(Input):
                                           f"(years {FIRST_YEAR} to {LAST_YEAR})")
     quantity: float = Field(..., ge=0, le=MAX_MONTHLY_QUANTITY,
                             description="units demanded in the month (at most 10^9: forecasts stay finite)")
+    version: int | None = Field(None, description="replacing an existing month through the API: the version "
+                                                  "you read (or If-Match); 428 without it, 409 when stale")
 
     @field_validator("period")
     @classmethod
@@ -43,3 +45,4 @@ class DemandRecordRead(BaseModel):
     site_id: uuid.UUID
     period: date
     quantity: float
+    version: int

@@ -12,23 +12,26 @@ from setu.demand.schemas import DemandRecordCreate
 from setu.fleet import policies as fleet_policies
 from setu.fleet import service as fleet
 from setu.kit.access import require
-from setu.kit.crud import flush, get_or_404
+from setu.kit.crud import check_version, flush, get_or_404
 from setu.kit.errors import NotFound
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
 
 
-def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate) -> DemandRecord:
-    """Record (or replace) the demand of a part at a site for one month."""
+def record_demand(uow: UnitOfWork, *, data: DemandRecordCreate, versioned: bool = False) -> DemandRecord:
+    """Record (or replace) the demand of a part at a site for one month (``versioned``, the API:
+    replacing needs the version read, see :func:`setu.kit.crud.check_version`)."""
     require(uow.actor, "demand.record.create")
     s = uow.session
     get_or_404(s, Part, data.part_id, "part")
     fleet.check_site_visible(uow, site_id=data.site_id)
     rec = repo.record_for_update(s, data.part_id, data.site_id, data.period)
     if rec is None:
-        rec = DemandRecord(**data.model_dump())
+        rec = DemandRecord(**data.model_dump(exclude={"version"}))
         s.add(rec)
     else:
+        if versioned:
+            check_version(rec, data.version, "demand record")
         rec.quantity = data.quantity
     flush(s, "demand record")
     return rec

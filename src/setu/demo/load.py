@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import typer
 
+
 from setu.adapters.console import permission
 from sqlalchemy import Uuid, func, select
 from sqlalchemy.engine import Engine
@@ -43,7 +44,7 @@ from setu.demo.data import BASE_PARTS, DEFAULT_SEED, MAX_SCALE, DemoData, _Gathe
 from setu.kit import audit
 from setu.kit.access import system_actor
 from setu.kit.db import Base, make_engine, upgrade_database, utcnow
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
 
 #: Called as ``hook(uow, data)`` after the data set is written, before the commit.
 POST_LOAD_HOOKS: list[Callable[[UnitOfWork, DemoData], dict[str, int] | None]] = []
@@ -279,12 +280,11 @@ def load_demo(*, url: str | None = None, engine: Engine | None = None, scale: in
         t0 = time.perf_counter()
         data = generate(scale=scale, seed=seed)
         t1 = time.perf_counter()
-        with UnitOfWork(system_actor("demo"), write=True, engine=engine) as uow:
+        with transaction(system_actor("demo"), engine=engine) as uow:
             # re-check inside the write transaction (holds the write lock on SQLite)
             if not force and count_in(uow):
                 return LoadResult(False, "another writer loaded parts meanwhile: demo data not loaded")
             counts = write_demo(uow, data, progress=progress)
-            uow.commit()
         t2 = time.perf_counter()
         return LoadResult(True, "demo data loaded", counts, t1 - t0, t2 - t1, data.logins)
     finally:

@@ -28,9 +28,8 @@ def list_sites(q: str | None = None, kind: SiteKind | None = None, echelon: int 
 
 @router.post("/sites", response_model=SiteRead, status_code=201,
              responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.site.create"))])
-def create_site(data: SiteCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_site(data: SiteCreate, uow: UnitOfWork = write_uow):
     site = service.create_site(uow, data=data)
-    uow.commit()
     return SiteRead.model_validate(site)
 
 
@@ -42,9 +41,8 @@ def get_site(site_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.patch("/sites/{site_id}", response_model=SiteRead,
               responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.site.update"))])
-def update_site(site_id: uuid.UUID, data: SiteUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_site(site_id: uuid.UUID, data: SiteUpdate, uow: UnitOfWork = write_uow):
     site = service.update_site(uow, site_id=site_id, data=data)
-    uow.commit()
     return SiteRead.model_validate(site)
 
 
@@ -61,9 +59,8 @@ def list_equipment_units(q: str | None = None, equipment_type_id: uuid.UUID | No
 @router.post("/equipment-units", response_model=EquipmentUnitRead, status_code=201,
              responses=problem_responses(404, 409),
              dependencies=[Depends(needs("fleet.equipment_unit.create"))])
-def create_equipment_unit(data: EquipmentUnitCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_equipment_unit(data: EquipmentUnitCreate, uow: UnitOfWork = write_uow):
     unit = service.create_equipment_unit(uow, data=data)
-    uow.commit()
     return EquipmentUnitRead.model_validate(unit)
 
 
@@ -75,9 +72,8 @@ def get_equipment_unit(unit_id: uuid.UUID, uow: UnitOfWork = Depends(read_uow)):
 
 @router.patch("/equipment-units/{unit_id}", response_model=EquipmentUnitRead, responses=problem_responses(404, 409),
               dependencies=[Depends(needs("fleet.equipment_unit.update"))])
-def update_equipment_unit(unit_id: uuid.UUID, data: EquipmentUnitUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_equipment_unit(unit_id: uuid.UUID, data: EquipmentUnitUpdate, uow: UnitOfWork = write_uow):
     unit = service.update_equipment_unit(uow, unit_id=unit_id, data=data)
-    uow.commit()
     return EquipmentUnitRead.model_validate(unit)
 
 
@@ -98,18 +94,16 @@ def get_stock_position(position_id: uuid.UUID, uow: UnitOfWork = Depends(read_uo
 
 @router.put("/stock", response_model=StockPositionRead,
             responses=problem_responses(404, 409), dependencies=[Depends(needs("fleet.stock.update"))])
-def set_stock(data: StockPositionSet, uow: UnitOfWork = Depends(write_uow)):
-    pos = service.set_stock(uow, data=data)
-    uow.commit()
+def set_stock(data: StockPositionSet, uow: UnitOfWork = write_uow):
+    pos = service.set_stock(uow, data=data, versioned=True)
     return StockPositionRead.model_validate(pos)
 
 
 @router.post("/stock/{part_id}/{site_id}/adjust", response_model=StockPositionRead,
              responses=problem_responses(404, 409),
              dependencies=[Depends(needs("fleet.stock.update"))])
-def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow: UnitOfWork = Depends(write_uow)):
+def adjust_stock(part_id: uuid.UUID, site_id: uuid.UUID, data: StockAdjust, uow: UnitOfWork = write_uow):
     pos = service.adjust_stock(uow, part_id=part_id, site_id=site_id, data=data)
-    uow.commit()
     return StockPositionRead.model_validate(pos)
 
 

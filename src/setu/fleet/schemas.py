@@ -103,6 +103,8 @@ class StockPositionSet(Input):
     unserviceable: Count = 0
     in_repair: Count = 0
     on_order: Count = 0
+    version: int | None = Field(None, description="the version of the position you read (or If-Match); required "
+                                                  "when the position exists (428 without it, 409 when stale)")
 
 
 class StockAdjust(Input):

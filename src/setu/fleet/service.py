@@ -17,8 +17,8 @@ from setu.fleet.schemas import (
 )
 from setu.identity.models import Organisation
 from setu.kit.access import require
-from setu.kit.crud import apply_update, flush, get_or_404
-from setu.kit.errors import FieldError, ValidationFailed
+from setu.kit.crud import apply_update, check_version, flush, get_or_404
+from setu.kit.errors import Conflict, FieldError, ValidationFailed
 from setu.kit.inputs import MAX_INT
 from setu.kit.listing import Page, paginate
 from setu.kit.uow import UnitOfWork
@@ -162,16 +162,24 @@ def get_stock_position(uow: UnitOfWork, *, position_id: uuid.UUID) -> StockPosit
                            policies.visible_site_ids(uow.actor))
 
 
-def set_stock(uow: UnitOfWork, *, data: StockPositionSet) -> StockPosition:
-    """Set a position's counts, creating it when the part has none at the site."""
+def set_stock(uow: UnitOfWork, *, data: StockPositionSet, versioned: bool = False) -> StockPosition:
+    """Set a position's counts, creating it when the part has none at the site.
+
+    ``versioned`` (the API): replacing an existing position needs the version the caller read
+    (428 without it, 409 when stale), so read-then-PUT clients cannot overwrite each other."""
     require(uow.actor, "fleet.stock.update")
     s = uow.session
     get_or_404(s, Part, data.part_id, "part")
     _site(uow, data.site_id)
     pos = repo.stock_position_for_update(s, data.part_id, data.site_id)
     if pos is None:
+        if versioned and data.version is not None:
+            raise Conflict("stock position was removed or never existed; reload and try again",
+                           [FieldError("version", "is stale; reload and try again")])
         pos = StockPosition(part_id=data.part_id, site_id=data.site_id)
         s.add(pos)
+    elif versioned:
+        check_version(pos, data.version, "stock position")
     for k in ("serviceable", "unserviceable", "in_repair", "on_order"):
         setattr(pos, k, getattr(data, k))
     flush(s, "stock position")

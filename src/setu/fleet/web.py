@@ -90,14 +90,13 @@ def site_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
 
 
 @router.post("/sites/new", response_class=HTMLResponse, dependencies=[Depends(needs("fleet.site.create"))])
-def site_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def site_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     fields = _site_fields(uow, create=True)
     site, errors = run_form(SiteCreate, clean_form(data, fields, partial=False),
                             lambda d: service.create_site(uow, data=d), [f.name for f in fields])
     if errors:
         return render_form(request, title="New site", action="/sites/new", fields=_site_fields(uow, create=True),
                            values=data, errors=errors, cancel_url="/sites", section="sites")
-    uow.commit()
     return redirect(f"/sites/{site.id}?saved=1")
 
 
@@ -130,7 +129,7 @@ def site_edit(request: Request, site_id: str, uow: UnitOfWork = Depends(read_uow
 @router.post("/sites/{site_id}/edit", response_class=HTMLResponse,
              dependencies=[Depends(needs("fleet.site.update"))])
 def site_update(request: Request, site_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
+                uow: UnitOfWork = write_uow):
     sid = parse_id(site_id, "site")
     site = service.get_site(uow, site_id=sid)
     return save_edit_form(request, uow, schema=SiteUpdate, data=data, fields=lambda: _site_fields(uow, create=False),
@@ -210,7 +209,7 @@ def unit_new(request: Request, equipment_type_id: str | None = None, site_id: st
 
 
 @router.post("/units/new", response_class=HTMLResponse, dependencies=[Depends(needs("fleet.equipment_unit.create"))])
-def unit_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def unit_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     fields = _unit_fields(uow, create=True)
     unit, errors = run_form(EquipmentUnitCreate, clean_form(data, fields, partial=False),
                             lambda d: service.create_equipment_unit(uow, data=d), [f.name for f in fields])
@@ -218,7 +217,6 @@ def unit_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWo
         return render_form(request, title="New equipment unit", action="/units/new",
                            fields=_unit_fields(uow, create=True), values=data, errors=errors, cancel_url="/units",
                            section="units")
-    uow.commit()
     return redirect(f"/units/{unit.id}?saved=1")
 
 
@@ -242,7 +240,7 @@ def unit_edit(request: Request, unit_id: str, uow: UnitOfWork = Depends(read_uow
 @router.post("/units/{unit_id}/edit", response_class=HTMLResponse,
              dependencies=[Depends(needs("fleet.equipment_unit.update"))])
 def unit_update(request: Request, unit_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
+                uow: UnitOfWork = write_uow):
     uid = parse_id(unit_id, "equipment unit")
     unit = service.get_equipment_unit(uow, unit_id=uid)
     return save_edit_form(request, uow, schema=EquipmentUnitUpdate, data=data,

@@ -22,7 +22,7 @@ from setu.forecasting import service as service
 from setu.forecasting.models import ForecastRun
 from setu.kit.listing import PageOut, page_out
 from setu.kit.timestamps import UtcDatetime
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
 
 router = APIRouter(tags=["forecasting"], responses=problem_responses(403))
 
@@ -152,10 +152,9 @@ def start_run(data: ForecastRunCreate, request: Request, uow: UnitOfWork = Depen
     Computed in a read-only unit of work, stored in a write unit of work afterwards: no write
     transaction is held while the engine computes."""
     prepared = service.prepare_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
-    with UnitOfWork(uow.actor, write=True, engine=request.app.state.engine) as w:
+    with transaction(uow.actor, engine=request.app.state.engine) as w:
         run = service.save_forecast_run(w, prepared)
         out = _read(w, run)
-        w.commit()
     return out
 
 

@@ -24,6 +24,8 @@ from typing import Optional
 import numpy as np
 import typer
 
+from setu.kit.uow import transaction
+
 from setu.adapters.console import permission
 from datetime import datetime, timezone
 from collections import Counter
@@ -256,17 +258,15 @@ def forecast_run(
             try:
                 out = fs.compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=advance)
             except Exception as exc:  # the engine or the cluster failed: record it, then report
-                with UnitOfWork(actor, write=True) as uow:
+                with transaction(actor) as uow:
                     failed = fs.record_failed_run(uow, spec, error=f"{type(exc).__name__}: {exc}", started_at=started)
-                    uow.commit()
                 progress.stop()
                 typer.echo(f"error: forecast run {failed.id} failed: {type(exc).__name__}: {exc}", err=True)
                 raise typer.Exit(1) from exc
             write = progress.add_task("writing results", total=max(out.n_series, 1))
-            with UnitOfWork(actor, write=True) as uow:
+            with transaction(actor) as uow:
                 run = fs.store_forecast_run(uow, spec, inp, out, started_at=started,
                                             progress=lambda d, t: progress.update(write, completed=d, total=max(t, 1)))
-                uow.commit()
     except SetuError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         for e in exc.errors or []:

@@ -19,7 +19,7 @@ from setu.adapters.http import needs, read_uow
 from setu.adapters.pages import NavEntry, FormErrors, FormField, form_data, optional_id, parse_id, plotly_chart, redirect, render, render_form
 from setu.forecasting import service as service
 from setu.kit.errors import SetuError
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
 
 router = APIRouter(include_in_schema=False)
 NAV = [
@@ -108,9 +108,8 @@ def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWor
         else:
             # computed in the read-only unit of work, stored in a write one (no write lock meanwhile)
             prepared = service.prepare_forecast_run(uow, **kwargs, max_series=MAX_SYNC_SERIES)
-            with UnitOfWork(uow.actor, write=True, engine=request.app.state.engine) as w:
+            with transaction(uow.actor, engine=request.app.state.engine) as w:
                 run = service.save_forecast_run(w, prepared)
-                w.commit()
             return redirect(f"/forecast-runs/{run.id}?saved=1")
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:

@@ -21,7 +21,7 @@ from setu.kit import crypto
 from setu.kit.access import system_actor
 from setu.kit.errors import SetuError, ValidationFailed
 from setu.kit.settings import get_settings
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
 
 router = APIRouter(include_in_schema=False)
 LOGIN_NONCE_COOKIE = "setu_login"
@@ -77,13 +77,13 @@ def _login(request: Request, data: dict[str, str]) -> HTMLResponse | RedirectRes
     if not sent_nonce or not crypto.same(sent_nonce, cookie_nonce):
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, status=400,
                            error="The sign-in form had expired. Please sign in again.")
-    with UnitOfWork(system_actor("login"), write=False, engine=engine) as uow:
-        recent = auth.recent_failures_from(uow, client=client, seconds=60)
-    if recent >= s.login_rate_per_minute:
+    with transaction(system_actor("login"), engine=engine) as uow:
+        attempts = auth.count_login_attempt(uow, client=client)  # atomic: no check-then-act
+    if attempts > s.login_rate_per_minute:
         record_security_event_safely(engine, kind="login_throttled", client=client, detail=f"user {username}")
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, status=429,
                            error="Too many sign-in attempts from your address. Wait a minute and try again.")
-    with UnitOfWork(system_actor("login"), write=True, engine=engine) as uow:
+    with transaction(system_actor("login"), engine=engine) as uow:
         outcome = auth.authenticate(uow, username=username, password=data.get("password") or "",
                                     totp_code=(data.get("code") or "").strip() or None)
         secret = None
@@ -93,7 +93,6 @@ def _login(request: Request, data: dict[str, str]) -> HTMLResponse | RedirectRes
             auth.record_security_event(uow, kind="login", actor=actor, client=client)
             if next_url == "/" and not actor.can("overview.dashboard.read"):
                 next_url = "/audit"  # a system administrator's start page
-        uow.commit()  # the failure counter and lockout persist even when the sign-in fails
     if outcome.reason == "totp_required":
         return _login_page(request, nonce=fresh, next_url=next_url, username=username, ask_code=True,
                            error="Enter the 6-digit code from your authenticator app with your password.")
@@ -112,9 +111,8 @@ def _login(request: Request, data: dict[str, str]) -> HTMLResponse | RedirectRes
 
 
 @router.post("/logout", dependencies=[Depends(needs("identity.self.read"))])
-def logout(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def logout(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     auth.end_session(uow, cookie=request.cookies.get(SESSION_COOKIE) or "")
-    uow.commit()
     resp = RedirectResponse("/login", status_code=303)
     clear_session_cookie(request, resp)
     return resp
@@ -125,8 +123,10 @@ def logout(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = 
 def _account(request: Request, uow: UnitOfWork, *, new_token: str | None = None, totp_secret: str | None = None,
              errors: FormErrors | None = None, status: int = 200) -> HTMLResponse:
     me = auth.get_user_by_name(uow, request.state.actor.name)
+    here = crypto.digest(request.cookies.get(SESSION_COOKIE) or "")
     return render(request, "identity/account.html", {
         "title": "Your account", "user": me, "tokens": auth.list_tokens(uow, user_id=me.id),
+        "sessions": auth.list_sessions(uow, user_id=me.id), "this_session": here,
         "new_token": new_token, "totp_secret": totp_secret,
         "totp_uri": crypto.totp_uri(totp_secret, me.username) if totp_secret else None,
         "errors": errors or FormErrors(), "token_days": get_settings().token_days}, status_code=status,
@@ -139,44 +139,76 @@ def account(request: Request, uow: UnitOfWork = Depends(read_uow)):
 
 
 @router.post("/account/tokens", response_class=HTMLResponse, dependencies=[Depends(needs("identity.self.update"))])
-def token_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def token_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     days_text = (data.get("days") or "").strip()
     try:
         days = int(days_text) if days_text else None
         secret, _ = auth.create_token(uow, username=request.state.actor.name, name=data.get("name") or "token",
                                       days=days)
     except (ValueError, ValidationFailed) as exc:
-        uow.session.rollback()
+        uow.discard()
         errors = FormErrors()
         if isinstance(exc, ValueError):
             errors.fields["days"] = "must be a whole number of days"
         else:
             errors = FormErrors.from_exception(exc, ("name", "days"))
         return _account(request, uow, errors=errors, status=422)
-    uow.commit()
     return _account(request, uow, new_token=secret)  # shown once, never stored in clear
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Depends(needs("identity.self.update"))])
 def token_revoke(request: Request, token_id: str, data: dict = Depends(form_data),
-                 uow: UnitOfWork = Depends(write_uow)):
+                 uow: UnitOfWork = write_uow):
     from setu.adapters.pages import parse_id
 
     tid = parse_id(token_id, "token")
     auth.revoke_own_token(uow, token_id=tid)
-    uow.commit()
     return redirect("/account?saved=1")
 
 
 @router.post("/account/two-factor", response_class=HTMLResponse,
              dependencies=[Depends(needs("identity.self.update"))])
-def two_factor(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def two_factor(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
+    check = _reauthenticate(request, data.get("current_password") or "")
+    if check != "ok":
+        errors = FormErrors()
+        errors.fields["current_password"] = REAUTH_FAILED[check].format(minutes=get_settings().lockout_minutes)
+        return _account(request, uow, errors=errors, status=422)
     secret = auth.enable_totp(uow, user_id=request.state.actor.user_id)
-    uow.commit()
     return _account(request, uow, totp_secret=secret)
 
 
 PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
+REAUTH_FAILED = {"missing": "is required for this change", "wrong": "is not your current password",
+                 "locked": "too many wrong passwords: the account is locked for {minutes} minutes"}
+
+
+def _reauthenticate(request: Request, password: str) -> str:
+    """Check the password again before a security change, in its own unit of work: a wrong guess
+    is counted (and locks the account) even though the change itself is refused."""
+    if not password:
+        return "missing"  # nothing guessed: not counted
+    engine = request.app.state.engine
+    with transaction(request.state.actor, engine=engine) as uow:
+        outcome = auth.reauthenticate(uow, user_id=request.state.actor.user_id, password=password)
+    if outcome != "ok":
+        record_security_event_safely(engine, kind="reauth_failed", actor=request.state.actor,
+                                     client=client_address(request), detail=f"{request.url.path}: {outcome}")
+    return outcome
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[Depends(needs("identity.self.update"))])
+def session_end(request: Request, session_id: str, data: dict = Depends(form_data),
+                uow: UnitOfWork = write_uow):
+    from setu.adapters.pages import parse_id
+
+    ws = auth.end_own_session(uow, session_id=parse_id(session_id, "session"))
+    ended_here = ws.digest == crypto.digest(request.cookies.get(SESSION_COOKIE) or "")
+    if ended_here:
+        resp = RedirectResponse("/login", status_code=303)
+        clear_session_cookie(request, resp)
+        return resp
+    return redirect("/account?saved=1")
 
 
 @router.get("/account/password", response_class=HTMLResponse, dependencies=[Depends(needs("identity.self.read"))])
@@ -188,19 +220,21 @@ def password_form(request: Request, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/account/password", response_class=HTMLResponse,
              dependencies=[Depends(needs("identity.self.update"))])
-def password_change(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def password_change(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     errors = FormErrors()
     new, repeat = data.get("new_password") or "", data.get("repeat_password") or ""
+    check = _reauthenticate(request, data.get("current_password") or "") if new == repeat else "ok"
     if new != repeat:
         errors.fields["repeat_password"] = "does not match the new password"
+    elif check != "ok":
+        errors.fields["current_password"] = REAUTH_FAILED[check].format(minutes=get_settings().lockout_minutes)
     else:
         try:
             auth.change_password(uow, user_id=request.state.actor.user_id, current=data.get("current_password") or "",
                                  new=new, keep_session=crypto.digest(request.cookies.get(SESSION_COOKIE) or ""))
-            uow.commit()
             return redirect("/account?saved=1")
         except SetuError as exc:
-            uow.session.rollback()
+            uow.discard()
             errors = FormErrors.from_exception(exc, PASSWORD_FIELDS)
     me = auth.get_user_by_name(uow, request.state.actor.name)
     return render(request, "identity/password.html", {"title": "Change your password", "errors": errors,

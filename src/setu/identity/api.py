@@ -38,9 +38,8 @@ def list_organisations(q: str | None = None, kind: OrganisationKind | None = Non
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=201, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("identity.organisation.create"))])
-def create_organisation(data: OrganisationCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_organisation(data: OrganisationCreate, uow: UnitOfWork = write_uow):
     org = service.create_organisation(uow, data=data)
-    uow.commit()
     return OrganisationRead.model_validate(org)
 
 
@@ -53,7 +52,6 @@ def get_organisation(organisation_id: uuid.UUID, uow: UnitOfWork = Depends(read_
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead,
               responses=problem_responses(404, 409),
               dependencies=[Depends(needs("identity.organisation.update"))])
-def update_organisation(organisation_id: uuid.UUID, data: OrganisationUpdate, uow: UnitOfWork = Depends(write_uow)):
+def update_organisation(organisation_id: uuid.UUID, data: OrganisationUpdate, uow: UnitOfWork = write_uow):
     org = service.update_organisation(uow, organisation_id=organisation_id, data=data)
-    uow.commit()
     return OrganisationRead.model_validate(org)

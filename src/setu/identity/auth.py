@@ -118,14 +118,24 @@ def reset_password(uow: UnitOfWork, *, username: str, password: str) -> User:
     user.locked_until = None
     uow.session.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
                         .values(revoked_at=now()))
+    _end_tokens(uow, user)
     flush(uow.session, "user")
     return user
+
+
+def _end_tokens(uow: UnitOfWork, user: User) -> None:
+    """A new password ends every API token of the user: a token made with a leaked password
+    must not outlive it (the account page and the README say so)."""
+    t = now()
+    for tok in uow.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        tok.revoked_at = t
 
 
 def change_password(uow: UnitOfWork, *, user_id: uuid.UUID, current: str, new: str,
                     keep_session: str | None = None) -> User:
     """Change the signed-in user's own password. Every other session of theirs ends (the one
-    whose cookie digest is ``keep_session`` stays signed in)."""
+    whose cookie digest is ``keep_session`` stays signed in) and every API token ends.
+    The web adapter checks ``current`` first with :func:`reauthenticate` (counted, locking)."""
     require(uow.actor, "identity.self.update")
     user = get_or_404(uow.session, User, user_id, "user")
     if uow.actor.user_id != user.id:
@@ -148,12 +158,39 @@ def change_password(uow: UnitOfWork, *, user_id: uuid.UUID, current: str, new: s
     if keep_session:
         others = others.where(WebSession.digest != keep_session)
     uow.session.execute(others.values(revoked_at=now()))
+    _end_tokens(uow, user)
     flush(uow.session, "user")
     return user
 
 
+def reauthenticate(uow: UnitOfWork, *, user_id: uuid.UUID, password: str) -> str:
+    """Check the signed-in user's password again before a security change (password, two-factor):
+    "ok", "wrong" or "locked". Wrong guesses count and lock the account exactly like failed
+    sign-ins; the caller commits whatever the outcome (the count must persist)."""
+    require(uow.actor, "identity.self.update")
+    s = get_settings()
+    user = uow.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None or uow.actor.user_id != user.id:
+        raise NotFound(f"user {user_id} not found")
+    t = now()
+    ok = crypto.verify_password(user.password_hash, password or "")  # the same work locked or not
+    if _aware(user.locked_until) and _aware(user.locked_until) > t:
+        return "locked"
+    if not ok:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        user.locked_until = rules.lock_after_failure(user.failed_logins, t, threshold=s.lockout_failures,
+                                                     minutes=s.lockout_minutes)
+        flush(uow.session, "user")
+        return "locked" if user.locked_until else "wrong"
+    if user.failed_logins:
+        user.failed_logins = 0
+        flush(uow.session, "user")
+    return "ok"
+
+
 def enable_totp(uow: UnitOfWork, *, user_id: uuid.UUID) -> str:
-    """Start two-factor for the signed-in user; returns the secret to put in an authenticator."""
+    """Start two-factor for the signed-in user; returns the secret to put in an authenticator.
+    The adapter re-authenticates first (:func:`reauthenticate`)."""
     require(uow.actor, "identity.self.update")
     user = get_or_404(uow.session, User, user_id, "user")
     if uow.actor.user_id != user.id:
@@ -185,9 +222,10 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, totp_code: st
         crypto.verify_password(crypto.dummy_hash(), password or "")  # same cost either way
         return LoginOutcome(None, False, "bad_credentials")
     t = now()
+    password_ok = crypto.verify_password(user.password_hash, password or "")  # same work on every path
     if _aware(user.locked_until) and _aware(user.locked_until) > t:
         return LoginOutcome(user, False, "locked")
-    if not crypto.verify_password(user.password_hash, password or ""):
+    if not password_ok:
         user.failed_logins = (user.failed_logins or 0) + 1
         user.locked_until = rules.lock_after_failure(user.failed_logins, t, threshold=s.lockout_failures,
                                                      minutes=s.lockout_minutes)
@@ -241,6 +279,55 @@ def resolve_session(uow: UnitOfWork, *, cookie: str) -> tuple[User, WebSession] 
     if user is None or not user.is_active:
         return None
     return user, ws
+
+
+def list_sessions(uow: UnitOfWork, *, user_id: uuid.UUID) -> list[WebSession]:
+    """The signed-in user's live web sessions, newest first (never the cookie: only its digest is stored)."""
+    require(uow.actor, "identity.self.read")
+    if uow.actor.user_id != user_id:
+        raise NotFound(f"user {user_id} not found")
+    t = now()
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    rows = uow.session.scalars(select(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+                               .order_by(WebSession.created_at.desc()))
+    return [ws for ws in rows if _aware(ws.expires_at) > t and _aware(ws.last_seen_at) + idle > t]
+
+
+def end_own_session(uow: UnitOfWork, *, session_id: uuid.UUID) -> WebSession:
+    """End one of the signed-in user's web sessions (another user's answers 404)."""
+    require(uow.actor, "identity.self.update")
+    ws = uow.session.get(WebSession, session_id)
+    if ws is None or ws.user_id != uow.actor.user_id:
+        raise NotFound(f"session {session_id} not found")
+    ws.revoked_at = ws.revoked_at or now()
+    uow.session.flush()
+    return ws
+
+
+def count_login_attempt(uow: UnitOfWork, *, client: str, window_s: int = 60) -> int:
+    """Count one sign-in attempt from ``client`` and return the attempts in its current window.
+
+    Atomic: one ``UPDATE ... RETURNING`` (a row lock on PostgreSQL, the write lock on SQLite), so
+    two parallel attempts can never both see the count before either one (check-then-act)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from setu.identity.models import LoginThrottle
+
+    t = now()
+    start = t - timedelta(seconds=window_s)
+    key = (client or "unknown")[:64]
+    insert_ = pg_insert if uow.session.bind.dialect.name == "postgresql" else sqlite_insert
+    uow.session.execute(insert_(LoginThrottle).values(client=key, window_start=t, attempts=0)
+                        .on_conflict_do_nothing(index_elements=["client"]))
+    from sqlalchemy import case
+
+    stale = LoginThrottle.window_start < start
+    stmt = (update(LoginThrottle).where(LoginThrottle.client == key)
+            .values(attempts=case((stale, 1), else_=LoginThrottle.attempts + 1),
+                    window_start=case((stale, t), else_=LoginThrottle.window_start))
+            .returning(LoginThrottle.attempts))
+    return int(uow.session.execute(stmt).scalar_one())
 
 
 def touch_session(uow: UnitOfWork, *, session_id: uuid.UUID) -> None:
@@ -334,11 +421,42 @@ def revoke_token(uow: UnitOfWork, *, token_id: uuid.UUID | None = None, prefix: 
 
 def record_security_event(uow: UnitOfWork, *, kind: str, actor: Actor | None = None, permission: str | None = None,
                           object_type: str | None = None, object_id: str | None = None, client: str | None = None,
-                          detail: str | None = None) -> None:
-    uow.session.add(SecurityEvent(at=now(), kind=kind, actor=actor.name if actor else None,
+                          detail: str | None = None, at: datetime | None = None) -> None:
+    uow.session.add(SecurityEvent(at=at or now(), kind=kind, actor=actor.name if actor else None,
                                   party_id=actor.party_id if actor else None, permission=permission,
                                   object_type=object_type, object_id=object_id, client=client, detail=detail))
     uow.session.flush()
+
+
+def _write_security_events(uow: UnitOfWork, items: list[dict]) -> None:
+    for event in items:
+        record_security_event(uow, **event)
+
+
+def _write_session_touches(uow: UnitOfWork, items: list[tuple[uuid.UUID, datetime]]) -> None:
+    latest: dict[uuid.UUID, datetime] = {}
+    for sid, at in items:
+        latest[sid] = max(at, latest.get(sid, at))
+    for sid, at in latest.items():
+        uow.session.execute(update(WebSession).where(WebSession.id == sid, WebSession.last_seen_at < at)
+                            .values(last_seen_at=at))
+
+
+def queue_security_event(engine, **event) -> None:
+    """Record a security event off the request path (a refused request never waits for the write
+    lock; see :mod:`setu.kit.security_events`). The event keeps the time it happened."""
+    from setu.kit import security_events
+
+    security_events.register("security_event", _write_security_events)
+    security_events.submit(engine, {**event, "at": event.get("at") or now()})
+
+
+def queue_session_touch(engine, *, session_id: uuid.UUID) -> None:
+    """Note that a web session was seen now, written by the background writer (not by the read)."""
+    from setu.kit import security_events
+
+    security_events.register("session_touch", _write_session_touches)
+    security_events.submit(engine, (session_id, now()), kind="session_touch")
 
 
 def recent_failures_from(uow: UnitOfWork, *, client: str, seconds: int = 60) -> int:
@@ -378,8 +496,6 @@ def resolve_caller(engine, *, bearer: str | None, cookie: str | None, request_id
         caller = Caller(actor_for(user, request_id), "session", ws.csrf_token, bool(user.must_change_password))
         last = ws.last_seen_at if ws.last_seen_at.tzinfo else ws.last_seen_at.replace(tzinfo=timezone.utc)
         session_id, touch = ws.id, datetime.now(timezone.utc) - last > TOUCH_EVERY
-    if touch:
-        with UnitOfWork(system_actor("auth"), write=True, engine=engine) as uow:
-            touch_session(uow, session_id=session_id)
-            uow.commit()
+    if touch:  # off the request path: a read never waits for the write lock (setu.kit.security_events)
+        queue_session_touch(engine, session_id=session_id)
     return caller, "ok"

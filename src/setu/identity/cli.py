@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from setu.kit.uow import transaction
+
 from setu.adapters.console import permission
 
 from setu.kit.access import system_actor
@@ -62,14 +64,13 @@ def user_create(
 
     pw = _password(password, "Password")
     try:
-        with _uow(True) as uow:
+        with transaction(system_actor("cli")) as uow:
             org_id = uow.session.scalar(select(Organisation.id).where(Organisation.code == organisation.upper()))
             if org_id is None:
                 typer.echo(f"error: organisation {organisation} not found", err=True)
                 raise typer.Exit(2)
             new = auth.create_user(uow, username=username, display_name=name or username, organisation_id=org_id,
                                    role=role, password=pw, email=email, system_admin=system_admin, totp=totp)
-            uow.commit()
     except SetuError as exc:
         _fail(exc)
     typer.echo(f"created user {new.user.username} ({role})")
@@ -87,9 +88,8 @@ def user_disable(username: str) -> None:
     from setu.identity import auth
 
     try:
-        with _uow(True) as uow:
+        with transaction(system_actor("cli")) as uow:
             auth.disable_user(uow, username=username)
-            uow.commit()
     except SetuError as exc:
         _fail(exc)
     typer.echo(f"disabled {username}; their sessions and tokens no longer work")
@@ -103,9 +103,8 @@ def user_reset_password(username: str, password: str = typer.Option(None, help="
 
     pw = _password(password, "New password")
     try:
-        with _uow(True) as uow:
+        with transaction(system_actor("cli")) as uow:
             auth.reset_password(uow, username=username, password=pw)
-            uow.commit()
     except SetuError as exc:
         _fail(exc)
     typer.echo(f"password of {username} reset; sessions ended")
@@ -140,9 +139,8 @@ def token_create(username: str, name: str = typer.Option("cli", help="what the t
     from setu.identity import auth
 
     try:
-        with _uow(True) as uow:
+        with transaction(system_actor("cli")) as uow:
             secret, tok = auth.create_token(uow, username=username, name=name, days=days)
-            uow.commit()
     except SetuError as exc:
         _fail(exc)
     typer.echo(secret)
@@ -162,9 +160,8 @@ def token_revoke(token: str = typer.Argument(..., help="the token's id or its fi
     except ValueError:
         kw = {"prefix": token}
     try:
-        with _uow(True) as uow:
+        with transaction(system_actor("cli")) as uow:
             tok = auth.revoke_token(uow, **kw)
-            uow.commit()
     except SetuError as exc:
         _fail(exc)
     typer.echo(f"revoked token {tok.prefix}…")

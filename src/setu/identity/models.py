@@ -126,3 +126,14 @@ class SecurityEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     client: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts per client address in the current minute, counted atomically (one
+    ``UPDATE ... RETURNING`` per attempt), so parallel attempts cannot all pass the limit."""
+
+    __tablename__ = "identity_login_throttle"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -36,7 +36,8 @@ from setu.kit.db import Base
 GENESIS = "0" * 64
 #: Not business data: the log itself, and security bookkeeping (sessions, security events), which
 #: has its own table and would otherwise flood the chain with every page view.
-NOT_AUDITED = {"audit_entry", "audit_head", "alembic_version", "identity_web_session", "identity_security_event"}
+NOT_AUDITED = {"audit_entry", "audit_head", "alembic_version", "identity_web_session", "identity_security_event",
+               "audit_checkpoint", "identity_login_throttle"}
 REDACTED = "***"
 
 
@@ -321,6 +322,10 @@ def verify_entries(entries: Iterable[dict[str, Any]], *, start_prev: str | None 
         last_seq, head_hash = expect_last
         if n == 0 and last_seq > 0:
             return VerifyResult(False, 0, f"all entries are missing: the head records {last_seq}", 1)
+        if expected_seq is not None and expected_seq - 1 > last_seq:
+            return VerifyResult(False, n, f"entries {last_seq + 1}..{expected_seq - 1} follow the head, which records "
+                                          f"entry {last_seq}: they were appended without going through Setu "
+                                          "(forged, or written past the audit hook)", last_seq + 1)
         if expected_seq is not None and expected_seq - 1 != last_seq:
             return VerifyResult(False, n, f"the log ends at entry {expected_seq - 1} but the head records "
                                           f"entry {last_seq}: entries {expected_seq}..{last_seq} were removed "
@@ -343,3 +348,6 @@ def verify_database(session: Session) -> VerifyResult:
     head = session.execute(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)).first()
     expect = (int(head[0]), head[1]) if head else (0, GENESIS)
     return verify_entries(iter_entries(session), start_prev=GENESIS, expect_last=expect, expect_first=1)
+
+
+from setu.kit import checkpoints as _checkpoints  # noqa: E402,F401  (signed heads: their tables join the metadata)

@@ -21,13 +21,17 @@ from setu.kit.audit import AuditHead, VerifyResult, iter_entries, verify_entries
 MAGIC = "setu_audit_export"
 
 
-def export(session: Session, out: IO[str], *, since: str | None = None) -> int:
+def export(session: Session, out: IO[str], *, since: str | None = None,
+           signed_head: dict[str, Any] | None = None) -> int:
+    """Write the header and entries; ``signed_head`` (setu.kit.checkpoints) goes in the header."""
     head = session.execute(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)).first()
     rows = list(iter_entries(session, since=since))
     header = {MAGIC: 1, "exported_at": datetime.now(timezone.utc).isoformat(), "since": since,
               "anchor_prev_hash": rows[0]["prev_hash"] if rows else None,
               "first_seq": rows[0]["seq"] if rows else None, "last_seq": rows[-1]["seq"] if rows else None,
               "head": {"seq": head[0], "hash": head[1]} if head else None}
+    if signed_head is not None:
+        header["signed_head"] = signed_head
     out.write(json.dumps(header, sort_keys=True) + "\n")
     for r in rows:
         out.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
@@ -61,6 +65,11 @@ def verify_file(path: Path) -> VerifyResult:
         expect_last = (int(header["last_seq"]), None)
     result = verify_entries(entries, start_prev=header.get("anchor_prev_hash"),
                             expect_first=header.get("first_seq"))
+    if result.ok and expect_last and result.entries and header["first_seq"] + result.entries - 1 > expect_last[0]:
+        last = header["first_seq"] + result.entries - 1
+        return VerifyResult(False, result.entries, f"entries {expect_last[0] + 1}..{last} follow the last entry its "
+                                                   f"header records ({expect_last[0]}): they were appended to the "
+                                                   "file after it was exported (forged)", expect_last[0] + 1)
     if result.ok and expect_last and result.entries and header["first_seq"] + result.entries - 1 != expect_last[0]:
         last = header["first_seq"] + result.entries - 1
         return VerifyResult(False, result.entries, f"the file ends at entry {last} but its header says "

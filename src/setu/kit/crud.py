@@ -25,15 +25,24 @@ def get_or_404(session: Session, model: type[M], id_: uuid.UUID | str, what: str
     return obj
 
 
-def apply_update(obj: Any, data: BaseModel, what: str) -> Any:
-    """Copy the fields the caller set onto ``obj``; refuse a stale ``version`` with 409."""
-    values = data.model_dump(exclude_unset=True)
-    expected = values.pop("version", None)
-    if expected is not None and expected != obj.version:
+def check_version(obj: Any, sent: int | None, what: str) -> None:
+    """Refuse an update of ``obj`` that names no version (428) or a stale one (409)."""
+    from setu.kit.concurrency import expected_version
+
+    expected = expected_version(sent, what)
+    if expected != obj.version:
         raise Conflict(
             f"{what} was changed by someone else (version {obj.version}, you read {expected})",
             [FieldError("version", "is stale; reload and try again")],
         )
+
+
+def apply_update(obj: Any, data: BaseModel, what: str) -> Any:
+    """Copy the fields the caller set onto ``obj``. The caller must say which version it read
+    (``version`` in the data, or an ``If-Match`` header): missing is 428, stale is 409, so that two
+    writers who read the same version cannot both win (no lost update)."""
+    values = data.model_dump(exclude_unset=True)
+    check_version(obj, values.pop("version", None), what)
     from sqlalchemy import inspect
 
     columns = inspect(type(obj)).columns

@@ -59,7 +59,7 @@ class Entity:
 _engines: dict[str, Engine] = {}
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
+def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -83,6 +83,12 @@ def make_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        lock_ms = int(busy_timeout_s * 1000)
+
+        @event.listens_for(engine, "begin")
+        def _pg_begin(conn: Any) -> None:
+            if conn.get_execution_options().get("setu_write", False):  # a row lock is waited for this long
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
     return engine
 
 
@@ -92,7 +98,7 @@ def get_engine(url: str | None = None) -> Engine:
     s = get_settings()
     url = url or s.database_url
     if url not in _engines:
-        _engines[url] = make_engine(url, busy_timeout_s=s.sqlite_busy_timeout_s)
+        _engines[url] = make_engine(url, busy_timeout_s=s.write_lock_timeout_s)
     return _engines[url]
 
 

@@ -41,6 +41,21 @@ class Conflict(SetuError):
     title = "Conflict"
 
 
+class PreconditionRequired(SetuError):
+    """An update of an existing record that does not say which version it read (RFC 6585)."""
+
+    status = 428
+    title = "Precondition required"
+
+
+class Busy(SetuError):
+    """The database's write lock could not be had in time; the client may retry (503 + Retry-After)."""
+
+    status = 503
+    title = "Busy"
+    retry_after_s = 2
+
+
 class PermissionDenied(SetuError):
     status = 403
     title = "Forbidden"

@@ -12,8 +12,9 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL. Default: an embedded SQLite file under ./var/.
     database_url: str = "sqlite:///var/setu.db"
-    #: Seconds a writer waits for a SQLite lock before giving up.
-    sqlite_busy_timeout_s: float = 30.0
+    #: Seconds a write waits for the database's write lock (SQLite) or a row lock (PostgreSQL)
+    #: before it gives up with 503 + Retry-After (SETU_WRITE_LOCK_TIMEOUT_S). Reads never wait (WAL).
+    write_lock_timeout_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     #: Page size for lists when the caller does not ask for one.
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     jobs_stale_after_s: float = 60.0
     #: Hours an ``Idempotency-Key`` is remembered.
     idempotency_hours: int = 24
+    #: Largest request body accepted (bytes; 413 above it), and for multipart uploads (file imports).
+    max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 64 << 20
+    #: The party whose installation this is (3-letter code): it signs the audit chain's head.
+    party: str | None = None
+    #: The installation's Ed25519 private key (created 0600 on first use; keep it out of backups
+    #: others can read). The public key is shown by `setu audit public-key`.
+    audit_key_path: str = "var/audit_signing_key.pem"
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

@@ -46,9 +46,12 @@ MEDIA_TYPES = {
 }
 #: Cap on the total uncompressed size of an .xlsx (bytes); keep it above any legitimate upload.
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
-#: Cap on a member's uncompressed/compressed ratio (members above 1 MiB); real sheets stay far below.
+#: Cap on the uncompressed/compressed ratio, of each member above 1 MiB and of the whole workbook once it
+#: unpacks to more than 1 MiB; real sheets stay far below.
 MAX_XLSX_RATIO = 200
 MAX_XLSX_MEMBERS = 10_000
+#: The overall ratio (everything unpacked / the file's size) is checked once more than this is unpacked.
+_RATIO_FLOOR = 1 << 20
 #: Members calamine needs to read cell values; the rest (media, macros, printer settings) is dropped.
 _XLSX_KEEP_PREFIXES = ("[Content_Types].xml", "_rels/", "xl/workbook.xml", "xl/_rels/", "xl/styles.xml",
                        "xl/sharedStrings.xml", "xl/worksheets/", "docProps/")
@@ -246,10 +249,19 @@ def _clean_xlsx(fh: BinaryIO, *, max_uncompressed: int, max_ratio: float) -> io.
         names = {i.filename for i in infos}
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
             raise TableError("the zip archive is not an Excel workbook (no xl/workbook.xml); save it as .xlsx")
-        declared = sum(i.file_size for i in infos if i.filename.startswith(_XLSX_KEEP_PREFIXES))
+        kept = [i for i in infos if i.filename.startswith(_XLSX_KEEP_PREFIXES)]
+        declared = sum(i.file_size for i in kept)
         if declared > max_uncompressed:
             raise TableError(f"the workbook unpacks to {declared:,} bytes, more than the limit of "
                              f"{max_uncompressed:,}; split it or import a CSV")
+        fh.seek(0, os.SEEK_END)
+        archive = max(fh.tell(), 1)
+        fh.seek(0)
+        # the ratio of the whole workbook, not only of each large part: many parts just under 1 MiB
+        # each (450 x (1 MiB - 1) in a 525 KB file) would otherwise pass one by one
+        if declared > _RATIO_FLOOR and declared > max_ratio * archive:
+            raise TableError(f"the workbook unpacks to {declared:,} bytes from a {archive:,}-byte file, "
+                             f"more than {max_ratio:.0f}:1 (a zip bomb?); refused")
         total = 0
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as clean:
             for info in infos:
@@ -266,6 +278,9 @@ def _clean_xlsx(fh: BinaryIO, *, max_uncompressed: int, max_ratio: float) -> io.
                         while chunk := member.read(1 << 20):
                             buf += chunk
                             total += len(chunk)
+                            if total > _RATIO_FLOOR and total > max_ratio * archive:  # sizes in headers may lie
+                                raise TableError(f"the workbook unpacks to more than {max_ratio:.0f} times its "
+                                                 f"{archive:,} bytes (a zip bomb?); refused")
                             if total > max_uncompressed:
                                 raise TableError(f"the workbook unpacks to more than {max_uncompressed:,} bytes; "
                                                  "refused")

@@ -14,7 +14,8 @@ committing, or an exception) or a failed commit drops them. A callback that rais
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 from setu.kit import audit as _audit  # noqa: F401  (registers the one audit hook on every Session)
 from setu.kit.access import Actor
 from setu.kit.db import get_engine, session_factory
-from setu.kit.errors import PermissionDenied
+from sqlalchemy.exc import OperationalError
+
+from setu.kit.errors import Busy, PermissionDenied
 
 log = logging.getLogger("setu.kit.uow")
 
@@ -37,7 +40,23 @@ class UnitOfWork:
         self.engine = engine or get_engine()
         self.session: Session
         self._committed = False
+        self._discarded = False
         self._after_commit: list[Callable[[], Any]] = []
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
+
+    def discard(self) -> None:
+        """Roll back what this unit of work has flushed, now, and never commit it (a page that
+        answers with the form's errors keeps nothing of the failed step; reads go on)."""
+        self._discarded = True
+        if getattr(self, "session", None) is not None:
+            self.session.rollback()
+
+    @property
+    def discarded(self) -> bool:
+        return self._discarded
 
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback()`` once this unit of work has committed (never after a rollback or a failed
@@ -65,6 +84,8 @@ class UnitOfWork:
     def commit(self) -> None:
         if not self.write:
             raise PermissionDenied("a read-only unit of work cannot commit")
+        if self._discarded:
+            raise PermissionDenied("this unit of work was discarded: it rolls back")
         try:
             self.session.commit()
         except BaseException:
@@ -80,3 +101,29 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        # the write lock (SQLite: BEGIN IMMEDIATE at the first statement) or a row lock could not be
+        # had within the lock timeout: a clear, retryable 503 instead of "database is locked"
+        if isinstance(exc, OperationalError) and is_lock_timeout(exc):
+            raise Busy(BUSY_DETAIL) from exc
+
+
+BUSY_DETAIL = ("the database is busy with another write (a large import?) and its write lock could not be had "
+               "in time; nothing was changed: retry in a moment")
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """SQLite's ``database is locked`` / ``busy`` after the busy timeout, PostgreSQL's lock_timeout (55P03)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code == "55P03" or "database is locked" in text or "database is busy" in text or "lock timeout" in text
+
+
+@contextmanager
+def transaction(actor: Actor | None, *, engine: Engine | None = None) -> Iterator[UnitOfWork]:
+    """A write unit of work that commits when the block ends normally and rolls back when it
+    raises (or was :meth:`~UnitOfWork.discard`-ed): the one helper batch commands, jobs and the
+    adapters use, so that capabilities never commit themselves."""
+    with UnitOfWork(actor, write=True, engine=engine) as uow:
+        yield uow
+        if not uow.committed and not uow.discarded:
+            uow.commit()

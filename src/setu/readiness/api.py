@@ -40,11 +40,10 @@ def list_plans(equipment_type_id: uuid.UUID | None = None, sort: str | None = No
 
 @router.post("/readiness/plans", response_model=PlanDetail, status_code=201, responses=problem_responses(404),
              dependencies=[Depends(needs("readiness.plan.create"))])
-def create_plan(data: PlanCreate, uow: UnitOfWork = Depends(write_uow)):
+def create_plan(data: PlanCreate, uow: UnitOfWork = write_uow):
     result = service.plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget, target=data.target,
                           model=data.model, site_ids=data.site_ids, currency=data.currency, sites_field="site_ids")
     row = service.save_plan(uow, result, name=data.name)
-    uow.commit()
     return plan_detail(uow, row.id)
 
 
@@ -56,13 +55,12 @@ def get_plan(plan_id: str, uow: UnitOfWork = Depends(read_uow)):
 
 @router.post("/readiness/plans/{plan_id}/decision", response_model=PlanRead, responses=problem_responses(404, 409),
              dependencies=[Depends(needs("readiness.plan.approve"))])
-def decide_plan(plan_id: str, data: PlanDecision, uow: UnitOfWork = Depends(write_uow)):
+def decide_plan(plan_id: str, data: PlanDecision, uow: UnitOfWork = write_uow):
     """Approve or reject a proposed plan. Nobody decides their own plan (403); a plan already
     decided, or changed since ``version`` was read, is refused (409)."""
     from setu.readiness.approval import decide_plan as decide
 
     row = decide(uow, plan_id=plan_id, decision=data.decision, note=data.note, version=data.version)
-    uow.commit()
     return PlanRead.model_validate(row)
 
 

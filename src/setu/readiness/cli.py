@@ -29,7 +29,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from setu.kit.access import system_actor
 from setu.kit.errors import SetuError
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
 
 app = readiness_app = typer.Typer(name="readiness", 
     help="Predict fleet availability from stock and find the cheapest stock for a target.",
@@ -260,7 +260,7 @@ def plan_cmd(
     err = Console(stderr=True)
     out = Console()
     try:
-        with UnitOfWork(system_actor("cli"), write=save) as uow:
+        with (transaction(system_actor("cli")) if save else UnitOfWork(system_actor("cli"))) as uow:
             et = service.equipment_type_by_code(uow, code=equipment_type)
             if et is None:
                 _fail(f"field EQUIPMENT_TYPE_CODE: no equipment type {equipment_type!r}")
@@ -277,7 +277,6 @@ def plan_cmd(
                 if save:
                     say("saving")
                     saved_id = service.save_plan(uow, result, name=name).id
-                    uow.commit()
             _report(out, result, top, saved_id)
     except SetuError as exc:
         msgs = "; ".join(f"field {e.field}: {e.message}" for e in exc.errors) or exc.detail

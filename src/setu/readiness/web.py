@@ -104,7 +104,7 @@ def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: st
 
 @router.post("/readiness/plans/{plan_id}/decision", response_class=HTMLResponse,
              dependencies=[Depends(needs("readiness.plan.approve"))])
-def plan_decide(request: Request, plan_id: str, data: dict = Depends(form_data), uow: UnitOfWork = Depends(write_uow)):
+def plan_decide(request: Request, plan_id: str, data: dict = Depends(form_data), uow: UnitOfWork = write_uow):
     from setu.readiness.approval import decide_plan
 
     pid = parse_id(plan_id, "readiness plan")
@@ -112,11 +112,10 @@ def plan_decide(request: Request, plan_id: str, data: dict = Depends(form_data),
     try:
         decide_plan(uow, plan_id=pid, decision=data.get("decision") or "", note=data.get("note"),
                     version=int(version) if version.isdigit() else None)
-        uow.commit()
     except SetuError as exc:
         if exc.status in (403, 404):
             raise
-        uow.session.rollback()  # nothing changed: the page again, with the reason
+        uow.discard()  # nothing changed: the page again, with the reason
         errors = FormErrors.from_exception(exc, ("note", "decision"))
         reason = errors.fields.get("note") or errors.fields.get("decision") or exc.detail
         return _plan_response(request, uow, service.get_plan(uow, plan_id=pid), decision_error=reason,
@@ -143,7 +142,7 @@ def type_page(request: Request, equipment_type_id: str, site_id: str | None = No
 @router.post("/readiness/{equipment_type_id}/plans", response_class=HTMLResponse,
              dependencies=[Depends(needs("readiness.plan.create"))])
 def create_plan(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = Depends(write_uow)):
+                uow: UnitOfWork = write_uow):
     values = {k: (data.get(k) or "").strip() for k in FORM_FIELDS}
     values["model"] = values["model"] or "vari-metric"
     values["currency"] = values["currency"] or "USD"
@@ -157,10 +156,9 @@ def create_plan(request: Request, equipment_type_id: str, data: dict = Depends(f
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:
             raise
-        uow.session.rollback()
+        uow.discard()
         errors = FormErrors.from_exception(exc, FORM_FIELDS)
         ctx = _type_context(uow, equipment_type_id, values["site_id"])
         return render(request, "readiness/type.html", {**ctx, "values": values, "errors": errors},
                       status_code=422, section="readiness")
-    uow.commit()
     return redirect(f"/readiness/plans/{row.id}?saved=1")

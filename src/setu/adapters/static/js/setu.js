@@ -28,6 +28,12 @@
     btn.textContent = open ? "Collapse all" : "Expand all";
   });
 
+  /* a form control with data-submit-on-change submits its form when changed (no inline handlers: CSP) */
+  document.addEventListener("change", function (evt) {
+    var el = evt.target.closest("[data-submit-on-change]");
+    if (el && el.form) { el.form.submit(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { drawCharts(evt.target); });
   window.setuDrawCharts = drawCharts;
