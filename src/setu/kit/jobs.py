@@ -534,12 +534,20 @@ class JobConsumer:
             raise RuntimeError("a consumer is already running for this database in this process")
         self.queue.engine = self.engine
         self.queue.consumer = self
-        recover(self.engine, mode=self.recover_mode, stale_after_s=self.stale_after_s)
+        try:
+            recover(self.engine, mode=self.recover_mode, stale_after_s=self.stale_after_s)
+        except Exception as exc:  # the database is busy (a long import holds the write lock): the
+            # server still starts; jobs left running stay so until the next start (logged)
+            log.warning("jobs: could not recover interrupted jobs at start-up (%s); retried at the next start", exc)
         self._huey_consumer = _InProcessConsumer(
             self.queue.huey, workers=self.workers, worker_type="thread", periodic=False, initial_delay=0.05,
             backoff=1.5, max_delay=self.poll_s, check_worker_health=False, shutdown_timeout=30)
         self._huey_consumer.start()
-        requeued = _requeue(self.queue)
+        try:
+            requeued = _requeue(self.queue)
+        except Exception as exc:
+            log.warning("jobs: could not enqueue queued jobs again at start-up (%s)", exc)
+            requeued = 0
         self._beat = threading.Thread(target=self._heartbeat, name=f"setu-jobs-heartbeat-{self.id}", daemon=True)
         self._beat.start()
         log.info("job consumer %s started: %d worker thread(s), queue %s, %d queued job(s) enqueued again",
