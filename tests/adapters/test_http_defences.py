@@ -87,7 +87,7 @@ def test_no_template_has_inline_script_or_event_handlers():
 def test_charts_are_only_built_by_plotly_chart():
     """Every chart's data goes through the one safe serialiser (no other JSON-in-script emitter)."""
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-                 if 'type="application/json"' in p.read_text() and p.name != "web.py"]
+                 if 'type="application/json"' in p.read_text() and p.name != "pages.py"]
     offenders += [str(p.relative_to(SRC)) for p in SRC.rglob("*.html") if "application/json" in p.read_text()]
     assert not offenders, offenders
 

@@ -16,6 +16,8 @@ from tests.support.tables import (
     PART_HEADER, counts, messages, part_row, parts_by_pn, run_import, seed, tables, write_csv, write_file,
 )
 
+DEMAND_HEADER = [c.name for c in tables.IMPORT_COLUMNS["demand"]]
+
 
 @pytest.fixture
 def db(engine):
@@ -319,7 +321,7 @@ def test_an_import_reads_and_validates_outside_the_write_lock(sqlite_url, tmp_pa
             seen[phase].append(lock_free())
 
     with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
-        res = transfer.import_file(uow, "demand", p, progress=progress)
+        res = tables.import_file(uow, "demand", p, progress=progress)
         assert res.ok, messages(res)
         uow.commit()
     assert seen["reading"] and all(seen["reading"])  # nobody waits while the file is checked

@@ -214,6 +214,7 @@ class Seed:
     interchanges: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
     runs: dict[str, uuid.UUID] = field(default_factory=dict)  # IND / RUS / shared (installation)
     plans: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, name)
+    jobs: dict[str, uuid.UUID] = field(default_factory=dict)  # party -> a background job it started
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
     extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
@@ -342,6 +343,13 @@ def seed_world(engine) -> Seed:
             row = readiness.save_plan(uow, result, name=f"PLAN-{key}-7")
             uow.commit()
             seed.plans[key] = (row.id, f"PLAN-{key}-7")
+    # a background job of each party (queued: the matrix's clients run no consumer)
+    from setu.kit import jobs
+
+    if "matrix.probe.run" not in jobs.registered():
+        jobs.register("matrix.probe.run")(lambda ctx, **kw: None)
+    for key, actor in (("IND", ind), ("RUS", rus)):
+        seed.jobs[key] = jobs.submit("matrix.probe.run", actor=actor, params={}, engine=engine)
     site_code = {sid: code for code, (sid, _) in seed.sites.items()}
     with UnitOfWork(sys_, engine=engine) as uow:
         seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
@@ -389,7 +397,7 @@ def seed_world(engine) -> Seed:
 PARAMS = {
     "party_id": "party", "organisation_id": "organisation", "part_id": "part",
     "equipment_type_id": "equipment_type", "line_id": "bom_line", "interchange_id": "interchange",
-    "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token",
+    "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token", "job_id": "job",
     "session_id": "session",
     "object_id": "audit_object", "actor_name": "audit_actor",
     "position_id": "stock_position", "record_id": "demand_record",
@@ -475,6 +483,8 @@ class Oracle:
             return str(s.runs[key]), key
         if res == "plan":
             return str(s.plans[key][0]), key
+        if res == "job":
+            return str(s.jobs[key]), key
         if res in ("token", "session"):
             spare = s.spare_tokens if res == "token" else s.spare_sessions
             if key == mine:
@@ -497,6 +507,8 @@ class Oracle:
             return self.sees_run(actor, key)
         if res == "plan":
             return self.sees_plan(actor, key)
+        if res == "job":  # a party's jobs (setu.kit.jobs.get_job): programme offices see both
+            return actor.sees_all_parties or key == self.party_of(actor)
         if res in ("token", "session"):
             return key == "own"
         # the directory, the shared catalog, equipment types and the (filtered) audit trail
