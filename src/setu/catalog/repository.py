@@ -48,6 +48,13 @@ def part_ids_by_identity(session: Session) -> dict[tuple[str, str], uuid.UUID]:
     return {(m, p): i for i, m, p in session.execute(select(Part.id, Part.manufacturer_code, Part.part_number))}
 
 
+def count_parts(session: Session) -> int:
+    """How many parts there are (every party's)."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(Part)) or 0)
+
+
 def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
 

@@ -22,8 +22,17 @@ def parties(session: Session) -> list[Party]:
     return list(session.scalars(select(Party).order_by(Party.code)))
 
 
+def party_ids_by_code(session: Session) -> dict[str, uuid.UUID]:
+    """Code -> id of every party."""
+    return dict(session.execute(select(Party.code, Party.id)).all())
+
+
 def organisation_id_by_code(session: Session, code: str) -> uuid.UUID | None:
     return session.scalar(select(Organisation.id).where(Organisation.code == code))
+
+
+def organisation_by_code(session: Session, code: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(Organisation.code == code))
 
 
 # -- users -----------------------------------------------------------------------------------
