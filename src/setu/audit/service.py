@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
+from setu.audit import repository as repo
 from setu.kit import audit
 from setu.kit.access import require
 from setu.kit.audit import AuditEntry
@@ -54,35 +53,35 @@ def _redact(uow: UnitOfWork) -> bool:
     return bool(uow.actor.sysadmin and not uow.actor.system)
 
 
-def _scoped(uow: UnitOfWork, stmt):
+def _party(uow: UnitOfWork) -> str | None:
+    """The party whose actors' entries the actor sees (None: every party's)."""
     actor = uow.actor
     if actor.system or actor.sysadmin:
-        return stmt
-    return stmt.where(AuditEntry.actor_party_id == (str(actor.party_id) if actor.party_id else "-"))
+        return None
+    return str(actor.party_id) if actor.party_id else "-"
 
 
 def object_history(uow: UnitOfWork, *, object_id: str, limit: int = 200) -> list[EntryView]:
     """Every recorded change of one object, newest first."""
     require(uow.actor, "audit.entry.read")
-    stmt = _scoped(uow, select(AuditEntry).where(AuditEntry.object_id == str(object_id)))
-    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    rows = repo.latest_entries(uow.session, party=_party(uow), object_id=str(object_id), limit=limit)
+    return [_view(e, redact=_redact(uow)) for e in rows]
 
 
 def actor_history(uow: UnitOfWork, *, actor_name: str, limit: int = 200) -> list[EntryView]:
     """What one actor changed, newest first."""
     require(uow.actor, "audit.entry.read")
-    stmt = _scoped(uow, select(AuditEntry).where(AuditEntry.actor == actor_name))
-    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    rows = repo.latest_entries(uow.session, party=_party(uow), actor_name=actor_name, limit=limit)
+    return [_view(e, redact=_redact(uow)) for e in rows]
 
 
 def recent(uow: UnitOfWork, *, limit: int = 100) -> list[EntryView]:
     require(uow.actor, "audit.entry.read")
-    stmt = _scoped(uow, select(AuditEntry))
-    return [_view(e, redact=_redact(uow)) for e in uow.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit))]
+    return [_view(e, redact=_redact(uow)) for e in repo.latest_entries(uow.session, party=_party(uow), limit=limit)]
 
 
 def chain_status(uow: UnitOfWork) -> dict[str, Any]:
     require(uow.actor, "audit.entry.read")
     result = audit.verify_database(uow.session)
-    total = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+    total = repo.count_entries(uow.session)
     return {"ok": result.ok, "entries": total, "problem": result.problem, "seq": result.seq}

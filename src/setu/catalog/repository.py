@@ -48,6 +48,13 @@ def part_ids_by_identity(session: Session) -> dict[tuple[str, str], uuid.UUID]:
     return {(m, p): i for i, m, p in session.execute(select(Part.id, Part.manufacturer_code, Part.part_number))}
 
 
+def count_parts(session: Session) -> int:
+    """How many parts there are (every party's)."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(Part)) or 0)
+
+
 def part_by_nsn(session: Session, nsn: str) -> Part | None:
     return session.scalar(select(Part).where(Part.nsn == nsn))
 
@@ -160,3 +167,76 @@ def equipment_type_by_code(session: Session, code: str):
     from setu.catalog.models import EquipmentType
 
     return session.scalar(select(EquipmentType).where(EquipmentType.code == code))
+
+
+def parts_with_ids(session: Session, part_ids) -> list[Part]:
+    """The parts whose ids are in ``part_ids`` (one query)."""
+    return list(session.scalars(select(Part).where(Part.id.in_(part_ids))))
+
+
+# -- imports and exports (catalog.tables) ---------------------------------------------------------
+
+def part_rows_by_identity(session: Session, fields) -> dict[tuple[str, str], dict]:
+    """(manufacturer code, part number) -> the row of every part: its id, version, identity, owner
+    party and ``fields`` (column names), as a dict (one query, no ORM objects)."""
+    t = Part.__table__
+    cols = [t.c[f] for f in ("id", "version", "manufacturer_code", "part_number", "owner_party_id", *fields)]
+    out: dict[tuple[str, str], dict] = {}
+    for r in session.execute(select(*cols)):
+        d = dict(r._mapping)
+        out[(d["manufacturer_code"], d["part_number"])] = d
+    return out
+
+
+def equipment_type_keys(session: Session) -> list[tuple]:
+    """``(id, code, origin_party_id)`` of every equipment type."""
+    return [tuple(r) for r in session.execute(select(EquipmentType.id, EquipmentType.code,
+                                                     EquipmentType.origin_party_id))]
+
+
+def bom_line_rows_by_key(session: Session, equipment_type_ids) -> dict[tuple, dict]:
+    """(equipment type, parent part, child part) -> the line's id, version, keys, quantity, failure
+    share and level, for the lines of some equipment types (one query, no ORM objects)."""
+    out: dict[tuple, dict] = {}
+    for r in session.execute(select(BomLine.id, BomLine.version, BomLine.equipment_type_id, BomLine.parent_part_id,
+                                    BomLine.child_part_id, BomLine.quantity_per_assembly, BomLine.failure_share,
+                                    BomLine.level).where(BomLine.equipment_type_id.in_(equipment_type_ids))):
+        d = dict(r._mapping)
+        out[(d["equipment_type_id"], d["parent_part_id"], d["child_part_id"])] = d
+    return out
+
+
+def bom_export(*, equipment_type_code: str | None = None) -> Select:
+    """Bill of material lines as export rows: equipment type code, parent and child identity,
+    quantity per assembly, failure share; by type, level, parent and child part number. A filter
+    given (not None) applies as given, even empty."""
+    from sqlalchemy.orm import aliased
+
+    child, parent = aliased(Part), aliased(Part)
+    stmt = (select(EquipmentType.code, parent.manufacturer_code, parent.part_number, child.manufacturer_code,
+                   child.part_number, BomLine.quantity_per_assembly, BomLine.failure_share)
+            .join(EquipmentType, EquipmentType.id == BomLine.equipment_type_id)
+            .join(child, child.id == BomLine.child_part_id)
+            .outerjoin(parent, parent.id == BomLine.parent_part_id)
+            .order_by(EquipmentType.code, BomLine.level, parent.part_number, child.part_number))
+    if equipment_type_code is not None:
+        stmt = stmt.where(EquipmentType.code == equipment_type_code)
+    return stmt
+
+
+def interchange_export(*, code: str | None = None, part_number: str | None = None) -> Select:
+    """Interchangeability links as export rows: the replaced and the replacing part's identity, code,
+    set code, effective date, remarks; by the replacing then the replaced part. A filter given (not
+    None) applies as given, even empty; ``part_number`` matches either part."""
+    from sqlalchemy.orm import aliased
+
+    old, new = aliased(Part), aliased(Part)
+    stmt = (select(old.manufacturer_code, old.part_number, new.manufacturer_code, new.part_number, Interchange.code,
+                   Interchange.set_code, Interchange.effective_date, Interchange.remarks)
+            .join(old, old.id == Interchange.replaced_part_id).join(new, new.id == Interchange.replacing_part_id)
+            .order_by(new.manufacturer_code, new.part_number, old.manufacturer_code, old.part_number))
+    if code is not None:
+        stmt = stmt.where(Interchange.code == code)
+    if part_number is not None:
+        stmt = stmt.where((old.part_number == part_number) | (new.part_number == part_number))
+    return stmt

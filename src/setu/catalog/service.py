@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import select
 
 from setu.catalog import repository as repo
 from setu.catalog import rules
@@ -222,7 +221,7 @@ def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
     require(uow.actor, "catalog.bom.read")
     s = uow.session
     lines = repo.bom_lines_of_type(s, equipment_type_id)
-    parts = {p.id: p for p in s.scalars(select(Part).where(Part.id.in_({ln.child_part_id for ln in lines})))}
+    parts = {p.id: p for p in repo.parts_with_ids(s, {ln.child_part_id for ln in lines})}
     by_parent: dict[uuid.UUID | None, list[BomLine]] = {}
     for ln in lines:
         by_parent.setdefault(ln.parent_part_id, []).append(ln)

@@ -27,12 +27,9 @@ import uuid
 from typing import Any, Iterator
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
-
 from setu.catalog import repository as repo
 from setu.catalog import rules
-from setu.catalog.models import BomLine, EquipmentType, Interchange, Part
+from setu.catalog.models import BomLine, EquipmentType, Part
 from setu.catalog.schemas import BomLineCreate, PartCreate
 from setu.identity.models import Organisation, Party
 from setu.kit.access import Actor, require_object
@@ -145,12 +142,7 @@ def _refusal(actor: Actor, permission: str, owner_party_id: Any) -> str | None:
 def import_parts(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorList, res: ImportResult,
                  progress: ProgressCallback | None, dry_run: bool) -> None:
     s = reader.session
-    cols = [Part.__table__.c[f] for f in ("id", "version", "manufacturer_code", "part_number", "owner_party_id",
-                                          *PART_FIELDS)]
-    existing: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in s.execute(select(*cols)):
-        d = dict(r._mapping)
-        existing[(d["manufacturer_code"], d["part_number"])] = d
+    existing: dict[tuple[str, str], dict[str, Any]] = repo.part_rows_by_identity(s, PART_FIELDS)
     present = rows.present & set(PART_FIELDS)
     names = {c.name for c in PART_COLUMNS}
     seen: dict[tuple[str, str], int] = {}
@@ -244,8 +236,7 @@ def import_bom(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorList,
     parts = repo.part_ids_by_identity(s)
     part_label = {i: f"{m} {p}" for (m, p), i in parts.items()}
     types: dict[str, tuple[uuid.UUID, Any]] = {
-        c.upper(): (i, o) for i, c, o in s.execute(select(EquipmentType.id, EquipmentType.code,
-                                                          EquipmentType.origin_party_id))}
+        c.upper(): (i, o) for i, c, o in repo.equipment_type_keys(s)}
     owner_of = dict(types.values())
     present = rows.present
     file_lines: dict[tuple, tuple[int, dict]] = {}
@@ -292,13 +283,7 @@ def import_bom(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorList,
         # below, so that cycles and orphans are reported in the same run as the row errors
         file_lines[key] = (n, line)
     et_ids = {k[0] for k in file_lines}
-    existing: dict[tuple, dict] = {}
-    if et_ids:
-        for r in s.execute(select(BomLine.id, BomLine.version, BomLine.equipment_type_id, BomLine.parent_part_id,
-                                  BomLine.child_part_id, BomLine.quantity_per_assembly, BomLine.failure_share,
-                                  BomLine.level).where(BomLine.equipment_type_id.in_(et_ids))):
-            d = dict(r._mapping)
-            existing[(d["equipment_type_id"], d["parent_part_id"], d["child_part_id"])] = d
+    existing: dict[tuple, dict] = repo.bom_line_rows_by_key(s, et_ids) if et_ids else {}
     # the whole bill of each equipment type after the import: levels, cycles, unreachable parents
     lines_by_type: dict[uuid.UUID, list[tuple]] = {}
     for key in set(existing) | set(file_lines):
@@ -372,31 +357,16 @@ def export_parts(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterato
 
 def export_bom(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = [c.name for c in BOM_COLUMNS]
-    child, parent = aliased(Part), aliased(Part)
-    stmt = (select(EquipmentType.code, parent.manufacturer_code, parent.part_number, child.manufacturer_code,
-                   child.part_number, BomLine.quantity_per_assembly, BomLine.failure_share)
-            .join(EquipmentType, EquipmentType.id == BomLine.equipment_type_id)
-            .join(child, child.id == BomLine.child_part_id)
-            .outerjoin(parent, parent.id == BomLine.parent_part_id)
-            .order_by(EquipmentType.code, BomLine.level, parent.part_number, child.part_number))
-    if f.get("equipment_type"):
-        stmt = stmt.where(EquipmentType.code == str(f["equipment_type"]).strip().upper())
+    stmt = repo.bom_export(equipment_type_code=str(f["equipment_type"]).strip().upper()
+                           if f.get("equipment_type") else None)
     return header, (list(r) for r in stream_rows(uow, stmt))
 
 
 def export_interchanges(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = ["replaced_manufacturer_code", "replaced_part_number", "replacing_manufacturer_code",
               "replacing_part_number", "code", "set_code", "effective_date", "remarks"]
-    old, new = aliased(Part), aliased(Part)
-    stmt = (select(old.manufacturer_code, old.part_number, new.manufacturer_code, new.part_number, Interchange.code,
-                   Interchange.set_code, Interchange.effective_date, Interchange.remarks)
-            .join(old, old.id == Interchange.replaced_part_id).join(new, new.id == Interchange.replacing_part_id)
-            .order_by(new.manufacturer_code, new.part_number, old.manufacturer_code, old.part_number))
-    if f.get("code"):
-        stmt = stmt.where(Interchange.code == str(f["code"]).strip())
-    if f.get("part_number"):
-        pn = str(f["part_number"]).strip().upper()
-        stmt = stmt.where((old.part_number == pn) | (new.part_number == pn))
+    stmt = repo.interchange_export(code=str(f["code"]).strip() if f.get("code") else None,
+                                   part_number=str(f["part_number"]).strip().upper() if f.get("part_number") else None)
     return header, (list(r) for r in stream_rows(uow, stmt))
 
 

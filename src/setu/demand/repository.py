@@ -100,3 +100,36 @@ def record_in_scope(session: Session, record_id: uuid.UUID, scope) -> DemandReco
     if scope is not None:
         stmt = stmt.where(DemandRecord.site_id.in_(scope))
     return session.scalar(stmt)
+
+
+# -- imports and exports (demand.tables) ------------------------------------------------------------
+
+def record_keys(session: Session, site_ids, period_from: date, period_to: date) -> dict[tuple, tuple]:
+    """(part id, site id, period) -> (id, version, quantity) of the records at ``site_ids`` in the
+    months ``period_from..period_to`` (one query, no ORM objects)."""
+    return {(pid, sid, per): (rid, ver, q) for rid, ver, pid, sid, per, q in session.execute(
+        select(DemandRecord.id, DemandRecord.version, DemandRecord.part_id, DemandRecord.site_id,
+               DemandRecord.period, DemandRecord.quantity)
+        .where(DemandRecord.site_id.in_(site_ids), DemandRecord.period.between(period_from, period_to)))}
+
+
+def demand_export(scope, *, site_code: str | None = None, period_from: date | None = None,
+                  period_to: date | None = None):
+    """Demand records at the sites of ``scope`` (None = all) as export rows: part identity, site
+    code, period, quantity; by site, part and month. ``site_code`` given (not None) filters, even
+    empty; the periods bound the months (inclusive)."""
+    from setu.catalog.models import Part
+    from setu.fleet.models import Site
+
+    stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, DemandRecord.period, DemandRecord.quantity)
+            .join(Part, Part.id == DemandRecord.part_id).join(Site, Site.id == DemandRecord.site_id)
+            .order_by(Site.code, Part.manufacturer_code, Part.part_number, DemandRecord.period))
+    if scope is not None:
+        stmt = stmt.where(DemandRecord.site_id.in_(scope))
+    if site_code is not None:
+        stmt = stmt.where(Site.code == site_code)
+    if period_from is not None:
+        stmt = stmt.where(DemandRecord.period >= period_from)
+    if period_to is not None:
+        stmt = stmt.where(DemandRecord.period <= period_to)
+    return stmt

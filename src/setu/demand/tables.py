@@ -13,15 +13,12 @@ import uuid
 from datetime import date
 from typing import Any, Iterator
 
-from sqlalchemy import select
-
 from setu.catalog import service as catalog
-from setu.catalog.models import Part
 from setu.catalog.tables import PART_FILTERS, part_filter, part_ref
+from setu.demand import repository as repo
 from setu.demand.models import DemandRecord
 from setu.demand.schemas import FIRST_YEAR, LAST_YEAR, MAX_MONTHLY_QUANTITY
 from setu.fleet import service as fleet
-from setu.fleet.models import Site
 from setu.fleet.policies import visible_site_ids
 from setu.fleet.tables import site_ref
 from setu.kit.errors import ErrorList, FieldError, ValidationFailed
@@ -112,11 +109,7 @@ def import_demand(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorLi
     if file:
         site_ids = {k[1] for k in file}
         lo, hi = min(k[2] for k in file), max(k[2] for k in file)
-        for rid, ver, pid, sid, per, q in s.execute(
-                select(DemandRecord.id, DemandRecord.version, DemandRecord.part_id, DemandRecord.site_id,
-                       DemandRecord.period, DemandRecord.quantity)
-                .where(DemandRecord.site_id.in_(site_ids), DemandRecord.period.between(lo, hi))):
-            existing[(pid, sid, per)] = (rid, ver, q)
+        existing = repo.record_keys(s, site_ids, lo, hi)
     now = now_utc()
     creates, updates = [], []
     for key, (n, qty) in file.items():
@@ -138,19 +131,16 @@ def import_demand(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorLi
 
 def export_demand(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = [c.name for c in DEMAND_COLUMNS]
-    stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, DemandRecord.period, DemandRecord.quantity)
-            .join(Part, Part.id == DemandRecord.part_id).join(Site, Site.id == DemandRecord.site_id)
-            .order_by(Site.code, Part.manufacturer_code, Part.part_number, DemandRecord.period))
-    if (scope := visible_site_ids(uow.actor)) is not None:
-        stmt = stmt.where(DemandRecord.site_id.in_(scope))
-    if f.get("site"):
-        stmt = stmt.where(Site.code == str(f["site"]).strip().upper())
-    for key, op in (("from", DemandRecord.period.__ge__), ("to", DemandRecord.period.__le__)):
+    periods: dict[str, date | None] = {"from": None, "to": None}
+    for key in periods:
         if f.get(key):
             try:
-                stmt = stmt.where(op(parse_period(str(f[key]))))
+                periods[key] = parse_period(str(f[key]))
             except ValueError as exc:
                 raise ValidationFailed("bad filter", [FieldError(key, str(exc))]) from None
+    stmt = repo.demand_export(visible_site_ids(uow.actor),
+                              site_code=str(f["site"]).strip().upper() if f.get("site") else None,
+                              period_from=periods["from"], period_to=periods["to"])
     stmt = part_filter(stmt, f)
 
     def rows() -> Iterator[list[Any]]:

@@ -37,7 +37,7 @@ import typer
 
 
 from setu.adapters.console import permission
-from sqlalchemy import Uuid, func, select
+from sqlalchemy import Uuid
 from sqlalchemy.engine import Engine
 
 from setu.demo.data import BASE_PARTS, DEFAULT_SEED, MAX_SCALE, DemoData, _Gather, _LazyUuids, generate
@@ -87,10 +87,8 @@ def _model_tables() -> None:
 
 
 def count_parts(engine: Engine) -> int:
-    from setu.catalog.models import Part
-
     with UnitOfWork(system_actor("demo"), engine=engine) as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(Part)) or 0)
+        return count_in(uow)
 
 
 def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
@@ -138,9 +136,9 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
 
 def _reuse_parties(uow: UnitOfWork, data: DemoData) -> None:
     """Use the parties the installation already has (same code) instead of adding them again."""
-    from setu.identity.models import Party
+    from setu.identity import repository as identity_repo
 
-    existing = dict(uow.session.execute(select(Party.code, Party.id)).all())
+    existing = identity_repo.party_ids_by_code(uow.session)
     remap = {data.party_ids[c]: existing[c] for c in data.party_ids if c in existing}
     if not remap:
         return
@@ -293,9 +291,9 @@ def load_demo(*, url: str | None = None, engine: Engine | None = None, scale: in
 
 
 def count_in(uow: UnitOfWork) -> int:
-    from setu.catalog.models import Part
+    from setu.catalog import repository as catalog_repo
 
-    return int(uow.session.scalar(select(func.count()).select_from(Part)) or 0)
+    return catalog_repo.count_parts(uow.session)
 
 
 # ---- CLI ---------------------------------------------------------------------------------

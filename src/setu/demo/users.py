@@ -7,10 +7,9 @@ adds them here (marked as demo). Run as the demo loader's own hook, inside its u
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from setu.identity import auth
-from setu.identity.models import Organisation, User
+from setu.identity import repository as identity_repo
+from setu.identity.models import Organisation
 from setu.kit.uow import UnitOfWork
 
 DEMO_PASSWORD = "setu-demo-2026"
@@ -45,7 +44,7 @@ def add_demo_users(uow: UnitOfWork, data) -> dict[str, int]:
     added_orgs = 0
     for code, party, kind, name in EXTRA_ORGANISATIONS:
         if code not in data.organisation_ids and party in data.party_ids:
-            org = uow.session.scalar(select(Organisation).where(Organisation.code == code))
+            org = identity_repo.organisation_by_code(uow.session, code)
             if org is None:
                 org = Organisation(party_id=data.party_ids[party], code=code, name=name, kind=kind, is_demo=True)
                 uow.session.add(org)
@@ -55,7 +54,7 @@ def add_demo_users(uow: UnitOfWork, data) -> dict[str, int]:
     added = 0
     for username, persona, org_code, role, sysadmin in PERSONAS:
         org_id = data.organisation_ids.get(org_code)
-        if org_id is None or uow.session.scalar(select(User.id).where(User.username == username)):
+        if org_id is None or identity_repo.user_id_by_username(uow.session, username):
             continue  # loaded alongside an earlier demo: the user is there already
         org = uow.session.get(Organisation, org_id)
         new = auth.create_user(uow, username=username, display_name=f"{persona.capitalize()} (demo)",

@@ -11,10 +11,9 @@ party's site answers 404 exactly like a missing one, because the query never ret
 """
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.sql import Select
 
-from setu.fleet.models import Site
+from setu.fleet import repository as repo
 from setu.identity.models import Organisation
 from setu.kit.access import Actor, declare
 
@@ -31,15 +30,14 @@ declare("fleet.stock.import", description="import stock positions from CSV or Ex
 def visible_site_ids(actor: Actor | None) -> Select | None:
     """A subquery of the site ids the actor may see, or None when the actor sees every site."""
     if actor is None:
-        return select(Site.id).where(Site.id.is_(None))
+        return repo.no_site_ids()
     if actor.sees_all_parties:
         return None
     if actor.sysadmin or actor.party_id is None:
-        return select(Site.id).where(Site.id.is_(None))
+        return repo.no_site_ids()
     if actor.organisation_kind in MILITARY_KINDS:
-        return select(Site.id).join(Organisation, Site.organisation_id == Organisation.id).where(
-            Organisation.party_id == actor.party_id)
-    return select(Site.id).where(Site.organisation_id == actor.organisation_id)
+        return repo.party_site_ids(actor.party_id)
+    return repo.organisation_site_ids(actor.organisation_id)
 
 
 def may_use_organisation(actor: Actor, org: Organisation) -> bool:

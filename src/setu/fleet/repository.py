@@ -16,6 +16,26 @@ UNIT_SORT = {"serial": EquipmentUnit.serial, "status": EquipmentUnit.status, "up
 STOCK_SORT = {"serviceable": StockPosition.serviceable, "updated_at": StockPosition.updated_at}
 
 
+# -- scopes: subqueries of site ids (fleet.policies decides which one an actor gets) ----------------
+
+def no_site_ids() -> Select:
+    """A subquery of no site ids."""
+    return select(Site.id).where(Site.id.is_(None))
+
+
+def party_site_ids(party_id: uuid.UUID) -> Select:
+    """A subquery of the ids of the sites of every organisation of a party."""
+    from setu.identity.models import Organisation
+
+    return select(Site.id).join(Organisation, Site.organisation_id == Organisation.id).where(
+        Organisation.party_id == party_id)
+
+
+def organisation_site_ids(organisation_id: uuid.UUID | None) -> Select:
+    """A subquery of the ids of one organisation's sites."""
+    return select(Site.id).where(Site.organisation_id == organisation_id)
+
+
 def sites(q: str | None = None, kind: str | None = None, echelon: int | None = None,
           scope: Select | None = None) -> Select:
     stmt = select(Site)
@@ -136,3 +156,77 @@ def positions_of(session: Session, part_ids: list[uuid.UUID], site_ids: list[uui
         out.extend(session.scalars(select(StockPosition).where(StockPosition.part_id.in_(part_ids[i:i + chunk]),
                                                                StockPosition.site_id.in_(site_ids))))
     return out
+
+
+# -- summaries (fleet.service) ----------------------------------------------------------------------
+
+def unit_counts_by_status(session: Session, scope: Select | None, *,
+                          equipment_type_id: uuid.UUID | None = None) -> dict[str, int]:
+    """Units per status at the sites of ``scope`` (None: every site), of one type when given."""
+    from sqlalchemy import func
+
+    stmt = select(EquipmentUnit.status, func.count()).group_by(EquipmentUnit.status)
+    if scope is not None:
+        stmt = stmt.where(EquipmentUnit.site_id.in_(scope))
+    if equipment_type_id:
+        stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
+    return {k: v for k, v in session.execute(stmt)}
+
+
+def stock_totals(session: Session, scope: Select | None) -> tuple:
+    """Sums of serviceable, unserviceable, in repair and on order (0 when none) at the sites of ``scope``."""
+    from sqlalchemy import func
+
+    stmt = select(
+        func.coalesce(func.sum(StockPosition.serviceable), 0), func.coalesce(func.sum(StockPosition.unserviceable), 0),
+        func.coalesce(func.sum(StockPosition.in_repair), 0), func.coalesce(func.sum(StockPosition.on_order), 0),
+    )
+    if scope is not None:
+        stmt = stmt.where(StockPosition.site_id.in_(scope))
+    return tuple(session.execute(stmt).one())
+
+
+def sites_stocking(session: Session, part_ids: list[uuid.UUID]) -> list[Site]:
+    """The sites holding a stock position of any of ``part_ids`` (unscoped: look-ups for rows
+    that :func:`stock_sums_by_site` has already scoped)."""
+    return list(session.scalars(select(Site).where(Site.id.in_(select(StockPosition.site_id).where(
+        StockPosition.part_id.in_(part_ids))))))
+
+
+def stock_sums_by_site(session: Session, part_ids: list[uuid.UUID], scope: Select | None) -> list[tuple]:
+    """``(site_id, serviceable, unserviceable, in_repair, on_order)`` summed over ``part_ids`` per
+    site of ``scope``."""
+    from sqlalchemy import func
+
+    cols = (StockPosition.serviceable, StockPosition.unserviceable, StockPosition.in_repair, StockPosition.on_order)
+    stmt = (select(StockPosition.site_id, *[func.sum(c) for c in cols])
+            .where(StockPosition.part_id.in_(part_ids)).group_by(StockPosition.site_id))
+    if scope is not None:
+        stmt = stmt.where(StockPosition.site_id.in_(scope))
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+# -- imports and exports (fleet.tables) -------------------------------------------------------------
+
+def stock_rows_by_key(session: Session, site_ids, counts) -> dict[tuple, dict]:
+    """(part id, site id) -> the position's id, version, keys and the ``counts`` columns, for the
+    positions at ``site_ids`` (one query, no ORM objects)."""
+    out: dict[tuple, dict] = {}
+    for r in session.execute(select(StockPosition.id, StockPosition.version, StockPosition.part_id,
+                                    StockPosition.site_id, *[StockPosition.__table__.c[c] for c in counts])
+                             .where(StockPosition.site_id.in_(site_ids))):
+        d = dict(r._mapping)
+        out[(d["part_id"], d["site_id"])] = d
+    return out
+
+
+def stock_export(counts, scope: Select | None, *, site_code: str | None = None) -> Select:
+    """Stock positions at the sites of ``scope`` as export rows: part identity, site code and the
+    ``counts`` columns, by site and part. ``site_code`` given (not None) filters, even empty."""
+    sp = stock_positions(scope=scope).subquery()
+    stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, *[sp.c[c] for c in counts])
+            .join(Part, Part.id == sp.c.part_id).join(Site, Site.id == sp.c.site_id)
+            .order_by(Site.code, Part.manufacturer_code, Part.part_number))
+    if site_code is not None:
+        stmt = stmt.where(Site.code == site_code)
+    return stmt

@@ -5,8 +5,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from setu.catalog.models import EquipmentType, Part
 from setu.fleet import policies
 from setu.fleet import repository as repo
@@ -94,13 +92,8 @@ def update_site(uow: UnitOfWork, *, site_id: uuid.UUID, data: SiteUpdate) -> Sit
 
 def unit_counts_by_status(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None) -> dict[str, int]:
     require(uow.actor, "fleet.equipment_unit.read")
-    stmt = select(EquipmentUnit.status, func.count()).group_by(EquipmentUnit.status)
-    scope = policies.visible_site_ids(uow.actor)
-    if scope is not None:
-        stmt = stmt.where(EquipmentUnit.site_id.in_(scope))
-    if equipment_type_id:
-        stmt = stmt.where(EquipmentUnit.equipment_type_id == equipment_type_id)
-    return {k: v for k, v in uow.session.execute(stmt)}
+    return repo.unit_counts_by_status(uow.session, policies.visible_site_ids(uow.actor),
+                                      equipment_type_id=equipment_type_id)
 
 
 def list_equipment_units(uow: UnitOfWork, *, q: str | None = None, equipment_type_id: uuid.UUID | None = None,
@@ -214,14 +207,7 @@ def adjust_stock(uow: UnitOfWork, *, part_id: uuid.UUID, site_id: uuid.UUID, dat
 
 def stock_totals(uow: UnitOfWork) -> dict[str, int]:
     require(uow.actor, "fleet.stock.read")
-    stmt = select(
-        func.coalesce(func.sum(StockPosition.serviceable), 0), func.coalesce(func.sum(StockPosition.unserviceable), 0),
-        func.coalesce(func.sum(StockPosition.in_repair), 0), func.coalesce(func.sum(StockPosition.on_order), 0),
-    )
-    scope = policies.visible_site_ids(uow.actor)
-    if scope is not None:
-        stmt = stmt.where(StockPosition.site_id.in_(scope))
-    row = uow.session.execute(stmt).one()
+    row = repo.stock_totals(uow.session, policies.visible_site_ids(uow.actor))
     return dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, row)))
 
 
@@ -237,16 +223,10 @@ def stock_by_site(uow: UnitOfWork, *, part_id: uuid.UUID, by_family: bool = Fals
         _, stock_heads = family_heads(uow)
         head = stock_heads.get(part_id, part_id)
         part_ids = sorted({head, part_id} | {p for p, h in stock_heads.items() if h == head}, key=str)
-    cols = (StockPosition.serviceable, StockPosition.unserviceable, StockPosition.in_repair, StockPosition.on_order)
-    stmt = (select(StockPosition.site_id, *[func.sum(c) for c in cols])
-            .where(StockPosition.part_id.in_(part_ids)).group_by(StockPosition.site_id))
     scope = policies.visible_site_ids(uow.actor)
-    if scope is not None:
-        stmt = stmt.where(StockPosition.site_id.in_(scope))
-    sites = {s.id: s for s in uow.session.scalars(select(Site).where(Site.id.in_(select(StockPosition.site_id).where(
-        StockPosition.part_id.in_(part_ids)))))}
+    sites = {s.id: s for s in repo.sites_stocking(uow.session, part_ids)}
     out = []
-    for site_id, *vals in uow.session.execute(stmt):
+    for site_id, *vals in repo.stock_sums_by_site(uow.session, part_ids, scope):
         site = sites[site_id]
         out.append({"site_id": site_id, "site_code": site.code, "site_name": site.name, "part_ids": part_ids,
                     **dict(zip(("serviceable", "unserviceable", "in_repair", "on_order"), map(int, vals)))})

@@ -13,10 +13,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterator
 
-from sqlalchemy import select
-
 from setu.catalog import service as catalog
-from setu.catalog.models import EquipmentType, Part
+from setu.catalog.models import EquipmentType
 from setu.catalog.tables import PART_FILTERS, part_filter, part_ref
 from setu.fleet import repository as repo
 from setu.fleet import service
@@ -76,14 +74,8 @@ def import_stock(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorLis
     res.rows = rows.count
     if errs:
         return
-    existing: dict[tuple, dict] = {}
     site_ids = {k[1] for k in file}
-    if site_ids:
-        for r in s.execute(select(StockPosition.id, StockPosition.version, StockPosition.part_id,
-                                  StockPosition.site_id, *[StockPosition.__table__.c[c] for c in COUNTS])
-                           .where(StockPosition.site_id.in_(site_ids))):
-            d = dict(r._mapping)
-            existing[(d["part_id"], d["site_id"])] = d
+    existing: dict[tuple, dict] = repo.stock_rows_by_key(s, site_ids, COUNTS) if site_ids else {}
     now = now_utc()
     creates, updates = [], []
     for key, (n, counts) in file.items():
@@ -110,12 +102,8 @@ def import_stock(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorLis
 
 def export_stock(uow: UnitOfWork, f: dict[str, Any]) -> tuple[list[str], Iterator[list[Any]]]:
     header = [c.name for c in STOCK_COLUMNS]
-    sp = repo.stock_positions(scope=visible_site_ids(uow.actor)).subquery()
-    stmt = (select(Part.manufacturer_code, Part.part_number, Site.code, *[sp.c[c] for c in COUNTS])
-            .join(Part, Part.id == sp.c.part_id).join(Site, Site.id == sp.c.site_id)
-            .order_by(Site.code, Part.manufacturer_code, Part.part_number))
-    if f.get("site"):
-        stmt = stmt.where(Site.code == str(f["site"]).strip().upper())
+    stmt = repo.stock_export(COUNTS, visible_site_ids(uow.actor),
+                             site_code=str(f["site"]).strip().upper() if f.get("site") else None)
     return header, (list(r) for r in stream_rows(uow, part_filter(stmt, f)))
 
 

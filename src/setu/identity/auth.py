@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
+from setu.identity import repository as repo
 from setu.identity import rules
 from setu.identity.models import ApiToken, Organisation, SecurityEvent, User, WebSession
 from setu.kit import crypto
@@ -71,7 +72,7 @@ def create_user(uow: UnitOfWork, *, username: str, display_name: str, organisati
         raise NotFound(f"organisation {organisation_id} not found")  # another party's: as if missing
     if system_admin and not (actor.system or actor.sysadmin):
         raise ValidationFailed("user", [FieldError("system_admin", "only a system administrator may grant it")])
-    if uow.session.scalar(select(User.id).where(User.username == username)):
+    if repo.user_id_by_username(uow.session, username):
         raise Conflict(f"user {username} already exists", [FieldError("username", "already exists")])
     secret = crypto.new_totp_secret() if (totp or role == "admin" or system_admin) else None
     user = User(username=username, display_name=display_name, email=email, party_id=org.party_id,
@@ -83,7 +84,7 @@ def create_user(uow: UnitOfWork, *, username: str, display_name: str, organisati
 
 
 def get_user_by_name(uow: UnitOfWork, username: str) -> User:
-    user = uow.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    user = repo.user_by_username(uow.session, (username or "").strip().lower())
     if user is None:
         raise NotFound(f"user {username} not found")
     return user
@@ -97,7 +98,7 @@ def disable_user(uow: UnitOfWork, *, username: str) -> User:
     t = now()
     uow.session.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
                         .values(revoked_at=t))
-    for tok in uow.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+    for tok in repo.unrevoked_api_tokens_of(uow.session, user.id):
         tok.revoked_at = t
     flush(uow.session, "user")
     return user
@@ -127,7 +128,7 @@ def _end_tokens(uow: UnitOfWork, user: User) -> None:
     """A new password ends every API token of the user: a token made with a leaked password
     must not outlive it (the account page and the README say so)."""
     t = now()
-    for tok in uow.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+    for tok in repo.unrevoked_api_tokens_of(uow.session, user.id):
         tok.revoked_at = t
 
 
@@ -169,7 +170,7 @@ def reauthenticate(uow: UnitOfWork, *, user_id: uuid.UUID, password: str) -> str
     sign-ins; the caller commits whatever the outcome (the count must persist)."""
     require(uow.actor, "identity.self.update")
     s = get_settings()
-    user = uow.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    user = repo.user_for_update(uow.session, user_id)
     if user is None or uow.actor.user_id != user.id:
         raise NotFound(f"user {user_id} not found")
     t = now()
@@ -216,8 +217,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, totp_code: st
     persist even though the sign-in fails) and records a security event for each failure.
     """
     s = get_settings()
-    user = uow.session.scalar(select(User).where(User.username == (username or "").strip().lower())
-                              .with_for_update())
+    user = repo.user_by_username(uow.session, (username or "").strip().lower(), for_update=True)
     if user is None:
         crypto.verify_password(crypto.dummy_hash(), password or "")  # same cost either way
         return LoginOutcome(None, False, "bad_credentials")
@@ -269,7 +269,7 @@ def resolve_session(uow: UnitOfWork, *, cookie: str) -> tuple[User, WebSession] 
     """The live session for a cookie (not expired, not idle too long, not revoked, user active)."""
     if not cookie:
         return None
-    ws = uow.session.scalar(select(WebSession).where(WebSession.digest == crypto.digest(cookie)))
+    ws = repo.web_session_by_digest(uow.session, crypto.digest(cookie))
     t = now()
     if ws is None or ws.revoked_at is not None or _aware(ws.expires_at) <= t:
         return None
@@ -288,8 +288,7 @@ def list_sessions(uow: UnitOfWork, *, user_id: uuid.UUID) -> list[WebSession]:
         raise NotFound(f"user {user_id} not found")
     t = now()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
-    rows = uow.session.scalars(select(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
-                               .order_by(WebSession.created_at.desc()))
+    rows = repo.unrevoked_web_sessions_of(uow.session, user_id)
     return [ws for ws in rows if _aware(ws.expires_at) > t and _aware(ws.last_seen_at) + idle > t]
 
 
@@ -367,7 +366,7 @@ def create_token(uow: UnitOfWork, *, username: str, name: str, days: int | None 
 def resolve_token(uow: UnitOfWork, *, secret: str) -> User | None:
     if not secret or not secret.startswith("setu_"):
         return None
-    tok = uow.session.scalar(select(ApiToken).where(ApiToken.token_digest == crypto.digest(secret)))
+    tok = repo.api_token_by_digest(uow.session, crypto.digest(secret))
     if tok is None or tok.revoked_at is not None or _aware(tok.expires_at) <= now():
         return None
     user = uow.session.get(User, tok.user_id)
@@ -382,8 +381,7 @@ def list_tokens(uow: UnitOfWork, *, user_id: uuid.UUID) -> list[ApiToken]:
         require(uow.actor, "identity.self.read")
     else:
         require(uow.actor, "identity.token.read")
-    return list(uow.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                    .order_by(ApiToken.created_at.desc())))
+    return repo.api_tokens_of(uow.session, user_id)
 
 
 def revoke_own_token(uow: UnitOfWork, *, token_id: uuid.UUID) -> ApiToken:
@@ -398,14 +396,9 @@ def revoke_own_token(uow: UnitOfWork, *, token_id: uuid.UUID) -> ApiToken:
 
 
 def revoke_token(uow: UnitOfWork, *, token_id: uuid.UUID | None = None, prefix: str | None = None) -> ApiToken:
-    stmt = select(ApiToken)
-    if token_id:
-        stmt = stmt.where(ApiToken.id == token_id)
-    elif prefix:
-        stmt = stmt.where(ApiToken.prefix == prefix[:12])
-    else:
+    if not token_id and not prefix:
         raise ValidationFailed("token", [FieldError("token", "name the token by id or prefix")])
-    tok = uow.session.scalar(stmt)
+    tok = repo.api_token(uow.session, token_id=token_id, prefix=prefix)
     if tok is None:
         raise NotFound("token not found")
     if uow.actor.user_id == tok.user_id:
@@ -460,12 +453,8 @@ def queue_session_touch(engine, *, session_id: uuid.UUID) -> None:
 
 
 def recent_failures_from(uow: UnitOfWork, *, client: str, seconds: int = 60) -> int:
-    from sqlalchemy import func
-
     since = now() - timedelta(seconds=seconds)
-    return uow.session.scalar(select(func.count()).select_from(SecurityEvent).where(
-        SecurityEvent.client == client, SecurityEvent.kind.in_(("login_failed", "login_locked")),
-        SecurityEvent.at >= since)) or 0
+    return repo.count_login_failures(uow.session, client=client, since=since)
 
 
 def require_login(actor: Actor | None) -> Actor:

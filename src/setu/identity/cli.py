@@ -57,15 +57,13 @@ def user_create(
     password: str = typer.Option(None, help="initial password (else read from stdin or prompted)"),
 ) -> None:
     """Create a user in an organisation of a party."""
-    from sqlalchemy import select
-
     from setu.identity import auth
-    from setu.identity.models import Organisation
+    from setu.identity import repository as repo
 
     pw = _password(password, "Password")
     try:
         with transaction(system_actor("cli")) as uow:
-            org_id = uow.session.scalar(select(Organisation.id).where(Organisation.code == organisation.upper()))
+            org_id = repo.organisation_id_by_code(uow.session, organisation.upper())
             if org_id is None:
                 typer.echo(f"error: organisation {organisation} not found", err=True)
                 raise typer.Exit(2)

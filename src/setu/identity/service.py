@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from setu.identity import repository as repo
 from setu.identity.models import Organisation, Party
 from setu.identity.schemas import OrganisationCreate, OrganisationUpdate
@@ -17,7 +15,7 @@ from setu.kit.uow import UnitOfWork
 
 def list_parties(uow: UnitOfWork) -> list[Party]:
     require(uow.actor, "identity.party.read")
-    return list(uow.session.scalars(select(Party).order_by(Party.code)))
+    return repo.parties(uow.session)
 
 
 def get_party(uow: UnitOfWork, *, party_id: uuid.UUID) -> Party:
