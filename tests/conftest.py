@@ -114,9 +114,16 @@ def sqlite_url(tmp_path, _sqlite_template) -> str:
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url, tmp_path):
+    """An engine on the test database; its background-job queue is a file of the test's own
+    (``jobs.db`` in ``tmp_path``), and a consumer a test left running is stopped at the end."""
+    from setu.kit import jobs
+
     eng = make_engine(db_url)
+    jobs.configure(eng, jobs_url=f"sqlite:///{tmp_path / 'jobs.db'}")
     yield eng
+    jobs.stop_consumer(5)
+    jobs.forget_queues()
     eng.dispose()
 
 

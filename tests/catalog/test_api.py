@@ -5,6 +5,7 @@ import uuid
 
 from tests.support.auth import patch_as_read
 from tests.support.world import build_world
+from tests.support.jobs import WAIT
 
 
 def test_openapi_describes_every_resource(client):
@@ -218,7 +219,8 @@ def test_readiness_api_documents_what_it_answers(client, engine):
     assert client.get(f"/api/v1/readiness/plans/{uuid.uuid4()}").status_code == 404
     r = client.get(f"/api/v1/readiness/{w.type_id}", params={"model": "bogus"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "model"
-    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(w.type_id), "budget": "100"})
+    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(w.type_id), "budget": "100"},
+                    headers=WAIT)
     assert r.status_code == 201, r.text
     assert r.json()["computed_at"].endswith(("+00:00", "Z"))
     listed = client.get("/api/v1/readiness/plans").json()["items"][0]
@@ -237,7 +239,7 @@ def test_demand_quantity_is_bounded_so_forecasts_stay_finite(client, engine):
                                                     "period_from": "2025-03-01", "period_to": "2025-03-01"}).json()
     version = existing["items"][0]["version"]  # replacing the month names the version read
     assert client.put("/api/v1/demand", json={**record, "quantity": 1e9, "version": version}).status_code == 200
-    r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 3, "holdout_months": 0})
+    r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 3, "holdout_months": 0}, headers=WAIT)
     assert r.status_code == 201, r.text
 
 

@@ -45,6 +45,7 @@ from sqlalchemy import MetaData, select, update
 from setu.app.main import create_app
 from tests.support.auth import ensure_user, token_for
 from tests.support.world import World, build_world
+from tests.support.jobs import WAIT
 
 TAGS = ("meta", "identity", "catalog", "fleet", "demand", "forecasting", "readiness")
 #: Tags whose operations compute over the stored records (fuzzed on a database of their own).
@@ -140,10 +141,10 @@ def seed_party_runs(engine, tokens: dict[str, str], w: World) -> None:
         for token in tokens.values():
             headers = {"Authorization": f"Bearer {token}"}
             r = client.post("/api/v1/forecast-runs", json={"horizon": 3, "holdout_months": 0, "method": "ses"},
-                            headers=headers)
+                            headers={**headers, **WAIT})
             assert r.status_code == 201, r.text
             r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(w.type_id), "budget": "1000"},
-                            headers=headers)
+                            headers={**headers, **WAIT})
             assert r.status_code == 201, r.text
 
 

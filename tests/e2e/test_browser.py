@@ -72,13 +72,18 @@ def live_app(tmp_path_factory):
 
     if not (VENDOR / "plotly" / "plotly.min.js").is_file():
         pytest.fail("web assets are not installed: run `npm ci && python scripts/install_assets.py`")
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'setu.db'}"
+    from setu.kit import jobs
+
+    folder = tmp_path_factory.mktemp('e2e')
+    url = f"sqlite:///{folder / 'setu.db'}"
     upgrade_database(url)
     engine = make_engine(url)
     data = _seed(engine)
+    jobs.configure(engine, jobs_url=f"sqlite:///{folder / 'jobs.db'}")
     port = _free_port()
+    # the lifespan runs the job consumer (forecast runs and readiness plans are background jobs)
     server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -86,9 +91,11 @@ def live_app(tmp_path_factory):
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", **data}
+    yield {"base": f"http://127.0.0.1:{port}", "engine": engine, **data}
     server.should_exit = True
     thread.join(10)
+    jobs.stop_consumer(5)
+    jobs.forget_queues()
     engine.dispose()
 
 

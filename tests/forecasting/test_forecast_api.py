@@ -13,6 +13,7 @@ from setu.kit.uow import UnitOfWork
 from tests.forecasting.test_forecast_service import add_history
 from tests.support.auth import client_for
 from tests.support.world import build_world
+from tests.support.jobs import WAIT
 
 
 def _client_as(engine, actor: Actor):
@@ -29,7 +30,7 @@ def _counts(engine):
 def test_start_a_run_and_read_it_back(client, engine):
     w = build_world(engine)
     add_history(engine, w)
-    r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 6, "holdout_months": 3})
+    r = client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 6, "holdout_months": 3}, headers=WAIT)
     assert r.status_code == 201, r.text
     run = r.json()
     assert run["status"] == "done" and run["n_series"] == 3 and run["method"] == "sba"
@@ -111,7 +112,7 @@ def test_another_partys_run_is_not_found_and_results_are_scoped(engine):
                 role="clerk")
     rus = Actor(name="rus", party_id=w.origin_id, organisation_id=w.oem_org_id, organisation_kind="oem", role="clerk")
     with _client_as(engine, ind) as c_ind, _client_as(engine, rus) as c_rus:
-        run = c_ind.post("/api/v1/forecast-runs", json={"method": "ses", "horizon": 3}).json()
+        run = c_ind.post("/api/v1/forecast-runs", json={"method": "ses", "horizon": 3}, headers=WAIT).json()
         assert run["n_series"] == 3 and run["party_id"] == str(w.operator_id)
         assert c_rus.get(f"/api/v1/forecast-runs/{run['id']}").status_code == 404
         assert c_rus.get(f"/api/v1/forecast-runs/{run['id']}/results").status_code == 404

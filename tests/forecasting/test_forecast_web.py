@@ -12,6 +12,7 @@ from setu.kit.access import system_actor
 from setu.kit.uow import UnitOfWork
 from tests.forecasting.test_forecast_service import add_history
 from tests.support.world import build_world
+from tests.support.jobs import WAIT, follow_job_page
 
 HTML = {"accept": "text/html"}
 
@@ -33,7 +34,9 @@ def test_start_a_run_from_the_form_and_browse_it(client, engine):
     r = client.post("/forecast-runs/new", data={"method": "auto", "horizon": "6", "holdout_months": "3", "seed": "1",
                                                 "alpha": "", "site_id": ""}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    url = r.headers["location"].split("?")[0]
+    assert r.headers["location"].startswith("/jobs/")  # a background job: its page follows it
+    url = follow_job_page(client, r.headers["location"])
+    assert url.startswith("/forecast-runs/")
     page = client.get(url, headers=HTML)
     assert page.status_code == 200
     assert 'id="run-params"' in page.text and "PN-0000" in page.text and "Automatic" in page.text
@@ -65,7 +68,7 @@ def test_part_page_shows_the_fan_chart(client, engine):
     add_history(engine, w)
     empty = client.get(f"/parts/{w.part_ids[0]}/forecast-chart", headers=HTML)
     assert empty.status_code == 200 and 'id="no-forecast"' in empty.text
-    assert client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 9}).status_code == 201
+    assert client.post("/api/v1/forecast-runs", json={"method": "sba", "horizon": 9}, headers=WAIT).status_code == 201
     page = client.get(f"/parts/{w.part_ids[0]}", headers=HTML)
     assert page.status_code == 200 and f"/parts/{w.part_ids[0]}/forecast-chart" in page.text
     frag = client.get(f"/parts/{w.part_ids[0]}/forecast-chart", headers=HTML)

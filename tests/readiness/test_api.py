@@ -9,6 +9,7 @@ import pytest
 from setu.app.main import create_app
 from tests.support.auth import SignedInClient, auth_headers
 from tests.support.world import make_world, operator_user, origin_user
+from tests.support.jobs import WAIT
 
 
 def _client(engine, actors: dict):
@@ -28,7 +29,7 @@ def test_today_plan_list_get_export(engine):
         assert body["equipment_type_code"] == "FTR" and [s["site_code"] for s in body["sites"]] == ["BAS1", "BAS2"]
         assert 0 < body["fleet_availability"] <= 1 and body["worst_items"][0]["part_number"] == "PN-0000"
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": "1500",
-                                                    "name": "api plan"})
+                                                    "name": "api plan"}, headers=WAIT)
         assert r.status_code == 201, r.text
         plan = r.json()
         assert float(plan["cost"]) <= 1500 and plan["name"] == "api plan" and plan["curve"]
@@ -89,7 +90,7 @@ def test_another_partys_plan_is_404(engine):
         r = c.get(f"/api/v1/readiness/{rw.w.type_id}", headers=ind)
         assert [s["site_code"] for s in r.json()["sites"]] == ["BAS1"]
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300},
-                   headers=ind)
+                   headers={**ind, **WAIT})
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
         rus = auth_headers(engine, actors["rus"])

@@ -11,6 +11,7 @@ from setu.readiness import service
 from setu.readiness.approval import decide_plan
 from setu.readiness.models import ReadinessPlan
 from tests.support.world import make_world, operator_user, origin_user
+from tests.support.jobs import WAIT
 
 
 def _status(engine, pid):
@@ -70,7 +71,7 @@ def test_who_may_decide(engine):
 def test_decisions_over_the_api_and_the_web(client, engine):
     rw = make_world(engine)
     client.sign_in_as("ind.author", org="DEP-ORG", role="approver")
-    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300})
+    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300}, headers=WAIT)
     assert r.status_code == 201 and r.json()["status"] == "proposed"
     pid, version = r.json()["id"], r.json()["version"]
     r = client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "approve"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 from setu.app.main import create_app
 from tests.support.world import make_world
 from tests.support.auth import SignedInClient, ensure_user, token_for
+from tests.support.jobs import WAIT
 
 
 def _as(engine, username: str, **user) -> dict[str, str]:
@@ -22,7 +23,7 @@ def test_industry_members_of_the_party_do_not_see_the_armed_services_plans(engin
     pmo = _as(engine, "pmo.viewer", party="IND", org="PMO", kind="programme_office", role="viewer")
     with SignedInClient(create_app(engine), engine) as c:
         r = c.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": "0",
-                                                    "name": "base plan"}, headers=planner)
+                                                    "name": "base plan"}, headers={**planner, **WAIT})
         assert r.status_code == 201, r.text
         plan = r.json()["id"]
         for who in (planner, hq, pmo):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.world import make_world
+from tests.support.jobs import follow_job_page
 
 
 def test_pages_render_with_the_chart(engine, client):
@@ -22,11 +23,13 @@ def test_pages_render_with_the_chart(engine, client):
     r = client.post(f"/readiness/{rw.w.type_id}/plans", data={"budget": "2000", "name": "web plan"},
                     follow_redirects=False)
     assert r.status_code == 303, r.text
-    page = client.get(r.headers["location"])
+    assert r.headers["location"].startswith("/jobs/")  # a background job: its page follows it
+    plan_url = follow_job_page(client, r.headers["location"])
+    page = client.get(plan_url)
     assert page.status_code == 200
     assert 'class="setu-figure"' in page.text and "efficient curve" in page.text
     assert "web plan" in page.text and 'id="plan-lines"' in page.text
-    plan_id = r.headers["location"].split("/")[-1].split("?")[0]
+    plan_id = plan_url.split("/")[-1].split("?")[0]
     x = client.get(f"/readiness/plans/{plan_id}/export?format=xlsx")
     assert x.status_code == 200 and "spreadsheetml" in x.headers["content-type"]
     assert "web plan" in client.get(f"/readiness/{rw.w.type_id}").text  # listed with the type
@@ -72,11 +75,14 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
     engine = make_engine(url)
     rw = make_world(engine, second_base=True)
     ensure_user(engine, "ind.planner")
+    from setu.kit import jobs
+
+    jobs.configure(engine, jobs_url=f"sqlite:///{tmp_path / 'jobs.db'}")  # the lifespan runs the plan job
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -98,6 +104,8 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
             page.fill("#f-target", "")
             page.fill("#f-budget", "2500")
             page.click("text=Compute and save plan")
+            # the job page follows the plan's job, then opens the plan
+            page.wait_for_url(re.compile(r".*/readiness/plans/[0-9a-f-]{36}$"))
             expect(page.locator("#readiness-curve .main-svg").first).to_be_visible()
             expect(page.locator("#plan-lines tbody tr").first).to_be_visible()
             browser.close()
@@ -105,4 +113,6 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
     finally:
         server.should_exit = True
         thread.join(10)
+        jobs.stop_consumer(5)
+        jobs.forget_queues()
         engine.dispose()

@@ -1,7 +1,8 @@
 """JSON API for forecast runs (thin adapter over ``setu.forecasting.service``).
 
-* ``POST /forecast-runs``: start a run; it runs in the request (up to ``MAX_SYNC_SERIES`` series;
-  larger runs go through ``setu forecast run``) and answers 201 with the finished run;
+* ``POST /forecast-runs``: start a run as a background job (job ``forecasting.run.create``, at most
+  ``service.MAX_JOB_SERIES`` series; larger runs go through ``setu forecast run``): 202 with the
+  job, or with ``Prefer: wait=N`` 201 with the finished run;
 * ``GET /forecast-runs``, ``GET /forecast-runs/{id}``, ``GET /forecast-runs/{id}/accuracy``;
 * ``GET /forecast-runs/{id}/results``: one result per part x site, filtered, cursor pagination;
 * ``GET /parts/{part_id}/forecast``: the latest run's distribution per visible site and the fan
@@ -15,20 +16,21 @@ from datetime import date
 from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 
-from setu.adapters.http import needs, problem_responses, read_uow
+from setu.adapters import jobs as job_api
+from setu.adapters.http import current_actor, needs, problem_responses, read_uow
+from setu.adapters.jobs import ACCEPTED_RESPONSES, JobAccepted
 from setu.forecasting import service as service
 from setu.forecasting.models import ForecastRun
+from setu.kit import jobs
 from setu.kit.listing import PageOut, page_out
 from setu.kit.timestamps import UtcDatetime
 from setu.kit.uow import UnitOfWork, transaction
 
 router = APIRouter(tags=["forecasting"], responses=problem_responses(403))
-
-#: Largest run (series) computed inside one API request.
-MAX_SYNC_SERIES = 20_000
-
 
 def _whole_number(v: Any) -> Any:
     """JSON numbers only (``12`` or ``12.0``), not booleans or strings; fractions fail as ``int``."""
@@ -144,18 +146,33 @@ class PartForecast(BaseModel):
     history: list[HistoryPoint]
 
 
-@router.post("/forecast-runs", status_code=201, response_model=ForecastRunRead, responses=problem_responses(404),
+@router.post("/forecast-runs", status_code=202, response_model=JobAccepted,
+             responses={201: {"model": ForecastRunRead, "description": "The finished run (with `Prefer: wait=N`, "
+                              "when it finished within N seconds)"}, **ACCEPTED_RESPONSES,
+                        **problem_responses(404, 422)},
              dependencies=[Depends(needs("forecasting.run.create"))])
-def start_run(data: ForecastRunCreate, request: Request, uow: UnitOfWork = Depends(read_uow)):
-    """Forecast every visible part x site series (or the filtered ones) and store the run.
+def start_run(data: ForecastRunCreate, request: Request):
+    """Start a run of every visible part x site series (or the filtered ones) as a background job.
 
-    Computed in a read-only unit of work, stored in a write unit of work afterwards: no write
-    transaction is held while the engine computes."""
-    prepared = service.prepare_forecast_run(uow, **data.model_dump(), max_series=MAX_SYNC_SERIES)
-    with transaction(uow.actor, engine=request.app.state.engine) as w:
-        run = service.save_forecast_run(w, prepared)
-        out = _read(w, run)
-    return out
+    The parameters, sites and parts are checked at once (422 naming each field, 404; nothing
+    started); the answer is **202** with the job (``GET /api/v1/jobs/{id}`` gives its progress and,
+    when it has succeeded, ``result.api_url`` of the run). With ``Prefer: wait=N`` (N <= 60) the
+    answer waits up to N seconds: 201 with the run when it finished, 422 with the reason when it
+    failed, else still 202. The job computes in a read-only unit of work and stores the run in a
+    short write one (no write transaction is held while the engine computes); at most
+    ``service.MAX_JOB_SERIES`` series per run (more: ``setu forecast run``)."""
+    engine = request.app.state.engine
+    actor = current_actor(request)
+    with UnitOfWork(actor, engine=engine) as uow:
+        params = service.check_forecast_run(uow, **data.model_dump(mode="json"))
+    job_id = jobs.submit(service.RUN_JOB, actor=actor, params=params, engine=engine)
+
+    def finished(job: jobs.JobRead) -> JSONResponse:
+        with UnitOfWork(actor, engine=engine) as uow:
+            out = _read(uow, service.get_run(uow, run_id=job.result["id"]))
+        return JSONResponse(jsonable_encoder(out), status_code=201, headers={"Location": job.result["api_url"]})
+
+    return job_api.answer(request, job_id, finished)
 
 
 @router.get("/forecast-runs", response_model=PageOut[ForecastRunRead],

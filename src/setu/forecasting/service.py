@@ -58,6 +58,7 @@ from setu.demand import service as demand
 from setu.fleet import service as fleet
 from setu.forecasting import repository as repo
 from setu.forecasting.models import ForecastResult, ForecastRun
+from setu.kit import jobs
 from setu.kit.access import require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate
@@ -72,7 +73,7 @@ __all__ = [
     "validate_spec", "load_forecast_input", "compute_forecasts", "store_forecast_run", "start_forecast_run",
     "list_runs", "get_run", "run_results", "accuracy_summary", "latest_run_rates", "latest_run", "part_forecast",
     "result_labels", "method_group", "run_overviews", "record_failed_run", "PreparedRun", "prepare_forecast_run",
-    "save_forecast_run",
+    "save_forecast_run", "check_scope", "check_forecast_run", "RUN_JOB", "MAX_JOB_SERIES", "run_job",
 ]
 
 #: Methods a run accepts (``auto`` chooses per series by rolling-origin evaluation).
@@ -258,13 +259,8 @@ def reliability_rates(uow: UnitOfWork, spec: ForecastSpec) -> dict[tuple[uuid.UU
     return {k: v for k, v in out.items() if v > 0}
 
 
-def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
-    """Read the demand history of every visible (filtered) part x site series as one panel.
-
-    Series are per family head and site: the demand of a superseded part is added to the part
-    that replaced it (``catalog.rules.resolve_families``; chains followed to the newest part;
-    ``qualified`` and ``not_interchangeable`` links never roll up). A ``part_ids`` filter selects
-    the families of those parts."""
+def check_scope(uow: UnitOfWork, spec: ForecastSpec) -> None:
+    """The run's filters name sites the actor may see and parts that exist (else 404); cheap."""
     require(uow.actor, "forecasting.run.create")
     if spec.site_ids:
         found = fleet.visible_site_ids_among(uow, site_ids=spec.site_ids)
@@ -276,6 +272,16 @@ def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
         missing = [x for x in spec.part_ids if x not in found]
         if missing:
             raise NotFound(f"part {missing[0]} not found")
+
+
+def load_forecast_input(uow: UnitOfWork, spec: ForecastSpec) -> ForecastInput:
+    """Read the demand history of every visible (filtered) part x site series as one panel.
+
+    Series are per family head and site: the demand of a superseded part is added to the part
+    that replaced it (``catalog.rules.resolve_families``; chains followed to the newest part;
+    ``qualified`` and ``not_interchangeable`` links never roll up). A ``part_ids`` filter selects
+    the families of those parts."""
+    check_scope(uow, spec)
     # interchangeability: demand of replaced parts rolls up into the newest replacing part
     # (one-way, two-way, as a set, re-identified; catalog.rules.resolve_families)
     heads, _ = family_heads(uow)
@@ -464,9 +470,9 @@ def prepare_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int 
     started = datetime.now(timezone.utc)
     inp = load_forecast_input(uow, spec)
     if max_series is not None and inp.n_series > max_series:
-        raise ValidationFailed("too many series for one request", [FieldError(
-            "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one request; "
-                        "filter by parts or sites, or run `setu forecast run`")])
+        raise ValidationFailed("too many series for one run", [FieldError(
+            "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one run "
+                        "started here; filter by parts or sites, or run `setu forecast run`")])
     out = compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=progress)
     return PreparedRun(spec, inp, out, started)
 
@@ -493,6 +499,50 @@ def start_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 
         uow, method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months, part_ids=part_ids,
         site_ids=site_ids, seed=seed, prior_months=prior_months, workers=workers, scheduler=scheduler,
         progress=progress, max_series=max_series))
+
+
+# -- as a background job ----------------------------------------------------------------------------
+
+#: The background job that computes and stores a run (``POST /api/v1/forecast-runs``, the form).
+RUN_JOB = "forecasting.run.create"
+#: Largest run (series) one job computes. Every series' results are held in memory and stored in
+#: one write transaction (about 1 s per 10,000 series on SQLite), so a larger run goes through
+#: ``setu forecast run``, or is cut by parts or sites.
+MAX_JOB_SERIES = 100_000
+
+
+def check_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int = 12, alpha: float | None = None,
+                       holdout_months: int = 6, part_ids: Iterable[Any] | None = None,
+                       site_ids: Iterable[Any] | None = None, seed: int = 0,
+                       prior_months: float = 12.0) -> dict[str, Any]:
+    """The cheap checks of a run before it is started as a job (parameters: 422 naming each field;
+    sites the actor may not see, unknown parts: 404); returns the job's parameters (JSON values)."""
+    require(uow.actor, "forecasting.run.create")
+    spec = validate_spec(method=method, horizon=horizon, alpha=alpha, holdout_months=holdout_months,
+                         part_ids=part_ids, site_ids=site_ids, seed=seed, prior_months=prior_months)
+    check_scope(uow, spec)
+    return {"method": spec.method, "horizon": spec.horizon, "alpha": spec.alpha,
+            "holdout_months": spec.holdout_months, "seed": spec.seed, "prior_months": spec.prior_months,
+            "part_ids": None if spec.part_ids is None else [str(p) for p in spec.part_ids],
+            "site_ids": None if spec.site_ids is None else [str(x) for x in spec.site_ids]}
+
+
+@jobs.register(RUN_JOB)
+def run_job(ctx: jobs.JobContext, **params: Any) -> dict[str, Any]:
+    """Read and compute the run in a read-only unit of work (progress per block of series), then
+    store it in one short write unit of work. Returns where to find it."""
+    steps = [1]  # blocks of series, then one step to store the results
+
+    def progress(done: int, total: int) -> None:
+        steps[0] = total
+        ctx.progress(done, total + 1, f"forecasting: {done} of {total} blocks of series")
+
+    with ctx.reading() as uow:
+        ctx.progress(0, None, "reading the demand history")
+        prepared = prepare_forecast_run(uow, **params, progress=progress, max_series=MAX_JOB_SERIES)
+    ctx.progress(steps[0], steps[0] + 1, f"storing {prepared.output.n_series:,} results")
+    run_id = ctx.write(lambda w: save_forecast_run(w, prepared).id)
+    return {"id": str(run_id), "url": f"/forecast-runs/{run_id}", "api_url": f"/api/v1/forecast-runs/{run_id}"}
 
 
 # -- reading runs and results -----------------------------------------------------------------------

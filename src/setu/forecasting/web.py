@@ -1,7 +1,7 @@
 """Web pages for forecast runs (thin adapter over ``setu.forecasting.service``).
 
-* ``/forecast-runs``: the runs; ``/forecast-runs/new``: the form to start one (runs in the
-  request, up to ``forecast_api.MAX_SYNC_SERIES`` series);
+* ``/forecast-runs``: the runs; ``/forecast-runs/new``: the form to start one (a background job:
+  the browser goes to ``/jobs/{id}``, which shows its progress and then opens the run);
 * ``/forecast-runs/{id}``: a run's parameters, accuracy summary and results (filters, pages);
 * ``/forecast-runs/{id}/accuracy``: RMSSE / scaled bias / MASE by demand class and by method,
   with Plotly box plots and a histogram;
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from setu.adapters.http import needs, read_uow
 from setu.adapters.pages import NavEntry, FormErrors, FormField, form_data, optional_id, parse_id, plotly_chart, redirect, render, render_form
 from setu.forecasting import service as service
+from setu.kit import jobs
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork, transaction
 
@@ -90,8 +91,6 @@ def run_new(request: Request, uow: UnitOfWork = Depends(read_uow)):
 @router.post("/forecast-runs/new", response_class=HTMLResponse,
              dependencies=[Depends(needs("forecasting.run.create"))])
 def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWork = Depends(read_uow)):
-    from setu.forecasting.api import MAX_SYNC_SERIES
-
     fields = _fields(uow)
     site = optional_id(data.get("site_id"))
     kwargs = {"method": (data.get("method") or "").strip(), "horizon": _number(data.get("horizon", ""), int),
@@ -106,11 +105,10 @@ def run_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWor
         if missing:
             service.validate_spec(**kwargs)
         else:
-            # computed in the read-only unit of work, stored in a write one (no write lock meanwhile)
-            prepared = service.prepare_forecast_run(uow, **kwargs, max_series=MAX_SYNC_SERIES)
-            with transaction(uow.actor, engine=request.app.state.engine) as w:
-                run = service.save_forecast_run(w, prepared)
-            return redirect(f"/forecast-runs/{run.id}?saved=1")
+            # checked here, computed by a background job: the job page shows its progress, then the run
+            params = service.check_forecast_run(uow, **kwargs)
+            job_id = jobs.submit(service.RUN_JOB, actor=uow.actor, params=params, engine=request.app.state.engine)
+            return redirect(f"/jobs/{job_id}")
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:
             raise

@@ -19,10 +19,8 @@ Writing a job (in a capability's ``jobs.py``, imported at start-up)::
         for i, chunk in enumerate(chunks):                       # the computation: no transaction open
             ...
             ctx.progress(i + 1, len(chunks), "fitting models")
-        with ctx.unit_of_work() as uow:                          # one short write at the end
-            run = service.save_run(uow, ...)
-            uow.commit()
-        return {"id": str(run.id), "url": f"/forecasting/runs/{run.id}"}
+        run_id = ctx.write(lambda uow: service.save_run(uow, ...).id)  # one short write, committed in kit
+        return {"id": str(run_id), "url": f"/forecast-runs/{run_id}"}
 
 Starting one: ``job_id = jobs.submit("forecasting.run.create", actor=actor, params={...},
 engine=engine)`` (its own unit of work), or ``jobs.submit(..., uow=uow)`` inside the caller's write
@@ -31,7 +29,8 @@ who started what, with which parameters) and the message is enqueued **after** i
 (:meth:`setu.kit.uow.UnitOfWork.on_commit`): a rolled-back request starts nothing.
 
 Running: the job function gets a :class:`JobContext` (``ctx.actor``: who started it, with the
-permissions they had then; ``ctx.progress(done, total, message)``; ``ctx.unit_of_work()``) and its
+permissions they had then; ``ctx.progress(done, total, message)``; ``ctx.reading()``: a read-only unit
+of work; ``ctx.write(fn)``: ``fn(uow)`` in a write unit of work committed here) and its
 keyword parameters (JSON values: ids, not objects). It runs **outside any transaction**: the
 runner holds no connection while it computes, so other writers are never blocked by a long job.
 Its return value (a JSON object, or ``None``) is stored as the job's ``result``; an exception marks
@@ -71,7 +70,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
@@ -88,6 +87,7 @@ INTERRUPTED = "interrupted by a server restart"
 TASK_NAME = "setu.kit.jobs.run"
 
 JobFunction = Callable[..., Any]
+T = TypeVar("T")
 _registry: dict[str, JobFunction] = {}
 
 
@@ -228,6 +228,18 @@ def list_jobs(engine: Engine, actor: Actor, *, name: str | None = None, state: s
         stmt = stmt.where(t.c.state == state)
     with engine.connect() as c:
         return [_read(r) for r in c.execute(stmt)]
+
+
+def wait(engine: Engine, actor: Actor | None, job_id: Any, timeout_s: float, *, poll_s: float = 0.05) -> JobRead:
+    """The job once it has finished, or as it is after ``timeout_s`` seconds (polls
+    :func:`get_job`, so the same visibility rules apply)."""
+    deadline = time.monotonic() + max(0.0, timeout_s)
+    job = get_job(engine, actor, job_id)
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
+        poll_s = min(poll_s * 1.5, 0.5)
+        job = get_job(engine, actor, job_id)
+    return job
 
 
 # -- the queue (huey) --------------------------------------------------------------------------
@@ -400,6 +412,18 @@ class JobContext:
         """A write unit of work as the job's actor (commit it: ``with ctx.unit_of_work() as uow:
         ...; uow.commit()``)."""
         return UnitOfWork(self.actor, write=True, engine=self.engine)
+
+    def reading(self) -> UnitOfWork:
+        """A read-only unit of work as the job's actor, for the computation (holds no write lock)."""
+        return UnitOfWork(self.actor, write=False, engine=self.engine)
+
+    def write(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Store the job's results in one short write unit of work: ``fn(uow)``, then commit here
+        (a capability never commits); returns ``fn``'s value. An exception rolls back."""
+        with self.unit_of_work() as uow:
+            value = fn(uow)
+            uow.commit()
+        return value
 
 
 def _describe(exc: BaseException) -> str:
@@ -654,4 +678,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 __all__ = ["JOB_STATES", "INTERRUPTED", "JobContext", "JobConsumer", "JobRead", "configure", "get_job", "list_jobs",
-           "main", "recover", "register", "registered", "run_consumer", "start_consumer", "stop_consumer", "submit"]
+           "main", "recover", "register", "registered", "run_consumer", "start_consumer", "stop_consumer", "submit", "wait"]

@@ -1,14 +1,18 @@
-"""JSON API for readiness: today's availability, and plans computed, saved and exported (thin adapter)."""
+"""JSON API for readiness: today's availability, and plans computed (as background jobs), saved and
+exported (thin adapter)."""
 from __future__ import annotations
 
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
-from setu.adapters.http import needs, problem_responses, read_uow, write_uow
-from setu.kit import tabular
+from setu.adapters import jobs as job_api
+from setu.adapters.http import current_actor, needs, problem_responses, read_uow, write_uow
+from setu.adapters.jobs import ACCEPTED_RESPONSES, JobAccepted
+from setu.kit import jobs, tabular
 from setu.kit.listing import PageOut, page_out
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
@@ -38,13 +42,32 @@ def list_plans(equipment_type_id: uuid.UUID | None = None, sort: str | None = No
                                        limit=limit), PlanRead)
 
 
-@router.post("/readiness/plans", response_model=PlanDetail, status_code=201, responses=problem_responses(404),
+@router.post("/readiness/plans", status_code=202, response_model=JobAccepted,
+             responses={201: {"model": PlanDetail, "description": "The saved plan (with `Prefer: wait=N`, when it "
+                              "was computed within N seconds)"}, **ACCEPTED_RESPONSES, **problem_responses(404, 422)},
              dependencies=[Depends(needs("readiness.plan.create"))])
-def create_plan(data: PlanCreate, uow: UnitOfWork = write_uow):
-    result = service.plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget, target=data.target,
-                          model=data.model, site_ids=data.site_ids, currency=data.currency, sites_field="site_ids")
-    row = service.save_plan(uow, result, name=data.name)
-    return plan_detail(uow, row.id)
+def create_plan(data: PlanCreate, request: Request):
+    """Compute and save a plan as a background job.
+
+    Budget, target, model, the equipment type and the sites are checked at once (422 naming each
+    field; nothing started); the answer is **202** with the job (``GET /api/v1/jobs/{id}``; its
+    ``result.api_url`` is the plan). With ``Prefer: wait=N`` (N <= 60) the answer waits up to N
+    seconds: 201 with the plan when it is saved, 422 with the reason when the job failed, else
+    202. The plan is computed in a read-only unit of work and saved in a short write one."""
+    engine = request.app.state.engine
+    actor = current_actor(request)
+    with UnitOfWork(actor, engine=engine) as uow:
+        params = service.check_plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget,
+                                    target=data.target, model=data.model, site_ids=data.site_ids,
+                                    currency=data.currency, name=data.name, sites_field="site_ids")
+    job_id = jobs.submit(service.PLAN_JOB, actor=actor, params=params, engine=engine)
+
+    def saved(job: jobs.JobRead) -> JSONResponse:
+        with UnitOfWork(actor, engine=engine) as uow:
+            out = plan_detail(uow, job.result["id"])
+        return JSONResponse(jsonable_encoder(out), status_code=201, headers={"Location": job.result["api_url"]})
+
+    return job_api.answer(request, job_id, saved)
 
 
 @router.get("/readiness/plans/{plan_id}", response_model=PlanDetail, responses=problem_responses(404),

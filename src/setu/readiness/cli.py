@@ -260,12 +260,14 @@ def plan_cmd(
     err = Console(stderr=True)
     out = Console()
     try:
-        with (transaction(system_actor("cli")) if save else UnitOfWork(system_actor("cli"))) as uow:
-            et = service.equipment_type_by_code(uow, code=equipment_type)
-            if et is None:
-                _fail(f"field EQUIPMENT_TYPE_CODE: no equipment type {equipment_type!r}")
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                          console=err, transient=True) as progress:
+        actor = system_actor("cli")
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=err, transient=True) as progress:
+            # computed in a read-only unit of work, saved in a short write one (no write lock meanwhile)
+            with UnitOfWork(actor) as uow:
+                et = service.equipment_type_by_code(uow, code=equipment_type)
+                if et is None:
+                    _fail(f"field EQUIPMENT_TYPE_CODE: no equipment type {equipment_type!r}")
                 task = progress.add_task(f"{et.code}: starting", total=None)
 
                 def say(msg: str) -> None:
@@ -273,11 +275,12 @@ def plan_cmd(
 
                 result = service.plan(uow, equipment_type_id=et.id, budget=budget, target=target, model=model,
                                       currency=currency, workers=workers, scheduler=scheduler, progress=say)
-                saved_id = None
-                if save:
-                    say("saving")
+            saved_id = None
+            if save:
+                say("saving")
+                with transaction(actor) as uow:
                     saved_id = service.save_plan(uow, result, name=name).id
-            _report(out, result, top, saved_id)
+        _report(out, result, top, saved_id)
     except SetuError as exc:
         msgs = "; ".join(f"field {e.field}: {e.message}" for e in exc.errors) or exc.detail
         _fail(msgs)

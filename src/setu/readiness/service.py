@@ -75,6 +75,7 @@ from setu.engine.readiness.case_io import case_to_dict
 from setu.engine.readiness.planning import CHART_POINTS, Recommendation, recommend  # noqa: F401 (re-exported)
 from setu.fleet import service as fleet
 from setu.fleet.service import SiteFacts, StockFacts
+from setu.kit import jobs
 from setu.kit.access import require
 from setu.kit.errors import ErrorList, FieldError, NotFound, ValidationFailed
 from setu.kit.listing import Page, paginate
@@ -655,6 +656,52 @@ def save_plan(uow: UnitOfWork, result: PlanResult, *, name: str | None = None) -
             for ln in result.lines]
     repo.add_plan_lines(uow.session, rows)
     return row
+
+
+# -- as a background job ----------------------------------------------------------------------------
+
+#: The background job that computes and saves a plan (``POST /api/v1/readiness/plans``, the form).
+PLAN_JOB = "readiness.plan.create"
+_PLAN_STEPS = ("building the case", "efficient curve", "choosing the plan", "evaluating", "saving")
+
+
+def check_plan(uow: UnitOfWork, *, equipment_type_id: Any, budget: Any = None, target: Any = None,
+               model: str = "vari-metric", site_ids: Sequence[uuid.UUID] | None = None, currency: str = "USD",
+               name: str | None = None, sites_field: str = "site_id") -> dict[str, Any]:
+    """The cheap checks of a plan before it is started as a job, with the answers :func:`plan`
+    would give: budget, target and model (422 naming each), the equipment type (422 naming
+    ``equipment_type_id``), bases of the type among ``site_ids`` the actor may see (422 naming
+    ``sites_field``). Returns the job's parameters (JSON values)."""
+    require(uow.actor, CREATE)
+    b, t = validate_plan_input(budget=budget, target=target, model=model)
+    et = _type_or_error(uow, equipment_type_id, as_field=True)
+    sids = [s if isinstance(s, uuid.UUID) else uuid.UUID(str(s)) for s in site_ids] if site_ids else None
+    if not fleet.unit_counts(uow, equipment_type_id=et.id, site_ids=sids, echelon=2):
+        raise ValidationFailed(
+            f"no base you may see operates {et.code}",
+            [FieldError(sites_field if sids else "equipment_type_id", f"no base with units of {et.code}")])
+    return {"equipment_type_id": str(et.id), "budget": None if b is None else str(b), "target": t, "model": model,
+            "site_ids": None if sids is None else [str(s) for s in sids], "currency": currency, "name": name,
+            "sites_field": sites_field}
+
+
+@jobs.register(PLAN_JOB)
+def plan_job(ctx: jobs.JobContext, *, equipment_type_id: str, budget: str | None = None, target: float | None = None,
+             model: str = "vari-metric", site_ids: list[str] | None = None, currency: str = "USD",
+             name: str | None = None, sites_field: str = "site_id") -> dict[str, Any]:
+    """Compute the plan in a read-only unit of work (no write lock is held meanwhile), then save it
+    in one short write unit of work. Returns where to find it."""
+    def say(message: str) -> None:
+        step = _PLAN_STEPS.index(message) if message in _PLAN_STEPS else 0
+        ctx.progress(step, len(_PLAN_STEPS), message)
+
+    with ctx.reading() as uow:
+        result = plan(uow, equipment_type_id=uuid.UUID(equipment_type_id), budget=budget, target=target, model=model,
+                      site_ids=[uuid.UUID(s) for s in site_ids] if site_ids else None, currency=currency,
+                      progress=say, sites_field=sites_field)
+    say("saving")
+    plan_id = ctx.write(lambda w: save_plan(w, result, name=name).id)
+    return {"id": str(plan_id), "url": f"/readiness/plans/{plan_id}", "api_url": f"/api/v1/readiness/plans/{plan_id}"}
 
 
 def list_plans(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None, sort: str | None = None,

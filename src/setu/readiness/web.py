@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from setu.adapters.http import needs, read_uow, write_uow
 from setu.adapters.pages import NavEntry, FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
+from setu.kit import jobs
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
@@ -142,23 +143,25 @@ def type_page(request: Request, equipment_type_id: str, site_id: str | None = No
 @router.post("/readiness/{equipment_type_id}/plans", response_class=HTMLResponse,
              dependencies=[Depends(needs("readiness.plan.create"))])
 def create_plan(request: Request, equipment_type_id: str, data: dict = Depends(form_data),
-                uow: UnitOfWork = write_uow):
+                uow: UnitOfWork = Depends(read_uow)):
+    """Check the form, then compute and save the plan as a background job: the browser goes to
+    ``/jobs/{id}``, which shows its progress and then opens the plan."""
     values = {k: (data.get(k) or "").strip() for k in FORM_FIELDS}
     values["model"] = values["model"] or "vari-metric"
     values["currency"] = values["currency"] or "USD"
     tid = parse_id(equipment_type_id, "equipment type")
     sid = optional_id(values["site_id"])
     try:
-        result = service.plan(uow, equipment_type_id=tid, budget=values["budget"] or None,
-                              target=values["target"] or None, model=values["model"],
-                              site_ids=[sid] if sid else None, currency=values["currency"])
-        row = service.save_plan(uow, result, name=values["name"] or None)
+        params = service.check_plan(uow, equipment_type_id=tid, budget=values["budget"] or None,
+                                    target=values["target"] or None, model=values["model"],
+                                    site_ids=[sid] if sid else None, currency=values["currency"],
+                                    name=values["name"] or None)
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:
             raise
-        uow.discard()
         errors = FormErrors.from_exception(exc, FORM_FIELDS)
         ctx = _type_context(uow, equipment_type_id, values["site_id"])
         return render(request, "readiness/type.html", {**ctx, "values": values, "errors": errors},
                       status_code=422, section="readiness")
-    return redirect(f"/readiness/plans/{row.id}?saved=1")
+    job_id = jobs.submit(service.PLAN_JOB, actor=uow.actor, params=params, engine=request.app.state.engine)
+    return redirect(f"/jobs/{job_id}")
