@@ -24,7 +24,7 @@ async def _lifespan(app: FastAPI):
     run by a standalone consumer, ``python -m setu.kit.jobs``). One consumer per process: a second
     app in the same process (tests) uses the running one."""
     try:
-        started = jobs.start_consumer(app.state.engine) is not None
+        started = jobs.start_consumer(app.state.engine, workers=app.state.jobs_workers) is not None
     except RuntimeError:  # already running in this process
         started = False
     try:
@@ -34,8 +34,11 @@ async def _lifespan(app: FastAPI):
             jobs.stop_consumer()
 
 
-def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = registry.CAPABILITIES) -> FastAPI:
-    """The app of ``capabilities`` (the registry's list by default)."""
+def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = registry.CAPABILITIES,
+               jobs_workers: int | None = None) -> FastAPI:
+    """The app of ``capabilities`` (the registry's list by default). ``jobs_workers``: threads of
+    the job consumer its lifespan starts (default ``SETU_JOBS_WORKERS``; 0: none, jobs stay queued
+    for a standalone consumer)."""
     from setu.identity import auth as identity_auth
 
     registry.load_policies(capabilities)
@@ -49,6 +52,7 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
         lifespan=_lifespan,
     )
     app.state.engine = engine or get_engine()
+    app.state.jobs_workers = jobs_workers
     http.install(app)
     http.security_recorder = identity_auth.queue_security_event
     # Idempotency-Key on every state-changing API call; added before authentication, so it runs
