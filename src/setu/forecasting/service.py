@@ -643,7 +643,8 @@ class DemandRate:
 
 
 def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
-                     site_ids: Iterable[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], DemandRate]:
+                     site_ids: Iterable[uuid.UUID], *, run_id: uuid.UUID | None = None
+                     ) -> dict[tuple[uuid.UUID, uuid.UUID], DemandRate]:
     """Mean monthly demand and variance-to-mean ratio per (part, site), from the newest finished
     forecast run the actor may see that has a result for that pair.
 
@@ -651,7 +652,8 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
     candidate parts and sites (their product is looked up); the answer maps ``(part_id, site_id)``
     to :class:`DemandRate` (``mean_per_month``: units per month; ``variance_to_mean``: VMR of
     monthly demand, >= 1, 1 meaning Poisson). Pairs without any forecast, or at sites the actor may
-    not see, are absent (the caller decides its fallback). Permission: ``forecasting.run.read``.
+    not see, are absent (the caller decides its fallback). ``run_id``: that run's results only
+    (a named demand source). Permission: ``forecasting.run.read``.
     """
     require(uow.actor, "forecasting.run.read")
     parts = list(dict.fromkeys(part_ids))
@@ -661,7 +663,8 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
     out: dict[tuple[uuid.UUID, uuid.UUID], tuple[datetime, DemandRate]] = {}
     for pchunk in _chunks(parts, 500):
         for schunk in _chunks(sites, 400):
-            for p, s, mean, vmr, rid, meth, fin in repo.done_result_rates(uow.session, uow.actor, pchunk, schunk):
+            for p, s, mean, vmr, rid, meth, fin in repo.done_result_rates(uow.session, uow.actor, pchunk, schunk,
+                                                                          run_id):
                 key = (p, s)
                 fin_key = fin if fin.tzinfo else fin.replace(tzinfo=timezone.utc)
                 if key not in out or (fin_key, str(rid)) > (out[key][0], str(out[key][1].run_id)):
