@@ -864,6 +864,18 @@ def list_plans(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None, s
                     sortable=repo.PLAN_SORT, sort=sort or "-computed_at", cursor=cursor, limit=limit)
 
 
+def plans_awaiting_decision(uow: UnitOfWork, *, limit: int = 50) -> list[ReadinessPlan]:
+    """Proposed plans the actor may decide: of its party (as every list), not its own, and only
+    for an approver (``readiness.plan.approve``); oldest first. Empty for anyone else."""
+    require(uow.actor, READ)
+    if not uow.actor.can("readiness.plan.approve"):
+        return []
+    rows = [p for p in uow.session.scalars(repo.plans(uow.actor, None)) if p.status == "proposed"
+            and p.created_by != uow.actor.name]
+    rows.sort(key=lambda p: (p.computed_at, str(p.id)))
+    return rows[:limit]
+
+
 def get_plan(uow: UnitOfWork, *, plan_id: Any) -> ReadinessPlan:
     """A saved plan; another party's plan answers 404 like a missing one."""
     require(uow.actor, READ)

@@ -91,8 +91,9 @@ def readiness_index(request: Request, uow: UnitOfWork = Depends(read_uow)):
     types = catalog.list_equipment_types(uow, limit=500).items
     plans = service.list_plans(uow, limit=20).items
     names = {t.id: t.code for t in types}
-    return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names},
-                  section="readiness")
+    waiting = service.plans_awaiting_decision(uow)
+    return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names,
+                                                    "waiting": waiting}, section="readiness")
 
 
 @router.get("/readiness/plans/{plan_id}", response_class=HTMLResponse,
