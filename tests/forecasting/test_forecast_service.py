@@ -256,7 +256,14 @@ def test_parts_without_history_get_reliability_based_forecasts(engine):
     assert (w.part_ids[1], w.base_id) in plain  # the prior alone still forecasts a part without history
     m = plain[(w.part_ids[0], w.base_id)].mean
     assert plain[(w.part_ids[0], w.base_id)].method == "sba"
-    assert blended.mean == pytest.approx(0.5 * (1 / 500 * 240 / 12 * 1 * 4) + 0.5 * m)
+    prior = 1 / 500 * 240 / 12 * 1 * 4
+    # the history (about one a month) contradicts the engineering rate (0.16 a month): the prior
+    # is discounted by the conflict test and weighs less than its 12 / (12 + 12) months
+    assert prior < blended.mean < m
+    assert blended.mean > 0.5 * prior + 0.5 * m
+    # without blending, the reliability-only series is a Poisson rate (no prior spread to carry)
+    assert plain[(w.part_ids[1], w.base_id)].variance_to_mean == pytest.approx(1.0)
+    assert plain[(w.part_ids[1], w.base_id)].mean == pytest.approx(rate)
 
 
 def test_filters_limit_the_run(engine):

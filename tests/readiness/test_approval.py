@@ -124,3 +124,29 @@ def test_plan_decisions_run_on_the_declared_workflow(engine):
         actions = c.execute(select(AuditEntry.action).where(AuditEntry.object_id == str(pid))).scalars().all()
     assert "readiness.plan.reject" in actions
     assert tuple(_status(engine, pid)) == ("rejected", "ind-approver-3")
+
+
+def test_the_approval_queue_status_and_hidden_actions_in_the_browser(client, engine):
+    rw = make_world(engine)
+    client.sign_in_as("ind.author", org="DEP-ORG", role="clerk")
+    r = client.post("/api/v1/readiness/plans", json={"equipment_type_id": str(rw.w.type_id), "budget": 300}, headers=WAIT)
+    pid = r.json()["id"]
+    page = client.get(f"/readiness/{rw.w.type_id}").text
+    assert "Compute and save plan" in page and 'data-status="proposed"' in page
+    assert 'id="awaiting-decision"' not in client.get("/readiness").text      # a clerk decides nothing
+    plan_page = client.get(f"/readiness/plans/{pid}").text
+    assert "Proposed: nothing is bought or moved yet" in plan_page and "Demand source: history" in plan_page
+    client.sign_in_as("ind.viewer", org="DEP-ORG", role="viewer")
+    page = client.get(f"/readiness/{rw.w.type_id}").text
+    assert "Compute and save plan" not in page and 'id="plan-form"' not in page
+    assert "Demand from <strong>demand history" in page and "(the default)" in page
+    client.sign_in_as("ind.approver2", org="DEP-ORG", role="approver")
+    index = client.get("/readiness").text
+    queue = index.split('id="awaiting-decision"')[1].split("</table>")[0]
+    assert f"/readiness/plans/{pid}" in queue and 'data-status="proposed"' in queue
+    client.post(f"/api/v1/readiness/plans/{pid}/decision", json={"decision": "approve"})
+    index = client.get("/readiness").text
+    queue = index.split('id="awaiting-decision"')[1].split("</table>")[0]
+    assert f"/readiness/plans/{pid}" not in queue and "No saved plans yet." in queue
+    assert 'data-status="approved"' in index
+    assert "Approved: this is the plan" in client.get(f"/readiness/plans/{pid}").text

@@ -15,6 +15,7 @@ from setu.kit.errors import NotFound, ValidationFailed
 from setu.kit.uow import UnitOfWork
 from setu.readiness import service
 from setu.readiness.models import ReadinessPlan, ReadinessPlanLine
+from setu.forecasting.models import ForecastRun
 from tests.support.world import make_world, operator_user, origin_user
 
 SYS = system_actor("test")
@@ -39,7 +40,7 @@ def test_build_case_from_a_small_world_is_hand_computable(engine):
     assert (sru.id, sru.parent, sru.failure_share, sru.unit_cost) == ("RSK01:PN-0001", "RSK01:PN-0000", 0.4, 201.0)
     assert sru.depot_repair_time == pytest.approx(90 / 365)  # consumable: re-procured
     assert stock == {"RSK01:PN-0000": {"BAS1": 5}, "RSK01:PN-0001": {"BAS1": 5}}
-    assert built.demand_source == "history 1"
+    assert built.demand_source == "history | history 1"
     # the engine derives the SRU's depot demand: 0.4 x the LRU's depot demand (all 6 go to the depot)
     ca = case.arrays()
     assert ca.depot_rate.tolist() == pytest.approx([6.0, 2.4])
@@ -249,11 +250,53 @@ def test_rates_from_the_latest_forecast_run(engine):
                 lead_time_mean=3 * mean, lead_time_var=3 * mean * vmr, q50=0, q90=1, q99=2))
         uow.commit()
         newest = run.id
+    first = None
     with UnitOfWork(SYS, engine=engine) as uow:
-        built = service.build_case(uow, equipment_type_id=rw.w.type_id)
+        # a forecast run counts only when chosen: the default is the demand history
+        default = service.build_case(uow, equipment_type_id=rw.w.type_id)
+        assert default.basis.kind == "history" and default.demand_counts["forecast"] == 0
+        assert default.case.items[0].demand["BAS1"].rate == pytest.approx(6.0)
+        built = service.build_case(uow, equipment_type_id=rw.w.type_id, demand_source="forecast")
+        first = [r for r in uow.session.scalars(select(ForecastRun)) if r.id != newest][0].id
+        named = service.build_case(uow, equipment_type_id=rw.w.type_id, demand_source=f"forecast:{first}")
+        out = service.evaluate_today(uow, equipment_type_id=rw.w.type_id, demand_source=f"forecast:{first}")
     lru = built.case.items[0]
     assert lru.demand["BAS1"].rate == pytest.approx(12 * 0.75) and lru.variance_to_mean == pytest.approx(1.6)
-    assert built.demand_source.startswith(f"forecast {str(newest)[:8]}") and built.demand_counts["forecast"] == 1
+    assert built.demand_source.startswith(f"forecast:{newest} |") and built.demand_counts["forecast"] == 1
+    assert "forecast run " + str(newest)[:8] in built.basis.describe() and "croston" in built.basis.describe()
+    assert named.case.items[0].demand["BAS1"].rate == pytest.approx(12 * 9.0)
+    # the page's figures: the other source beside it, a warning for the 18x rate (108 against 6 a year)
+    assert out["demand_basis"] == f"forecast:{first}" and out["other_source"]["demand_source"] == "history"
+    assert any("differ more than 3x from their own demand history" in w for w in out["warnings"])
+    assert any("points apart" in w for w in out["warnings"])
+
+
+@pytest.mark.parametrize("source", ["forecast", "forecast:00000000-0000-0000-0000-000000000000", "monthly",
+                                    "history:1"])
+def test_a_demand_source_that_cannot_be_used_names_the_field(engine, source):
+    rw = make_world(engine)
+    with UnitOfWork(SYS, engine=engine) as uow:
+        with pytest.raises(ValidationFailed) as exc:
+            service.evaluate_today(uow, equipment_type_id=rw.w.type_id, demand_source=source)
+    assert exc.value.errors[0].field == "demand_source"
+
+
+def test_records_before_the_window_fall_back_to_reliability(engine):
+    from datetime import date
+
+    from setu.demand.models import DemandRecord
+
+    rw = make_world(engine, second_base=True)
+    with UnitOfWork(SYS, write=True, engine=engine) as uow:  # BAS2: one record, years before the window
+        uow.session.add(DemandRecord(part_id=rw.w.part_ids[0], site_id=rw.base2_id, period=date(2019, 1, 1),
+                                     quantity=1))
+        uow.commit()
+    with UnitOfWork(SYS, engine=engine) as uow:
+        built = service.build_case(uow, equipment_type_id=rw.w.type_id)
+        rel = service.build_case(uow, equipment_type_id=rw.w.type_id, demand_source="reliability")
+    assert built.case.items[0].demand["BAS2"].rate == pytest.approx(2 * 1 * 240 / 480)  # not 0
+    assert built.demand_counts["reliability"] == 1
+    assert rel.demand_counts["reliability"] == 2 and rel.basis.kind == "reliability"
 
 
 def test_bases_under_several_depots_and_stand_alone_bases(engine):

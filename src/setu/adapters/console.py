@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,7 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from setu.kit.access import system_actor
 from setu.kit.errors import SetuError
-from setu.kit.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the database layer is imported by the commands that use it (fast start-up)
+    from setu.kit.uow import UnitOfWork
 
 OK, CHECK_FAILED, BAD_INPUT = 0, 1, 2
 PERMISSION_ATTR = "setu_permission"
@@ -59,8 +61,10 @@ def fail(problem: SetuError | str | list[str]) -> NoReturn:
     raise typer.Exit(BAD_INPUT)
 
 
-def system_uow(write: bool = False, *, name: str = "cli", engine: Any = None) -> UnitOfWork:
+def system_uow(write: bool = False, *, name: str = "cli", engine: Any = None) -> "UnitOfWork":
     """A unit of work of the installation's system actor (``system:<name>``)."""
+    from setu.kit.uow import UnitOfWork
+
     return UnitOfWork(system_actor(name), write=write, engine=engine)
 
 

@@ -1,12 +1,106 @@
-"""Root CLI: composes every capability's Typer app (from :mod:`setu.app.registry`) into `setu`."""
+"""Root CLI: composes every capability's Typer app (from :mod:`setu.app.registry`) into `setu`.
+
+The capability groups are mounted lazily (:class:`LazyGroup`): ``setu forecast file`` imports the
+forecasting command module and what it uses, not every capability with its database models and
+engines. ``setu --help`` (and anything that lists the commands) still imports and lists them all.
+"""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from setu.adapters.console import command_permission, permission
 from setu.app import registry
 
+_APP_NAME = re.compile(r"""^app\s*=.*?typer\.Typer\(\s*name\s*=\s*["']([\w-]+)["']""", re.M)
+
+
+def _capability_command_names() -> dict[str, str]:
+    """Command group name -> capability, read from each ``<cap>/cli.py`` without importing it
+    (its ``app = typer.Typer(name="...")`` line). A capability whose name cannot be read this way
+    is found by importing every group (:meth:`LazyGroup.get_command`)."""
+    out: dict[str, str] = {}
+    for cap in registry.CAPABILITIES:
+        path = registry.PACKAGE_DIR / cap / "cli.py"
+        try:
+            m = _APP_NAME.search(path.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if m:
+            out[m.group(1)] = cap
+    return out
+
+
+def _capability_app(cap: str) -> typer.Typer | None:
+    return next(iter(registry.cli_apps((cap,))), None)
+
+
+def _demo_app() -> typer.Typer:
+    from setu.demo.load import demo_app
+
+    return demo_app
+
+
+def _table_app(which: int) -> typer.Typer:
+    from setu.adapters.console import table_apps
+
+    return table_apps(registry.tables())[which]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: eager commands (db, serve) plus groups built on first use."""
+
+    def _lazy(self) -> dict[str, Callable[[], Any]]:
+        found = getattr(self, "_lazy_cache", None)
+        if found is None:
+            found = {name: (lambda cap=cap: _capability_app(cap)) for name, cap in _capability_command_names().items()}
+            found["demo"] = _demo_app
+            found["import"] = lambda: _table_app(0)
+            found["export"] = lambda: _table_app(1)
+            self._lazy_cache = found
+            self._built: dict[str, Any] = {}
+        return found
+
+    def _build(self, name: str):
+        if name not in self._built:
+            sub = self._lazy()[name]()
+            if sub is None:
+                self._built[name] = None
+            else:
+                cmd = typer.main.get_group(sub)
+                cmd.name = name
+                self._built[name] = cmd
+        return self._built[name]
+
+    def _all_capability_groups(self) -> None:
+        """Every capability's group, imported (a group the cheap scan missed is found here)."""
+        lazy = self._lazy()
+        for sub in registry.cli_apps():
+            name = sub.info.name
+            if name and name not in lazy:
+                lazy[name] = lambda sub=sub: sub
+
+    def list_commands(self, ctx):
+        self._all_capability_groups()
+        names = set(super().list_commands(ctx)) | set(self._lazy())
+        return sorted(n for n in names if n in self.commands or self._build(n) is not None)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in self._lazy():
+            self._all_capability_groups()
+        if cmd_name in self._lazy():
+            return self._build(cmd_name)
+        return None
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="Setu: catalog & fleet, forecasting, readiness and more, for two partner countries.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -76,22 +170,6 @@ def command_paths() -> list[str]:
 
     walk(root, click.Context(root), "")
     return out
-
-
-def _mount() -> None:
-    """Mount every capability's command group, the demo data set, and the import/export commands."""
-    from setu.adapters.console import table_apps
-    from setu.demo.load import demo_app
-
-    for sub in registry.cli_apps():
-        app.add_typer(sub, name=sub.info.name)
-    app.add_typer(demo_app, name="demo")
-    import_app, export_app = table_apps(registry.tables())
-    app.add_typer(import_app, name="import")
-    app.add_typer(export_app, name="export")
-
-
-_mount()
 
 
 def command_permissions() -> dict[str, str | None]:

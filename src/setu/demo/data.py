@@ -577,6 +577,11 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> DemoData:
         counts = np.floor(np.array([e.sites[c] for c in codes]) * n).astype(int)
         counts[0] += n - counts.sum()
         st = statuses[rng.choice(3, size=n, p=np.array(e.status_mix) / sum(e.status_mix))]
+        # one story with the stock: the share of units down for parts is what the stock is sized
+        # to leave (1 - readiness); the rest keep the type's mix of operational / in maintenance
+        n_parts_down = int(round((1.0 - e.readiness) * n))
+        st = np.where(st == "down_parts", "down_maintenance", st)
+        st[rng.permutation(n)[:n_parts_down]] = "down_parts"
         j = 0
         for c, cnt in zip(codes, counts):
             units_at[(t, c)] = int(cnt)
@@ -965,6 +970,7 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
     # readiness-relevant positions (LRUs at the bases, every part of a bill at the depots) sized
     # from the expected pipeline: they replace the rows above where both exist
     srng = np.random.default_rng(rng.integers(0, 2**63))
+    _mtbf_from_history(parts, bom, units_at, (sp, ss), (si, mi, q))
     rp, rs, rx = readiness_spares(srng, parts, bom, units_at, (sp, ss), (si, mi, q))
     ns = len(site_codes)
     key_old = all_p * ns + all_s
@@ -986,6 +992,47 @@ def _demand_and_stock(rng: np.random.Generator, parts: dict, bom: dict, part_id:
         **{c: v[order].astype(int) for c, v in cols.items()},
     })
     return demand, stock, (si, mi, q), (sp, ss)
+
+
+# ---- one story: reliability data that agree with the recorded demand ---------------------------
+
+def _mtbf_from_history(parts: dict, bom: dict, units_at: dict[tuple[int, str], int],
+                       series: tuple[np.ndarray, np.ndarray], cells: tuple[np.ndarray, np.ndarray, np.ndarray]
+                       ) -> None:
+    """Set the MTBF of every repairable LRU with demand history at the bases from that history,
+    so that the reliability model (units x Z x hours / MTBF; Sherbrooke 2004, §2.2) predicts the
+    removals the records show: MTBF = sum over its bases of units x Z x hours a year / removals a
+    year there (whole history). Readiness then tells the same story from history, from a forecast
+    run (whose reliability prior no longer conflicts with the data) and from reliability.
+    Changes ``parts["mtbf_hours"]`` in place."""
+    sp, ss = series
+    si, _mi, q = cells
+    level = parts["_level"]
+    kind = np.array(parts["kind"])
+    per_series = np.bincount(si, weights=q, minlength=len(sp)) * 12.0 / HISTORY_MONTHS
+    site_codes = [x[0] for x in SITES]
+    b_type = np.asarray(bom["type"])
+    b_level = np.asarray(bom["level"])
+    b_child = bom["child"]
+    z_of: dict[int, tuple[int, float]] = {}
+    for t, c, qpa in zip(b_type[b_level == 1].tolist(), b_child[b_level == 1].tolist(),
+                         bom["_qpa"][b_level == 1].tolist()):
+        z_of.setdefault(c, (t, float(case_inputs.lru_quantity(qpa))))
+    hours_sum: dict[int, float] = {}
+    rate_sum: dict[int, float] = {}
+    for x in np.flatnonzero(level[sp] == 1).tolist():
+        p = int(sp[x])
+        if p not in z_of or kind[p] != "repairable":
+            continue
+        t, z = z_of[p]
+        units = units_at.get((t, site_codes[int(ss[x])]), 0)
+        if units <= 0:
+            continue  # the depot's series: not where the units operate
+        hours_sum[p] = hours_sum.get(p, 0.0) + units * z * EQUIPMENT[t].hours_per_year
+        rate_sum[p] = rate_sum.get(p, 0.0) + float(per_series[x])
+    for p, h in hours_sum.items():
+        if rate_sum[p] > 0:
+            parts["mtbf_hours"][p] = float(round(h / rate_sum[p], 1))
 
 
 # ---- stock positions sized for readiness --------------------------------------------------
@@ -1084,7 +1131,9 @@ def readiness_spares(rng: np.random.Generator, parts: dict, bom: dict, units_at:
     s2 = np.bincount(si[w], weights=q[w] ** 2, minlength=len(sp))
     mean_m, vmr_m = case_inputs.history_rate(s1, s2, READINESS_HISTORY_MONTHS)
     vmr_m = np.maximum(1.0, vmr_m)
-    lru_series = np.flatnonzero(parts["_level"][sp] == 1)
+    # as the readiness service: a pair without a record inside the window goes by reliability
+    in_window = np.bincount(si[w], minlength=len(sp)) > 0
+    lru_series = np.flatnonzero((parts["_level"][sp] == 1) & in_window)
     hist = {(int(sp[x]), int(ss[x])): (12.0 * mean_m[x], vmr_m[x]) for x in lru_series.tolist()}
     site_codes = [x[0] for x in SITES]
     site_no = {c: i for i, c in enumerate(site_codes)}

@@ -11,8 +11,11 @@ lead-time demand (``lead_time,ltd_mean,ltd_var,ltd_q<level>``) with ``--lead-tim
 chosen ``model`` per series with ``--model auto`` (selection by rolling-origin evaluation over the
 whole file, pooled by demand class; computed as one block).
 
-Every malformed row is reported as ``row N, column C: message`` (N = line in the file, header =
-row 1); the exit code is then 2 and nothing is written (output goes through a temporary file).
+Every malformed row is found and reported as ``row N, column C: message`` (N = line in the file,
+header = row 1; the first 20 are printed, then their count); the exit code is then 2 and nothing
+is written (output goes through a temporary file). ``--negative zero`` counts negative values
+(returns) as zero demand instead of refusing the file. Files are read and written with Arrow's
+columnar CSV reader and writer.
 """
 from __future__ import annotations
 
@@ -23,8 +26,6 @@ from typing import Optional
 
 import numpy as np
 import typer
-
-from setu.kit.uow import transaction
 
 from setu.adapters.console import permission
 from datetime import datetime, timezone
@@ -37,9 +38,21 @@ BLOCK_SERIES = 20_000
 MODEL_CHOICES = ("ses", "ses_opt", "croston", "sba", "tsb", "croston_opt", "adida", "imapa", "auto")
 
 
+#: At most this many error lines are printed; the rest are counted.
+MAX_ERRORS_SHOWN = 20
+
+
 def _die(lines: list[str] | str) -> None:
-    for line in [lines] if isinstance(lines, str) else lines:
+    lines = [lines] if isinstance(lines, str) else list(lines)
+    for line in lines[:MAX_ERRORS_SHOWN]:
         typer.echo(f"error: {line}", err=True)
+    if len(lines) > MAX_ERRORS_SHOWN:
+        typer.echo(f"error: ... and {len(lines) - MAX_ERRORS_SHOWN:,} more ({len(lines):,} errors in all; "
+                   f"the first {MAX_ERRORS_SHOWN} are shown)", err=True)
+    negative = sum("is negative" in line for line in lines)
+    if negative:
+        typer.echo(f"error: {negative:,} row(s) have a negative y (returns?); --negative zero counts them as "
+                   "zero demand", err=True)
     raise typer.Exit(BAD_INPUT)
 
 
@@ -90,9 +103,11 @@ def forecast_file(
     workers: Optional[int] = typer.Option(None, help="spread the series over a local Dask cluster of N workers"),
     scheduler: Optional[str] = typer.Option(None, help="address of an existing Dask scheduler"),
     seed: int = typer.Option(0, help="seed for any random step (same input and seed give the same output)"),
+    negative: str = typer.Option("error", "--negative", help="negative y (returns): error (default: refuse the "
+                                 "file, listing the rows) or zero (count them as zero demand)"),
 ) -> None:
     """Forecast every series of a demand file and write one row per series and future period."""
-    from setu.kit.series_file import FileFormatError, iter_forecast_rows, load_panel, read_lead_times, write_csv_atomic
+    from setu.kit.series_file import FileFormatError, LoadReport, load_panel, read_lead_times, write_forecast_file
     from setu.engine.forecasting.pipeline import BatchForecast, ComponentMissing, forecast_block
     from setu.kit.compute import run_blocks, split_ranges
 
@@ -109,6 +124,8 @@ def forecast_file(
         problems.append(f"option --workers: must be >= 1, got {workers}")
     if workers and scheduler:
         problems.append("options --workers and --scheduler: give one of them")
+    if negative not in ("error", "zero"):
+        problems.append(f"option --negative: {negative!r} is not one of error, zero")
     lead_scalar: float | None = None
     lead_path: Path | None = None
     if lead_time is not None:
@@ -129,8 +146,9 @@ def forecast_file(
     t0 = time.perf_counter()
     with _progress(big) as progress:
         task = progress.add_task(f"reading {input.name}", total=max(size, 1))
+        report = LoadReport()
         try:
-            panel = load_panel(input, freq=freq,
+            panel = load_panel(input, freq=freq, negative=negative, report=report,
                                progress=lambda done, total: progress.update(task, completed=done, total=max(total, 1)))
         except FileFormatError as exc:
             _die(exc.errors)
@@ -191,8 +209,10 @@ def forecast_file(
             for k, name in enumerate(qnames):
                 columns[f"ltd_{name}"] = res.ltd_quantiles[:, k]
         wtask = progress.add_task(f"writing {output.name}", total=None)
-        rows = write_csv_atomic(output, ["unique_id", "ds", *columns], iter_forecast_rows(panel, horizon, columns))
+        rows = write_forecast_file(output, panel, horizon, columns)
         progress.update(wtask, completed=1, total=1)
+    if report.negatives_zeroed:
+        typer.echo(f"{report.negatives_zeroed:,} negative value(s) counted as zero demand (--negative zero)", err=True)
     typer.echo(f"{n:,} series, {rows:,} rows written to {output} ({model}, {time.perf_counter() - t0:.1f} s)",
                err=True)
 
@@ -226,7 +246,7 @@ def forecast_run(
     from setu.forecasting import service as fs
     from setu.kit.access import system_actor
     from setu.kit.errors import SetuError
-    from setu.kit.uow import UnitOfWork
+    from setu.kit.uow import UnitOfWork, transaction
 
     actor = system_actor("cli")
     t0 = time.perf_counter()

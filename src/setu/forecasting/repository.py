@@ -68,15 +68,17 @@ def latest_run(session: Session, actor: Actor, part_id: uuid.UUID | None = None)
     return session.scalar(stmt.order_by(ForecastRun.finished_at.desc(), ForecastRun.id.desc()).limit(1))
 
 
-def done_result_rates(session: Session, actor: Actor, part_ids, site_ids):
+def done_result_rates(session: Session, actor: Actor, part_ids, site_ids, run_id=None):
     """``(part, site, mean, vmr, run_id, method, finished_at)`` of the finished runs' results the
-    actor may see for ``part_ids`` x ``site_ids``."""
+    actor may see for ``part_ids`` x ``site_ids`` (of run ``run_id`` only, when given)."""
     stmt = (select(ForecastResult.part_id, ForecastResult.site_id, ForecastResult.mean,
                    ForecastResult.variance_to_mean, ForecastResult.run_id, ForecastResult.method,
                    ForecastRun.finished_at)
             .join(ForecastRun, ForecastRun.id == ForecastResult.run_id)
             .where(ForecastRun.status == "done", ForecastResult.part_id.in_(part_ids),
                    ForecastResult.site_id.in_(site_ids)))
+    if run_id is not None:
+        stmt = stmt.where(ForecastResult.run_id == run_id)
     scope = fleet_policies.visible_site_ids(actor)
     if scope is not None:
         stmt = stmt.where(ForecastResult.site_id.in_(scope))

@@ -22,10 +22,17 @@ distribution rather than a point (:class:`setu.forecasting.models.ForecastResult
   quantity per equipment (the product of the quantities per assembly down the BOM) x units at the
   site; Sherbrooke 2004, §2.2). Where such a series has **no** demand history the run stores the
   gamma-Poisson prior (``method="reliability"``, VMR ``1 + 1/prior_months``, lead-time demand
-  negative binomial; Aronis et al. 2004). Where it has history, the engineering rate is blended
-  in with the weight of ``prior_months`` months of data: ``mean = w x rate + (1 - w) x
-  forecast``, ``w = prior_months / (prior_months + observed months)`` (the gamma-Poisson posterior
-  mean with the method's forecast standing in for the sample mean; ``method`` gets ``|rel``).
+  negative binomial; Aronis et al. 2004; ``prior_months = 0``: Poisson at the rate). Where it
+  has history, the engineering rate is a gamma prior with ``prior_months`` equivalent months
+  (``rate x prior_months`` equivalent demands), first checked against the history: the
+  two-sided prior-predictive tail probability of the observed total (negative binomial; Box
+  1980, Evans & Moshonov 2006) sets a power-prior exponent ``delta = min(1, p / 0.05)``
+  (Ibrahim & Chen 2000), so a history that contradicts the rate keeps its own forecast and one
+  that agrees with it is pulled toward it: ``mean = w x rate + (1 - w) x forecast``,
+  ``w = delta prior_months / (delta prior_months + observed months)``; the variance takes the
+  same weights (``setu.engine.forecasting.reliability.blend_power_prior``), so the VMR refers to
+  the blended mean (``method`` gets ``|rel`` where ``w >= 0.001``; the run's accuracy summary counts
+  ``prior_conflicts``).
   With ``auto`` the engine combines the best-ranked methods of each series (their mean) and names
   them joined by ``+`` (``ses_opt+sba+tsb``); accuracy "by method" groups series by the first,
   best-ranked one.
@@ -366,7 +373,7 @@ def compute_forecasts(inp: ForecastInput, spec: ForecastSpec, *, workers: int | 
     return ForecastOutput(cat("method"), cat("demand_class"), cat("mean"), cat("vmr"), cat("lead_time_months"),
                           cat("lead_time_mean"), cat("lead_time_var"),
                           np.concatenate([r["quantiles"].reshape(-1, len(LEVELS)) for r in results]),
-                          cat("rmsse"), cat("scaled_bias"), cat("mase"))
+                          cat("rmsse"), cat("scaled_bias"), cat("mase"), cat("prior_conflict"))
 
 
 # -- accuracy ---------------------------------------------------------------------------------------
@@ -419,6 +426,9 @@ def store_forecast_run(uow: UnitOfWork, spec: ForecastSpec, inp: ForecastInput, 
             progress(min(k + _INSERT_CHUNK, len(rows)), len(rows))
     summary = accuracy_figures([(r["method"], r["demand_class"], r["rmsse"], r["scaled_bias"], r["mase"]) for r in rows])
     summary["holdout_months"] = spec.holdout_months
+    if out.prior_conflict is not None:
+        # series whose history contradicts the reliability rate (prior-data conflict test)
+        summary["prior_conflicts"] = int(np.asarray(out.prior_conflict, dtype=bool).sum())
     summary["history_months"] = int(inp.Y.shape[1]) if inp.part_ids else 0
     summary["first_month"] = inp.first_month.isoformat() if inp.first_month else None
     run.accuracy = json.dumps(summary, sort_keys=True)
@@ -633,7 +643,8 @@ class DemandRate:
 
 
 def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
-                     site_ids: Iterable[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], DemandRate]:
+                     site_ids: Iterable[uuid.UUID], *, run_id: uuid.UUID | None = None
+                     ) -> dict[tuple[uuid.UUID, uuid.UUID], DemandRate]:
     """Mean monthly demand and variance-to-mean ratio per (part, site), from the newest finished
     forecast run the actor may see that has a result for that pair.
 
@@ -641,7 +652,8 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
     candidate parts and sites (their product is looked up); the answer maps ``(part_id, site_id)``
     to :class:`DemandRate` (``mean_per_month``: units per month; ``variance_to_mean``: VMR of
     monthly demand, >= 1, 1 meaning Poisson). Pairs without any forecast, or at sites the actor may
-    not see, are absent (the caller decides its fallback). Permission: ``forecasting.run.read``.
+    not see, are absent (the caller decides its fallback). ``run_id``: that run's results only
+    (a named demand source). Permission: ``forecasting.run.read``.
     """
     require(uow.actor, "forecasting.run.read")
     parts = list(dict.fromkeys(part_ids))
@@ -651,7 +663,8 @@ def latest_run_rates(uow: UnitOfWork, part_ids: Iterable[uuid.UUID],
     out: dict[tuple[uuid.UUID, uuid.UUID], tuple[datetime, DemandRate]] = {}
     for pchunk in _chunks(parts, 500):
         for schunk in _chunks(sites, 400):
-            for p, s, mean, vmr, rid, meth, fin in repo.done_result_rates(uow.session, uow.actor, pchunk, schunk):
+            for p, s, mean, vmr, rid, meth, fin in repo.done_result_rates(uow.session, uow.actor, pchunk, schunk,
+                                                                          run_id):
                 key = (p, s)
                 fin_key = fin if fin.tzinfo else fin.replace(tzinfo=timezone.utc)
                 if key not in out or (fin_key, str(rid)) > (out[key][0], str(out[key][1].run_id)):

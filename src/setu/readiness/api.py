@@ -59,7 +59,8 @@ def create_plan(data: PlanCreate, request: Request):
     with UnitOfWork(actor, engine=engine) as uow:
         params = service.check_plan(uow, equipment_type_id=data.equipment_type_id, budget=data.budget,
                                     target=data.target, model=data.model, site_ids=data.site_ids,
-                                    currency=data.currency, name=data.name, sites_field="site_ids")
+                                    currency=data.currency, name=data.name, sites_field="site_ids",
+                                    demand_source=data.demand_source)
     job_id = jobs.submit(service.PLAN_JOB, actor=actor, params=params, engine=engine)
 
     def saved(job: jobs.JobRead) -> JSONResponse:
@@ -99,7 +100,10 @@ def export_plan(plan_id: str, format: Literal["csv", "xlsx"] = "xlsx", uow: Unit
             dependencies=[Depends(needs("readiness.plan.read"))])
 def readiness_today(equipment_type_id: str, site_id: uuid.UUID | None = None,
                     model: Literal["metric", "vari-metric"] = "vari-metric", top: int = Query(10, ge=1, le=100),
+                    demand_source: str | None = Query(
+                        None, max_length=60, pattern=r"^(history|reliability|forecast(:[0-9a-fA-F-]{36})?)$",
+                        description="history (default), forecast (newest run), forecast:<run id>, reliability"),
                     uow: UnitOfWork = Depends(read_uow)):
     out = service.evaluate_today(uow, equipment_type_id=equipment_type_id, site_ids=[site_id] if site_id else None,
-                                 model=model, top=top)
-    return ReadinessToday(**{k: v for k, v in out.items() if k not in ("evaluation", "built")})
+                                 model=model, top=top, demand_source=demand_source)
+    return ReadinessToday(**{k: v for k, v in out.items() if k not in ("evaluation", "built", "rate_outliers")})

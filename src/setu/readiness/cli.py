@@ -251,6 +251,8 @@ def plan_cmd(
     top: int = typer.Option(20, "--top", min=0, help="Lines of buys and moves to print."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local Dask cluster of N workers."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Existing Dask scheduler."),
+    demand_source: str = typer.Option("history", "--demand-source", help="history (default: the last 24 months "
+                                      "recorded), forecast (the newest run), forecast:<run id>, or reliability."),
 ) -> None:
     """Plan the spares of one equipment type for a budget or an availability target."""
     from setu.readiness import service
@@ -274,7 +276,8 @@ def plan_cmd(
                     progress.update(task, description=f"{et.code}: {msg}")
 
                 result = service.plan(uow, equipment_type_id=et.id, budget=budget, target=target, model=model,
-                                      currency=currency, workers=workers, scheduler=scheduler, progress=say)
+                                      currency=currency, workers=workers, scheduler=scheduler, progress=say,
+                                      demand_source=demand_source)
             saved_id = None
             if save:
                 say("saving")
@@ -289,7 +292,8 @@ def plan_cmd(
 def _report(out: Console, result, top: int, saved_id) -> None:
     built = result.built
     out.print(f"[bold]{built.equipment_type.code}[/bold] · {len(built.case.items)} items, "
-              f"{sum(1 for s in built.case.sites if s.echelon == 'base')} bases · demand: {built.demand_source}")
+              f"{sum(1 for s in built.case.sites if s.echelon == 'base')} bases · demand: "
+              f"{built.basis.describe() if built.basis else built.demand_source} ({built.demand_source.split(' | ')[-1]})")
     out.print(f"availability today {result.availability_now:.4f} -> planned {result.availability_planned:.4f} "
               f"for {result.cost:,.2f} {result.currency} ({result.stop_reason}"
               + (f", target met: {result.target_met}" if result.target_met is not None else "") + ")"

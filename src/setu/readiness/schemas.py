@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,9 @@ class PlanCreate(BaseModel):
     site_ids: list[uuid.UUID] | None = None
     currency: Literal["USD", "EUR", "GBP", "INR", "RUB"] = "USD"
     name: str | None = Field(None, max_length=200)
+    demand_source: str | None = Field(None, max_length=60, pattern=r"^(history|reliability|forecast(:[0-9a-fA-F-]{36})?)$",
+                                      description="history (default), forecast (newest run), forecast:<run id>, "
+                                                  "or reliability")
 
 
 class PlanRead(BaseModel):
@@ -113,6 +116,11 @@ class ReadinessToday(BaseModel):
     equipment_type_code: str
     model: str
     demand_source: str
+    demand_basis: str = Field(description="the demand source used: history, forecast:<run id> or reliability")
+    demand_described: str
+    default_demand_source: str
+    other_source: dict[str, Any] | None = Field(None, description="the fleet's availability under the other source")
+    warnings: list[str] = []
     fleet_availability: float
     total_base_ebo: float
     n_items: int

@@ -117,6 +117,9 @@ class BuiltCase:
     demand_source: str
     demand_counts: dict[str, int]
     notes: list[str] = field(default_factory=list)
+    #: the named demand source, and per LRU x base (part, site, rate a year, history rate a year)
+    basis: DemandBasis | None = None
+    pair_rates: list[tuple[uuid.UUID, uuid.UUID, float, float | None]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         yield self.case
@@ -174,20 +177,104 @@ def _history(uow: UnitOfWork, part_ids: list[uuid.UUID], site_ids: list[uuid.UUI
     ever, sums = demand.demand_window_sums(uow, part_ids=part_ids, site_ids=site_ids, start=start_date, end=last)
     out = {}
     for key in ever:
-        s1, s2 = sums.get(key, (0.0, 0.0))
+        if key not in sums:  # every record predates the window: no history to go by (reliability next)
+            continue
+        s1, s2 = sums[key]
         mean, vmr = inputs.history_rate(s1, s2, HISTORY_MONTHS)
         out[key] = (float(mean), float(vmr))
     return out, last
 
 
-def _forecast_rates(uow: UnitOfWork, part_ids, site_ids) -> dict:
+def _forecast_rates(uow: UnitOfWork, part_ids, site_ids, run_id: uuid.UUID | None = None) -> dict:
     try:
         from setu.forecasting.service import latest_run_rates
     except ImportError:  # pragma: no cover - forecasting not in this build
         return {}
     if not uow.actor or not uow.actor.can("forecasting.run.read"):
         return {}
-    return latest_run_rates(uow, part_ids, site_ids)
+    return latest_run_rates(uow, part_ids, site_ids, run_id=run_id)
+
+
+# -- the demand source -------------------------------------------------------------------------
+
+#: What an evaluation or plan takes its LRU demand from. ``history``: the mean of the last
+#: HISTORY_MONTHS months of recorded demand (the default); ``forecast`` / ``forecast:<run id>``: the
+#: newest finished forecast run the actor may see, or the named one; ``reliability``: units x
+#: quantity x operating hours / MTBF. A pair the chosen source has no figure for falls back
+#: (history -> reliability; forecast -> history -> reliability; reliability -> history).
+DEMAND_SOURCES = ("history", "forecast", "reliability")
+DEFAULT_DEMAND_SOURCE = "history"
+#: Warn when availability under the two sources differs by more than this (fraction, 10 points)
+#: or a pair's rate is more than RATE_RATIO_WARN times (or less than 1 / that) its history.
+AVAILABILITY_GAP_WARN = 0.10
+RATE_RATIO_WARN = 3.0
+
+
+@dataclass(frozen=True)
+class DemandBasis:
+    """The demand source of an evaluation or plan, named."""
+
+    kind: str                                  # history | forecast | reliability
+    run_id: uuid.UUID | None = None
+    run_finished_at: datetime | None = None
+    run_method: str | None = None
+
+    @property
+    def token(self) -> str:
+        return f"forecast:{self.run_id}" if self.kind == "forecast" else self.kind
+
+    def describe(self) -> str:
+        if self.kind == "history":
+            return f"demand history: mean of the last {HISTORY_MONTHS} months recorded"
+        if self.kind == "reliability":
+            return "reliability: units x quantity x operating hours / MTBF"
+        when = self.run_finished_at.strftime("%Y-%m-%d %H:%M UTC") if self.run_finished_at else "not finished"
+        return f"forecast run {str(self.run_id)[:8]} of {when} (method {self.run_method})"
+
+
+def resolve_demand_source(uow: UnitOfWork, source: Any = None) -> DemandBasis:
+    """The :class:`DemandBasis` named by ``source`` (None: the default, history). A forecast
+    source needs a finished run the actor may see (422 naming ``demand_source`` otherwise)."""
+    text = DEFAULT_DEMAND_SOURCE if source in (None, "") else str(source).strip()
+    if isinstance(source, DemandBasis):
+        return source
+    kind, _, rid = text.partition(":")
+    if kind not in DEMAND_SOURCES or (rid and kind != "forecast"):
+        raise ValidationFailed("bad demand source", [FieldError(
+            "demand_source", f"must be one of history, forecast, forecast:<run id>, reliability; got {text!r}")])
+    if kind != "forecast":
+        return DemandBasis(kind)
+    if not uow.actor or not uow.actor.can("forecasting.run.read"):
+        raise ValidationFailed("bad demand source", [FieldError(
+            "demand_source", "you may not read forecast runs: choose history or reliability")])
+    from setu.forecasting import service as fs
+
+    run = None
+    if rid:
+        try:
+            run = fs.get_run(uow, run_id=rid)
+        except (NotFound, ValueError):
+            run = None
+        if run is None or run.status != "done":
+            raise ValidationFailed("bad demand source", [FieldError(
+                "demand_source", f"no finished forecast run {rid} you may see")])
+    else:
+        run = fs.latest_run(uow)
+        if run is None:
+            raise ValidationFailed("bad demand source", [FieldError(
+                "demand_source", "there is no finished forecast run yet: choose history or reliability")])
+    return DemandBasis("forecast", run.id, run.finished_at, run.method)
+
+
+def _other_basis(uow: UnitOfWork, basis: DemandBasis) -> DemandBasis | None:
+    """The source shown beside the chosen one: history beside a forecast; the newest forecast run
+    (else reliability) beside history; history beside reliability."""
+    if basis.kind != "history":
+        return DemandBasis("history")
+    try:
+        return resolve_demand_source(uow, "forecast")
+    except ValidationFailed:
+        return DemandBasis("reliability")
 
 
 def _spares(pos: StockFacts | None, kind: str) -> int:
@@ -219,12 +306,13 @@ def _bom_lines(uow: UnitOfWork, equipment_type_id: uuid.UUID) -> list[_Line]:
 def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
                model: str = "vari-metric", currency: str = "USD",
                rates: dict[str, float] | None = None, as_field: bool = False,
-               sites_field: str = "site_id") -> BuiltCase:
+               sites_field: str = "site_id", demand_source: Any = None) -> BuiltCase:
     """The readiness case of one equipment type over the bases the actor may see (module docstring
     gives the mapping) and today's stock per item and site. ``sites_field`` names the caller's
     field that chose ``site_ids`` (an error about them names it)."""
     require(uow.actor, READ)
     rates = REFERENCE_RATE_TABLE.with_overrides(rates)
+    basis = resolve_demand_source(uow, demand_source)
     et = _type_or_error(uow, equipment_type_id, as_field=as_field)
 
     # bases with units of this type, and their depots
@@ -296,26 +384,36 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
 
     base_ids = [b.id for b in bases]
     lru_ids = [p for p in kept if chosen[p].parent_part_id is None]
-    forecast = _forecast_rates(uow, lru_ids, base_ids)
+    forecast = _forecast_rates(uow, lru_ids, base_ids, basis.run_id) if basis.kind == "forecast" else {}
     history, _last = _history(uow, lru_ids, base_ids)
     hours = float(et.operating_hours_per_year or 0.0)
     counts = {"forecast": 0, "history": 0, "reliability": 0, "none": 0}
     run_ids: set[uuid.UUID] = set()
+    pair_rates: list[tuple[uuid.UUID, uuid.UUID, float, float | None]] = []
+    order = {"history": ("history", "reliability"), "forecast": ("forecast", "history", "reliability"),
+             "reliability": ("reliability", "history")}[basis.kind]
 
-    def rate_of(p: PartFacts, b: SiteFacts, z: int) -> tuple[float, float]:
+    def from_source(src: str, p: PartFacts, b: SiteFacts, z: int) -> tuple[float, float] | None:
         key = (p.id, b.id)
-        if key in forecast:
+        if src == "forecast" and key in forecast:
             r = forecast[key]
-            counts["forecast"] += 1
             run_ids.add(r.run_id)
             return 12.0 * float(r.mean_per_month), max(1.0, float(r.variance_to_mean))
-        if key in history:
-            counts["history"] += 1
+        if src == "history" and key in history:
             mean, vmr = history[key]
             return 12.0 * mean, max(1.0, vmr)
-        if p.mtbf_hours and p.mtbf_hours > 0 and hours > 0:
-            counts["reliability"] += 1
+        if src == "reliability" and p.mtbf_hours and p.mtbf_hours > 0 and hours > 0:
             return float(inputs.reliability_rate(units[b.id], z, hours, float(p.mtbf_hours))), 1.0
+        return None
+
+    def rate_of(p: PartFacts, b: SiteFacts, z: int) -> tuple[float, float]:
+        hist = history.get((p.id, b.id))
+        for src in order:
+            got = from_source(src, p, b, z)
+            if got is not None:
+                counts[src] += 1
+                pair_rates.append((p.id, b.id, got[0], None if hist is None else 12.0 * hist[0]))
+                return got
         counts["none"] += 1
         return 0.0, 1.0
 
@@ -396,19 +494,14 @@ def build_case(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uu
     if not items:
         raise ValidationFailed(f"{et.code} has no bill of material",
                                [FieldError("equipment_type_id", f"{et.code} has no bill of material")])
-    if run_ids:
-        src = "forecast " + ",".join(sorted(str(r)[:8] for r in run_ids))[:30]
-    else:
-        src = ""
     parts_used = [k for k in ("forecast", "history", "reliability", "none") if counts[k]]
-    demand_source = "; ".join(f"{k} {counts[k]}" for k in parts_used) or "none"
-    if src:
-        demand_source = (src + " | " + demand_source)
+    demand_source = basis.token + " | " + ("; ".join(f"{k} {counts[k]}" for k in parts_used) or "none")
     case = Case(sites=tuple(sites), items=tuple(items), model=model)
     site_objs = {b.id: b for b in bases} | depots
     return BuiltCase(case=case, stock=stock, equipment_type=et, currency=currency, item_part=item_part,
                      item_depot=item_depot, site_db=site_db, parts={p: parts[p] for p in kept},
-                     sites=site_objs, demand_source=demand_source[:64], demand_counts=counts, notes=notes)
+                     sites=site_objs, demand_source=demand_source[:64], demand_counts=counts, notes=notes,
+                     basis=basis, pair_rates=pair_rates)
 
 
 # -- today ------------------------------------------------------------------------------------
@@ -479,20 +572,11 @@ def worst_items(built: BuiltCase, ev, top: int = 10, only_sites: set[str] | None
     return out
 
 
-def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
-                   model: str = "vari-metric", top: int = 10) -> dict[str, Any]:
-    """Predicted availability per base and for the fleet with today's stock, and the items that
-    cost the most availability. The whole visible fleet is evaluated (its bases share depots);
-    ``site_ids`` narrows the answer (sites, their unit-weighted availability, worst items) to
-    those bases."""
-    if model not in MODELS:
-        raise ValidationFailed("bad model", [FieldError("model", f"must be one of {', '.join(MODELS)}")])
-    built = build_case(uow, equipment_type_id=equipment_type_id, model=model)
-    ev = evaluate(built.case, built.stock, model=model)
+def _fleet_figure(built: BuiltCase, ev, site_ids) -> tuple[list[dict[str, Any]], float, set[str] | None]:
     e = ev.equipment_types.index(built.equipment_type.code)
     sites = _site_rows(built, ev)
-    only = None
     fleet = float(ev.fleet_availability[e])
+    only = None
     if site_ids:
         wanted = set(site_ids)
         sites = [r for r in sites if r["site_id"] in wanted]
@@ -502,9 +586,74 @@ def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequenc
         only = {r["site_code"] for r in sites}
         n = sum(r["units"] for r in sites)
         fleet = sum(r["units"] * r["availability"] for r in sites) / n if n else 0.0
+    return sites, fleet, only
+
+
+def rate_warnings(built: BuiltCase, limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
+    """LRU x base pairs whose rate differs more than RATE_RATIO_WARN times (either way) from
+    their own demand history (a history of 0 counts as half a demand in the window, so a rate
+    far above "nothing seen" is caught too). Returns (how many, the largest ``limit``)."""
+    floor = 0.5 * 12.0 / HISTORY_MONTHS
+    out = []
+    for pid, sid, rate, hist in built.pair_rates:
+        if hist is None:
+            continue
+        ratio = max(rate, floor) / max(hist, floor)
+        if ratio > RATE_RATIO_WARN or ratio < 1.0 / RATE_RATIO_WARN:
+            p = built.parts[pid]
+            out.append({"part_id": pid, "part_number": p.part_number, "name": p.name,
+                        "site_code": built.sites[sid].code, "rate_per_year": rate, "history_per_year": hist,
+                        "ratio": ratio})
+    out.sort(key=lambda r: -max(r["ratio"], 1.0 / r["ratio"]))
+    return len(out), out[:limit]
+
+
+def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
+                   model: str = "vari-metric", top: int = 10, demand_source: Any = None,
+                   compare: bool = True) -> dict[str, Any]:
+    """Predicted availability per base and for the fleet with today's stock, and the items that
+    cost the most availability. The whole visible fleet is evaluated (its bases share depots);
+    ``site_ids`` narrows the answer (sites, their unit-weighted availability, worst items) to
+    those bases.
+
+    ``demand_source`` names the demand (:data:`DEMAND_SOURCES`; default history). With
+    ``compare`` the fleet is evaluated under the other source too (:func:`_other_basis`) and
+    ``warnings`` say, in words, when the two differ by more than 10 points of availability or a
+    pair's rate is more than 3x off its history."""
+    if model not in MODELS:
+        raise ValidationFailed("bad model", [FieldError("model", f"must be one of {', '.join(MODELS)}")])
+    built = build_case(uow, equipment_type_id=equipment_type_id, model=model, demand_source=demand_source)
+    ev = evaluate(built.case, built.stock, model=model)
+    sites, fleet, only = _fleet_figure(built, ev, site_ids)
+    basis = built.basis
+    warnings: list[str] = []
+    other = None
+    if compare:
+        ob = _other_basis(uow, basis)
+        if ob is not None:
+            ob_built = build_case(uow, equipment_type_id=equipment_type_id, model=model, demand_source=ob)
+            ob_ev = evaluate(ob_built.case, ob_built.stock, model=model)
+            _s, ob_fleet, _o = _fleet_figure(ob_built, ob_ev, site_ids)
+            other = {"demand_source": ob.token, "described": ob.describe(), "fleet_availability": ob_fleet}
+            gap = fleet - ob_fleet
+            if abs(gap) > AVAILABILITY_GAP_WARN:
+                warnings.append(
+                    f"Predicted availability is {fleet * 100:.1f} % from {basis.describe()} but "
+                    f"{ob_fleet * 100:.1f} % from {ob.describe()}: {abs(gap) * 100:.1f} points apart "
+                    f"(more than {AVAILABILITY_GAP_WARN * 100:.0f}). Check which demand figure to trust.")
+    n_off, off = rate_warnings(built)
+    if n_off and basis.kind != "history":
+        warnings.append(
+            f"{n_off} part x base rate(s) from {basis.describe()} differ more than {RATE_RATIO_WARN:g}x from "
+            f"their own demand history (largest: " + ", ".join(
+                f"{r['part_number']} at {r['site_code']} {r['rate_per_year']:.2f} a year against "
+                f"{r['history_per_year']:.2f} recorded" for r in off[:3]) + ").")
     return {
         "equipment_type_id": built.equipment_type.id, "equipment_type_code": built.equipment_type.code,
         "model": model, "demand_source": built.demand_source,
+        "demand_basis": basis.token, "demand_described": basis.describe(),
+        "default_demand_source": DEFAULT_DEMAND_SOURCE,
+        "other_source": other, "warnings": warnings, "rate_outliers": off,
         "fleet_availability": fleet, "total_base_ebo": float(ev.total_base_ebo),
         "sites": sites, "worst_items": worst_items(built, ev, top, only),
         "n_items": len(built.case.items), "notes": built.notes,
@@ -565,16 +714,18 @@ def validate_plan_input(*, budget: Any = None, target: Any = None, model: str = 
 def plan(uow: UnitOfWork, *, equipment_type_id: Any, budget: Any = None, target: Any = None,
          model: str = "vari-metric", site_ids: Sequence[uuid.UUID] | None = None, currency: str = "USD",
          workers: int | None = None, scheduler: str | None = None,
-         progress: Callable[[str], None] | None = None, sites_field: str = "site_id") -> PlanResult:
+         progress: Callable[[str], None] | None = None, sites_field: str = "site_id",
+         demand_source: Any = None) -> PlanResult:
     """The efficient curve and the recommended buys and moves for a budget and/or a target
-    (``sites_field``: the caller's name of the field that chose ``site_ids``, for errors)."""
+    (``sites_field``: the caller's name of the field that chose ``site_ids``, for errors;
+    ``demand_source``: see :func:`resolve_demand_source`, default history)."""
     require(uow.actor, CREATE)
     b, t = validate_plan_input(budget=budget, target=target, model=model)
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     say("building the case")
     built = build_case(uow, equipment_type_id=equipment_type_id, site_ids=site_ids, model=model,
-                       currency=currency, as_field=True, sites_field=sites_field)
+                       currency=currency, as_field=True, sites_field=sites_field, demand_source=demand_source)
     map_fn = None
     if workers or scheduler:
         from setu.kit.compute import run_blocks
@@ -667,13 +818,14 @@ _PLAN_STEPS = ("building the case", "efficient curve", "choosing the plan", "eva
 
 def check_plan(uow: UnitOfWork, *, equipment_type_id: Any, budget: Any = None, target: Any = None,
                model: str = "vari-metric", site_ids: Sequence[uuid.UUID] | None = None, currency: str = "USD",
-               name: str | None = None, sites_field: str = "site_id") -> dict[str, Any]:
+               name: str | None = None, sites_field: str = "site_id", demand_source: Any = None) -> dict[str, Any]:
     """The cheap checks of a plan before it is started as a job, with the answers :func:`plan`
     would give: budget, target and model (422 naming each), the equipment type (422 naming
     ``equipment_type_id``), bases of the type among ``site_ids`` the actor may see (422 naming
     ``sites_field``). Returns the job's parameters (JSON values)."""
     require(uow.actor, CREATE)
     b, t = validate_plan_input(budget=budget, target=target, model=model)
+    basis = resolve_demand_source(uow, demand_source)
     et = _type_or_error(uow, equipment_type_id, as_field=True)
     sids = [s if isinstance(s, uuid.UUID) else uuid.UUID(str(s)) for s in site_ids] if site_ids else None
     if not fleet.unit_counts(uow, equipment_type_id=et.id, site_ids=sids, echelon=2):
@@ -682,13 +834,13 @@ def check_plan(uow: UnitOfWork, *, equipment_type_id: Any, budget: Any = None, t
             [FieldError(sites_field if sids else "equipment_type_id", f"no base with units of {et.code}")])
     return {"equipment_type_id": str(et.id), "budget": None if b is None else str(b), "target": t, "model": model,
             "site_ids": None if sids is None else [str(s) for s in sids], "currency": currency, "name": name,
-            "sites_field": sites_field}
+            "sites_field": sites_field, "demand_source": basis.token}
 
 
 @jobs.register(PLAN_JOB)
 def plan_job(ctx: jobs.JobContext, *, equipment_type_id: str, budget: str | None = None, target: float | None = None,
              model: str = "vari-metric", site_ids: list[str] | None = None, currency: str = "USD",
-             name: str | None = None, sites_field: str = "site_id") -> dict[str, Any]:
+             name: str | None = None, sites_field: str = "site_id", demand_source: str | None = None) -> dict[str, Any]:
     """Compute the plan in a read-only unit of work (no write lock is held meanwhile), then save it
     in one short write unit of work. Returns where to find it."""
     def say(message: str) -> None:
@@ -698,7 +850,7 @@ def plan_job(ctx: jobs.JobContext, *, equipment_type_id: str, budget: str | None
     with ctx.reading() as uow:
         result = plan(uow, equipment_type_id=uuid.UUID(equipment_type_id), budget=budget, target=target, model=model,
                       site_ids=[uuid.UUID(s) for s in site_ids] if site_ids else None, currency=currency,
-                      progress=say, sites_field=sites_field)
+                      progress=say, sites_field=sites_field, demand_source=demand_source)
     say("saving")
     plan_id = ctx.write(lambda w: save_plan(w, result, name=name).id)
     return {"id": str(plan_id), "url": f"/readiness/plans/{plan_id}", "api_url": f"/api/v1/readiness/plans/{plan_id}"}
@@ -710,6 +862,18 @@ def list_plans(uow: UnitOfWork, *, equipment_type_id: uuid.UUID | None = None, s
     require(uow.actor, READ)
     return paginate(uow.session, repo.plans(uow.actor, equipment_type_id), model=ReadinessPlan,
                     sortable=repo.PLAN_SORT, sort=sort or "-computed_at", cursor=cursor, limit=limit)
+
+
+def plans_awaiting_decision(uow: UnitOfWork, *, limit: int = 50) -> list[ReadinessPlan]:
+    """Proposed plans the actor may decide: of its party (as every list), not its own, and only
+    for an approver (``readiness.plan.approve``); oldest first. Empty for anyone else."""
+    require(uow.actor, READ)
+    if not uow.actor.can("readiness.plan.approve"):
+        return []
+    rows = [p for p in uow.session.scalars(repo.plans(uow.actor, None)) if p.status == "proposed"
+            and p.created_by != uow.actor.name]
+    rows.sort(key=lambda p: (p.computed_at, str(p.id)))
+    return rows[:limit]
 
 
 def get_plan(uow: UnitOfWork, *, plan_id: Any) -> ReadinessPlan:

@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavEntry("Readiness", "/readiness", "readiness", "readiness.plan.read", 40),
 ]
-FORM_FIELDS = ("budget", "target", "model", "currency", "name", "site_id")
+FORM_FIELDS = ("budget", "target", "model", "currency", "name", "site_id", "demand_source")
 
 
 def curve_figure(points: list[dict], *, currency: str, now: float | None = None,
@@ -45,7 +45,22 @@ def curve_figure(points: list[dict], *, currency: str, now: float | None = None,
         "yaxis": {"title": {"text": "fleet availability"}, "range": [0, 1.02]}, "shapes": shapes}}
 
 
-def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) -> dict:
+def _source_options(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(value, words) of the demand sources the user may choose; the default first."""
+    out = [("history", f"Demand history, last {service.HISTORY_MONTHS} months (default)")]
+    if uow.actor.can("forecasting.run.read"):
+        from setu.forecasting import service as fs
+
+        for run in fs.list_runs(uow, limit=5).items:
+            if run.status == "done" and run.finished_at:
+                out.append((f"forecast:{run.id}", f"Forecast run {str(run.id)[:8]} of "
+                            f"{run.finished_at:%Y-%m-%d %H:%M} UTC ({run.method})"))
+    out.append(("reliability", "Reliability (MTBF and operating hours)"))
+    return out
+
+
+def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None,
+                  demand_source: str | None = None) -> dict:
     from setu.catalog import service as catalog
 
     et = catalog.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
@@ -53,7 +68,8 @@ def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) 
     error = None
     today = None
     try:
-        today = service.evaluate_today(uow, equipment_type_id=et.id, site_ids=[sid] if sid else None)
+        today = service.evaluate_today(uow, equipment_type_id=et.id, site_ids=[sid] if sid else None,
+                                       demand_source=demand_source or None)
     except SetuError as exc:
         if exc.status in (403, 404):
             raise
@@ -64,7 +80,8 @@ def _type_context(uow: UnitOfWork, equipment_type_id: str, site_id: str | None) 
         built = today["built"]
         options = [(str(built.site_db[s.id]), s.id) for s in built.case.sites if s.echelon == "base"]
     return {"et": et, "today": today, "error": error, "plans": plans, "site_id": str(sid) if sid else "",
-            "site_options": options}
+            "site_options": options, "source_options": _source_options(uow),
+            "demand_source": (today or {}).get("demand_basis") or demand_source or service.DEFAULT_DEMAND_SOURCE}
 
 
 @router.get("/readiness", response_class=HTMLResponse, dependencies=[Depends(needs("readiness.plan.read"))])
@@ -74,8 +91,9 @@ def readiness_index(request: Request, uow: UnitOfWork = Depends(read_uow)):
     types = catalog.list_equipment_types(uow, limit=500).items
     plans = service.list_plans(uow, limit=20).items
     names = {t.id: t.code for t in types}
-    return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names},
-                  section="readiness")
+    waiting = service.plans_awaiting_decision(uow)
+    return render(request, "readiness/index.html", {"types": types, "plans": plans, "type_codes": names,
+                                                    "waiting": waiting}, section="readiness")
 
 
 @router.get("/readiness/plans/{plan_id}", response_class=HTMLResponse,
@@ -133,9 +151,10 @@ def plan_export(plan_id: str, format: str = "xlsx", uow: UnitOfWork = Depends(re
 @router.get("/readiness/{equipment_type_id}", response_class=HTMLResponse,
             dependencies=[Depends(needs("readiness.plan.read"))])
 def type_page(request: Request, equipment_type_id: str, site_id: str | None = None,
-              uow: UnitOfWork = Depends(read_uow)):
-    ctx = _type_context(uow, equipment_type_id, site_id)
-    values = {"model": "vari-metric", "currency": "USD", "site_id": ctx["site_id"]}
+              demand_source: str | None = None, uow: UnitOfWork = Depends(read_uow)):
+    ctx = _type_context(uow, equipment_type_id, site_id, demand_source)
+    values = {"model": "vari-metric", "currency": "USD", "site_id": ctx["site_id"],
+              "demand_source": ctx["demand_source"]}
     return render(request, "readiness/type.html", {**ctx, "values": values, "errors": FormErrors()},
                   section="readiness")
 
@@ -155,12 +174,12 @@ def create_plan(request: Request, equipment_type_id: str, data: dict = Depends(f
         params = service.check_plan(uow, equipment_type_id=tid, budget=values["budget"] or None,
                                     target=values["target"] or None, model=values["model"],
                                     site_ids=[sid] if sid else None, currency=values["currency"],
-                                    name=values["name"] or None)
+                                    name=values["name"] or None, demand_source=values["demand_source"] or None)
     except SetuError as exc:
         if exc.status in (403, 404) and not exc.errors:
             raise
         errors = FormErrors.from_exception(exc, FORM_FIELDS)
-        ctx = _type_context(uow, equipment_type_id, values["site_id"])
+        ctx = _type_context(uow, equipment_type_id, values["site_id"], values["demand_source"] or None)
         return render(request, "readiness/type.html", {**ctx, "values": values, "errors": errors},
                       status_code=422, section="readiness")
     job_id = jobs.submit(service.PLAN_JOB, actor=uow.actor, params=params, engine=request.app.state.engine)

@@ -278,6 +278,25 @@ def _infer_frequency(kind: str, values: np.ndarray) -> Frequency:
     return Frequency("day", _gcd_step(np.diff(u).astype(np.int64)))
 
 
+def _distinct_periods(kind: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct values in ascending order, index of each row's value) for integer or day
+    periods in a compact range, by counting (linear; a long file has few distinct periods);
+    None where that does not apply."""
+    if kind not in ("int", "D"):
+        return None
+    raw = values.astype(np.int64) if kind == "int" else values.astype("datetime64[D]").astype(np.int64)
+    lo, hi = int(raw.min()), int(raw.max())
+    span = hi - lo + 1
+    if span > 4 * raw.size + 100_000:
+        return None
+    present = np.bincount(raw - lo, minlength=span) > 0
+    u = np.flatnonzero(present)
+    lookup = np.full(span, -1, dtype=np.int64)
+    lookup[u] = np.arange(u.size)
+    vals = (u + lo).astype(np.int64)
+    return (vals if kind == "int" else vals.astype("datetime64[D]")), lookup[raw - lo]
+
+
 def _grid_position(kind: str, values: np.ndarray, freq: Frequency) -> tuple[np.ndarray, np.ndarray]:
     """Integer position of every period on the grid (up to an offset) and whether it lies on it."""
     anchor = np.ones(values.shape, dtype=bool)
@@ -299,20 +318,38 @@ def _grid_position(kind: str, values: np.ndarray, freq: Frequency) -> tuple[np.n
     return (raw - base) // freq.step, anchor & ((raw - base) % freq.step == 0)
 
 
-def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | None = None) -> Panel:
+def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | None = None,
+                    id_codes: tuple[np.ndarray, np.ndarray] | None = None) -> Panel:
     """Build a :class:`Panel` from long-format arrays (one row per series and period).
 
     Series keep the order of their first row. Raises :class:`PanelError` listing every malformed
     row: empty id, unparseable or off-grid period, non-numeric / non-finite / negative demand,
-    duplicate (id, period).
+    duplicate (id, period). ``id_codes = (codes, labels)``, optional, gives the ids already
+    factorised (``labels[codes]`` the id of each row, codes numbered in order of first
+    appearance, e.g. Arrow's ``dictionary_encode``); ``unique_id`` is then ignored.
     """
-    ids_in = np.asarray(unique_id).reshape(-1)
-    n = ids_in.size
+    if id_codes is not None:
+        codes_in, labels_in = id_codes
+        codes_in = np.asarray(codes_in, dtype=np.int64).reshape(-1)
+        labels_clean = np.char.strip(np.asarray(labels_in, dtype=str).reshape(-1))
+        n = codes_in.size
+    else:
+        ids_in = np.asarray(unique_id).reshape(-1)
+        n = ids_in.size
     if np.asarray(ds).reshape(-1).size != n or np.asarray(y).reshape(-1).size != n:
         raise ValueError("unique_id, ds and y must have the same length")
-    ids_str = _clean_strings(ids_in)
     problems: list[tuple[int, str, str]] = []
-    ok_id = ids_str != ""
+    if id_codes is not None:
+        ok_id = (labels_clean != "")[codes_in] if n else np.zeros(0, dtype=bool)
+
+        def id_of(i: int) -> str:
+            return str(labels_clean[codes_in[i]])
+    else:
+        ids_str = _clean_strings(ids_in)
+        ok_id = ids_str != ""
+
+        def id_of(i: int) -> str:
+            return str(ids_str[i])
     for i in np.nonzero(~ok_id)[0]:
         problems.append((int(i), "unique_id", "is empty"))
     kind, pvals, ok_ds, p_ds = _parse_periods(ds, n)
@@ -321,9 +358,20 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     problems += p_y
     if isinstance(freq, str):
         freq = parse_frequency(freq)
+    distinct = _distinct_periods(kind, pvals) if n and ok_ds.all() else None
     if freq is None:
-        freq = _infer_frequency(kind, pvals[ok_ds]) if ok_ds.any() else Frequency("int")
-    if ok_ds.any():
+        if distinct is not None:
+            freq = _infer_frequency(kind, distinct[0])
+        else:
+            freq = _infer_frequency(kind, pvals[ok_ds]) if ok_ds.any() else Frequency("int")
+    if distinct is not None:  # the calendar work on the few distinct periods, mapped back to rows
+        pos_u, on_u = _grid_position(kind, distinct[0], freq)
+        pos, on = pos_u[distinct[1]], on_u[distinct[1]]
+        bad = ~on
+        for i in np.nonzero(bad)[0]:
+            problems.append((int(i), "ds", f"{_fmt(pvals[i])} is not on the grid ({freq.label()})"))
+        ok_ds &= on
+    elif ok_ds.any():
         pos, on = _grid_position(kind, pvals, freq)
         bad = ok_ds & ~on
         for i in np.nonzero(bad)[0]:
@@ -335,24 +383,29 @@ def panel_from_long(unique_id: Any, ds: Any, y: Any, *, freq: Frequency | str | 
     good_key = ok_id & ok_ds
     if good_key.any():
         gi = np.nonzero(good_key)[0]
-        id_code = _factorize(ids_str)[0][gi]
+        id_code = (codes_in if id_codes is not None else _factorize(ids_str)[0])[gi]
         key = id_code.astype(np.int64) * (int(pos[gi].max() - pos[gi].min()) + 1) + (pos[gi] - pos[gi].min())
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        dup = np.nonzero(ks[1:] == ks[:-1])[0] + 1
+        # a count per cell first (linear); the sort that names each duplicate only when there is one
+        span = int(key.max()) + 1
+        any_dup = bool((np.bincount(key, minlength=span) > 1).any()) if span <= 64 * key.size + 1024 else True
+        dup = np.zeros(0, dtype=np.int64)
+        if any_dup:
+            order = np.argsort(key, kind="stable")
+            ks = key[order]
+            dup = np.nonzero(ks[1:] == ks[:-1])[0] + 1
         if dup.size:
             # first occurrence of each run
             run_first = np.maximum.accumulate(np.where(np.r_[True, ks[1:] != ks[:-1]], np.arange(ks.size), 0))
             for j in dup:
                 problems.append((int(gi[order[j]]), "ds",
                                  f"duplicate period {_fmt(pvals[gi[order[j]]])} for series "
-                                 f"{ids_str[gi[order[j]]]!r} (first at index {int(gi[order[run_first[j]]])})"))
+                                 f"{id_of(int(gi[order[j]]))!r} (first at index {int(gi[order[run_first[j]]])})"))
     if problems:
         raise PanelError(problems)
     if n == 0:
         raise PanelError([(0, "unique_id", "no data rows")])
     # series in order of first appearance
-    sid, ids = _factorize(ids_str)
+    sid, ids = (codes_in, labels_clean) if id_codes is not None else _factorize(ids_str)
     p0 = pos.min()
     col = (pos - p0).astype(np.int64)
     T = int(col.max()) + 1

@@ -7,8 +7,9 @@ results; everything between is here:
 - `assemble_panel`: the monthly history panel of a run from its records;
 - `forecast_block`: one block of history series: the method's mean (or the automatic choice per
   series, `setu.engine.forecasting.pipeline.forecast_batch`), the variance-to-mean ratio of the
-  negative binomial around it, the blend with a reliability rate (`blend_prior`: the gamma-Poisson
-  posterior mean, Aronis et al. 2004), the lead-time demand with the forecast's own error
+  negative binomial around it, the blend with a reliability rate (`blend_prior`: a power prior
+  weighted by its equivalent counts and discounted by a prior-data conflict test; Box 1980,
+  Evans & Moshonov 2006, Ibrahim & Chen 2000; the variance follows the blended mean), the lead-time demand with the forecast's own error
   (`lead_time_distribution`; Prak, Teunter & Syntetos 2017) and its quantiles at `LEVELS`, the
   Syntetos-Boylan-Croston class (Syntetos, Boylan & Croston 2005) and the holdout accuracy
   (RMSSE, scaled bias, MASE at one origin; Hyndman & Koehler 2006, Makridakis et al. 2022);
@@ -46,6 +47,8 @@ class ForecastOutput:
     rmsse: np.ndarray
     scaled_bias: np.ndarray
     mase: np.ndarray
+    #: bool (n,): the reliability prior conflicted with the history (and was discounted)
+    prior_conflict: np.ndarray | None = None
 
     @property
     def n_series(self) -> int:
@@ -55,19 +58,31 @@ class ForecastOutput:
 def reliability_only(rate: np.ndarray, lead_time_months: np.ndarray, prior_months: float) -> dict[str, np.ndarray]:
     """Series with a reliability rate and no demand history: the gamma-Poisson prior alone
     (Aronis et al. 2004; :func:`setu.engine.forecasting.reliability.gamma_poisson_update` with no
-    data), ``prior_months`` months of weight (at least 1), lead-time demand negative binomial."""
+    data) with ``prior_months`` months of weight: VMR ``1 + 1/prior_months``, lead-time demand
+    negative binomial. ``prior_months = 0`` gives the prior no spread to carry: the rate is taken
+    as known (Poisson, VMR 1), as with blending turned off everywhere else."""
     from setu.engine.forecasting.reliability import gamma_poisson_update
 
     m = len(rate)
-    b0 = max(prior_months, 1.0)  # with no data at all the prior carries the forecast alone
-    post = gamma_poisson_update(rate, b0, np.zeros(m), np.zeros(m))
-    ltd = post.lead_time(lead_time_months)
+    if prior_months > 0:
+        post = gamma_poisson_update(rate, prior_months, np.zeros(m), np.zeros(m))
+        mean, vmr = post.mean, post.vmr
+        ltd = post.lead_time(lead_time_months)
+        ltd_mean, ltd_var, q = ltd.mean, ltd.variance, ltd.quantile(np.array(LEVELS)).reshape(m, len(LEVELS))
+    else:
+        from setu.engine.forecasting.distributions import NegBinDemand
+
+        mean = np.asarray(rate, dtype=float)
+        vmr = np.ones(m)
+        ltd = NegBinDemand(mean=mean, vmr=vmr).lead_time(lead_time_months)
+        ltd_mean, ltd_var = ltd.mean, ltd.variance
+        q = ltd.quantile(np.array(LEVELS)).reshape(m, len(LEVELS))
     nan = np.full(m, np.nan)
     return {"method": np.full(m, "reliability", dtype=object), "demand_class": np.full(m, "no demand", dtype=object),
-            "mean": post.mean, "vmr": post.vmr, "lead_time_months": lead_time_months,
-            "lead_time_mean": ltd.mean, "lead_time_var": ltd.variance,
-            "quantiles": ltd.quantile(np.array(LEVELS)).reshape(m, len(LEVELS)),
-            "rmsse": nan, "scaled_bias": nan.copy(), "mase": nan.copy()}
+            "mean": mean, "vmr": vmr, "lead_time_months": lead_time_months,
+            "lead_time_mean": ltd_mean, "lead_time_var": ltd_var, "quantiles": q,
+            "rmsse": nan, "scaled_bias": nan.copy(), "mase": nan.copy(),
+            "prior_conflict": np.zeros(m, dtype=bool), "prior_weight": np.ones(m)}
 
 
 def assemble_panel(series: np.ndarray, month: np.ndarray, quantity: np.ndarray, n: int
@@ -87,14 +102,19 @@ def assemble_panel(series: np.ndarray, month: np.ndarray, quantity: np.ndarray, 
     return Y, start, m0
 
 
-def blend_prior(forecast: np.ndarray, prior_rate: np.ndarray, observed_months: np.ndarray,
-                prior_months: float) -> np.ndarray:
-    """mean = w x rate + (1 - w) x forecast, w = prior_months / (prior_months + observed months),
-    where a reliability rate is known (the gamma-Poisson posterior mean with the method's
-    forecast standing in for the sample mean; Aronis et al. 2004); the forecast elsewhere."""
-    has = np.isfinite(prior_rate)
-    w = prior_months / (prior_months + observed_months)
-    return np.where(has, w * np.nan_to_num(prior_rate) + (1.0 - w) * forecast, forecast)
+def blend_prior(forecast: np.ndarray, forecast_var: np.ndarray, prior_rate: np.ndarray, Y: np.ndarray,
+                start: np.ndarray, end: int, prior_months: float):
+    """The reliability prior combined with the forecast of the history ``Y[:, start:end]``: the
+    power prior weighted by its equivalent counts and discounted by the prior-data conflict test
+    (:func:`setu.engine.forecasting.reliability.blend_power_prior`; Box 1980, Evans & Moshonov
+    2006, Ibrahim & Chen 2000). Returns the :class:`~setu.engine.forecasting.reliability.PriorBlend`."""
+    from setu.engine.forecasting.reliability import blend_power_prior
+
+    cols = np.arange(end)
+    inside = (cols[None, :] >= start[:, None])
+    total = (Y[:, :end] * inside).sum(axis=1)
+    exposure = np.maximum(end - start, 0).astype(float)
+    return blend_power_prior(forecast, forecast_var, prior_rate, prior_months, total, exposure)
 
 
 def lead_time_distribution(mean: np.ndarray, vmr: np.ndarray, lead: np.ndarray, alpha: float | None):
@@ -121,14 +141,17 @@ def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     n, T = Y.shape
     fc = forecast_batch(Y, start, model=method, alpha=alpha, variance=True, lead_time=lead)
     mean = np.asarray(fc.mean, dtype=float)
+    fvar = np.asarray(fc.var, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        vmr = np.where(mean > 0, np.asarray(fc.var) / mean, 1.0)
+        vmr = np.where(mean > 0, fvar / mean, 1.0)
     vmr = np.where(np.isfinite(vmr), np.maximum(vmr, 1.0), 1.0)
     names = np.asarray(fc.method, dtype=object).copy()
+    conflict = np.zeros(n, dtype=bool)
+    prior_weight = np.zeros(n)
     if prior_months > 0:
-        has = np.isfinite(prior)
-        mean = blend_prior(mean, prior, (T - start).astype(float), prior_months)
-        names = np.where(has, names.astype(str).astype(object) + "|rel", names)
+        bl = blend_prior(mean, np.where(np.isfinite(fvar), fvar, mean), prior, Y, start, T, prior_months)
+        mean, vmr, conflict, prior_weight = bl.mean, bl.vmr, bl.conflict, bl.weight
+        names = np.where(bl.weight >= 1e-3, names.astype(str).astype(object) + "|rel", names)
     ltd_mean, ltd_var, q = lead_time_distribution(mean, vmr, lead, alpha)
     cls = classify(Y, start).names()
     nan = np.full(n, np.nan)
@@ -140,14 +163,15 @@ def forecast_block(block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         if live.any():
             tr = forecast_batch(Y[:, :o], st, model=method, alpha=alpha, lead_time=lead if method == "auto" else None)
             f = np.asarray(tr.mean, dtype=float)
-            if prior_months > 0:  # score what is stored: the blend, with the weight it had at the origin
-                f = blend_prior(f, prior, (o - st).astype(float), prior_months)
+            if prior_months > 0:  # score what is stored: the blend, as it was at the origin
+                f = blend_prior(f, f, prior, Y, st, o, prior_months).mean
             f = np.where(live, f, np.nan)
             m = rolling_origin_metrics(Y, start, f[None, :], [o], holdout_months)
             rmsse, bias, mase = m["rmsse"], m["sme"], m["mase"]
     return {"method": names, "demand_class": cls, "mean": mean, "vmr": vmr, "lead_time_months": lead,
             "lead_time_mean": ltd_mean, "lead_time_var": ltd_var, "quantiles": q,
-            "rmsse": rmsse, "scaled_bias": bias, "mase": mase}
+            "rmsse": rmsse, "scaled_bias": bias, "mase": mase,
+            "prior_conflict": conflict, "prior_weight": prior_weight}
 
 
 
