@@ -17,7 +17,7 @@ PROCS = ["machining", "casting", "electronics", "composites"]
 
 def instance(seed: int, n: int, jvs: int, years: int, kind: str = "stop") -> Problem:
     r = random.Random(seed)
-    cands = [Candidate(f"P{i}", installed=r.randint(20, 80), rate=r.uniform(2, 25), stock=r.randint(1, 8),
+    cands = [Candidate(f"P{i}", fleet_units=r.randint(10, 40), qpa=r.randint(1, 4), rate=r.uniform(2, 25), stock=r.randint(1, 8),
                        import_lead_months=r.uniform(3, 9), local_lead_months=r.uniform(1, 3),
                        qualification_months=r.randint(2, 14), cost=D(r.randint(5, 60)) * D(100_000),
                        processes=frozenset(r.sample(PROCS, r.randint(1, 2)))) for i in range(n)]
@@ -79,7 +79,7 @@ def test_zero_budget_chooses_nothing_and_the_plan_reports_both_methods():
 
 
 def test_localising_helps_only_from_its_ready_month():
-    c = Candidate("X", installed=20, rate=12, stock=1, import_lead_months=6, local_lead_months=1,
+    c = Candidate("X", fleet_units=20, qpa=1, rate=12, stock=1, import_lead_months=6, local_lead_months=1,
                   qualification_months=18, cost=D(1_000_000), processes=frozenset({"machining"}))
     p = Problem([c], [JV("J", frozenset({"machining"}), 100)], 3, [D(2_000_000)] * 3, disruption=Disruption("stop", 0, 12))
     res = plan(p)
@@ -90,7 +90,7 @@ def test_localising_helps_only_from_its_ready_month():
 
 
 def test_bad_problems_are_refused_with_a_reason():
-    c = Candidate("X", 20, 12, 1, 6, 1, 3, D(1))
+    c = Candidate("X", 20, 1, 12, 1, 6, 1, 3, D(1))
     with pytest.raises(ValueError, match="one amount per year"):
         Problem([c], [], 2, [D(1)])
     with pytest.raises(ValueError, match="negative"):

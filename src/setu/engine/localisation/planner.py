@@ -2,8 +2,8 @@
 
 Model (all months t = 0 .. H-1 of a horizon of ``years`` x 12 months):
 
-* Each candidate part i has an installed quantity Z_i (fleet units x quantity per aircraft or
-  ship), a fleet demand rate m_i (units a year), a serviceable stock s_i, an import resupply time
+* Each candidate part i is fitted Z_i times on each of the N_i units of its equipment type (its
+  quantity per aircraft or ship), and has a fleet demand rate m_i (units a year), a serviceable stock s_i, an import resupply time
   L_i (months) and, once made locally, a local resupply time l_i.
 * The pipeline mean of an imported part in month t is mu_i(t) = m_i / 12 x T_i(t) (Palm's theorem,
   Sherbrooke 2004 sec. 2.3), where the disruption changes T_i: *stop* (no deliveries for D months
@@ -13,7 +13,7 @@ Model (all months t = 0 .. H-1 of a horizon of ``years`` x 12 months):
 * Expected backorders EBO_i(t) at stock s_i come from the readiness engine
   (:func:`setu.engine.readiness.distributions.backorders_at`, Poisson pipeline) and the fleet
   availability is Sherbrooke's product (Sherbrooke 2004, eq. 3.4 / 5.1):
-  A(t) = prod_i (1 - EBO_i(t) / Z_i) ^ Z_i, so log A is a sum over parts.
+  A(t) = prod_i (1 - EBO_i(t) / (N_i Z_i)) ^ Z_i, so log A is a sum over parts.
 * Localising part i with JV j in year y makes it available (qualified and released) from month
   r = 12 y + q_i + setup_j (qualification lead time q_i, the JV's set-up time). Its gain is
   g_ijy = (1/H) sum_{t >= r} [log a_i^local(t) - log a_i^import(t)]: the rise in the time-mean of
@@ -50,7 +50,8 @@ _FLOOR = 1e-9  # availability factor floor (a part with EBO >= Z grounds every u
 @dataclass(frozen=True)
 class Candidate:
     part: str
-    installed: int                 # Z_i, units installed across the fleet
+    fleet_units: int               # N_i, aircraft or ships of the equipment type
+    qpa: int                       # Z_i, fitted per unit
     rate: float                    # m_i, fleet demand a year
     stock: int                     # s_i, serviceable spares
     import_lead_months: float      # L_i
@@ -125,11 +126,12 @@ class Options:
     log_local: np.ndarray          # (parts, H)
 
 
-def _log_factor(c_inst: np.ndarray, stock: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def _log_factor(n_units: np.ndarray, qpa: np.ndarray, stock: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Z log(1 - EBO / (N Z)): one part's term of log A (Sherbrooke 2004, eq. 3.4)."""
     ebo, _ = backorders_at(mean, mean, stock)
-    z = c_inst.astype(float)
-    frac = np.clip(1.0 - ebo / z, _FLOOR, 1.0)
-    return z * np.log(frac)
+    nz = (n_units * qpa).astype(float)
+    frac = np.clip(1.0 - ebo / nz, _FLOOR, 1.0)
+    return qpa * np.log(frac)
 
 
 def pipeline_months(p: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -153,12 +155,13 @@ def build_options(p: Problem) -> Options:
     cands, jvs, H = p.candidates, p.jvs, 12 * p.years
     n = len(cands)
     rate = np.array([c.rate for c in cands], dtype=float)[:, None]
-    inst = np.array([max(c.installed, 1) for c in cands])[:, None]
+    nu = np.broadcast_to(np.array([max(c.fleet_units, 1) for c in cands])[:, None], (n, H))
+    qpa = np.broadcast_to(np.array([max(c.qpa, 1) for c in cands])[:, None], (n, H))
     stock = np.array([c.stock for c in cands])[:, None]
     T_imp, T_loc = pipeline_months(p)
     shape = (n, H)
-    li = _log_factor(np.broadcast_to(inst, shape), np.broadcast_to(stock, shape), rate / 12.0 * T_imp)
-    ll = _log_factor(np.broadcast_to(inst, shape), np.broadcast_to(stock, shape), rate / 12.0 * T_loc)
+    li = _log_factor(nu, qpa, np.broadcast_to(stock, shape), rate / 12.0 * T_imp)
+    ll = _log_factor(nu, qpa, np.broadcast_to(stock, shape), rate / 12.0 * T_loc)
     diff = ll - li
     # suffix[i, r] = sum_{t >= r} diff[i, t]
     suffix = np.concatenate([np.cumsum(diff[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1) / H
