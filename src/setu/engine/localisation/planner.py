@@ -170,7 +170,7 @@ def build_options(p: Problem) -> Options:
         for j, jv in enumerate(jvs):
             if not c.processes <= jv.processes:
                 continue
-            cost = (Decimal(c.cost) * Decimal(jv.cost_factor))
+            cost = (Decimal(c.cost) * Decimal(jv.cost_factor)).quantize(Decimal("0.01"))
             for y in range(p.years):
                 r = 12 * y + c.qualification_months + jv.setup_months
                 if r >= H:
