@@ -217,7 +217,10 @@ def feasible(p: Problem, o: Options, chosen: Sequence[int]) -> str | None:
     return None
 
 
-def solve_milp(p: Problem, o: Options, *, gap: float = 0.01, time_limit: float = 55.0) -> Plan:
+def solve_milp(p: Problem, o: Options, *, gap: float = 0.01, time_limit: float = 55.0,
+               start: Sequence[int] | None = None, relax: bool = False) -> Plan:
+    """The 0-1 programme of the module docstring on HiGHS; ``start``: a feasible plan (e.g. the
+    greedy one) given to the solver as its first incumbent; ``relax``: solve the LP relaxation only."""
     import highspy
     from scipy import sparse
 
@@ -255,14 +258,28 @@ def solve_milp(p: Problem, o: Options, *, gap: float = 0.01, time_limit: float =
     lp.a_matrix_.value_ = A.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = nv, nr
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * nv
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * nv
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("time_limit", time_limit)
     h.setOptionValue("threads", 1)
     h.passModel(lp)
+    if start and not relax:
+        x0 = np.zeros(nv)
+        x0[list(start)] = 1.0
+        sol = highspy.HighsSolution()
+        sol.col_value = x0.tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
+    if relax:
+        xr = np.asarray(h.getSolution().col_value)
+        pl = Plan("lp", [], float(h.getInfo().objective_function_value), "relaxed", None, time.perf_counter() - t0,
+                  float(h.getInfo().objective_function_value))
+        pl.values = xr  # type: ignore[attr-defined]
+        return pl
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     x = np.asarray(h.getSolution().col_value)
@@ -276,11 +293,13 @@ def solve_milp(p: Problem, o: Options, *, gap: float = 0.01, time_limit: float =
     return Plan("milp", sorted(chosen), obj, status.lower(), g, time.perf_counter() - t0, bound)
 
 
-def greedy(p: Problem, o: Options) -> Plan:
-    """Rank options by gain per unit of cost (gain per rupee) and take each that still fits."""
+def greedy(p: Problem, o: Options, *, order: np.ndarray | None = None, method: str = "greedy") -> Plan:
+    """Rank options by gain per unit of cost (gain per rupee) and take each that still fits
+    (``order``: another ranking, e.g. by LP value, for :func:`lp_rounding`)."""
     t0 = time.perf_counter()
-    ratio = o.score / np.maximum(o.cost_f, 1e-9)
-    order = np.argsort(-ratio, kind="stable")
+    if order is None:
+        ratio = o.score / np.maximum(o.cost_f, 1e-9)
+        order = np.argsort(-ratio, kind="stable")
     spent = [Decimal(0)] * p.years
     load = np.zeros((len(p.jvs), p.years))
     taken: set[int] = set()
@@ -299,7 +318,17 @@ def greedy(p: Problem, o: Options) -> Plan:
         taken.add(int(o.part[k]))
         chosen.append(k)
     obj = float(o.score[chosen].sum()) if chosen else 0.0
-    return Plan("greedy", sorted(chosen), obj, "heuristic", None, time.perf_counter() - t0)
+    return Plan(method, sorted(chosen), obj, "heuristic", None, time.perf_counter() - t0)
+
+
+def lp_rounding(p: Problem, o: Options) -> tuple[Plan, float]:
+    """A starting incumbent for the MILP: solve the LP relaxation, then take options in the order of
+    their LP value (ties by gain per rupee) while they fit. Returns the plan and the LP bound."""
+    lp = solve_milp(p, o, relax=True)
+    x = getattr(lp, "values", np.zeros(o.gain.size))
+    ratio = o.score / np.maximum(o.cost_f, 1e-9)
+    order = np.lexsort((-ratio, -np.round(x, 6)))
+    return greedy(p, o, order=order, method="lp rounding"), lp.bound or 0.0
 
 
 def brute_force(p: Problem, o: Options) -> Plan:
@@ -358,9 +387,14 @@ def plan(p: Problem, *, gap: float = 0.01, time_limit: float = 55.0, progress=No
     say(0.05, "computing the availability effect of every option")
     o = build_options(p)
     say(0.3, f"solving the mixed-integer model ({o.gain.size} options)")
-    m = solve_milp(p, o, gap=gap, time_limit=time_limit)
-    say(0.85, "greedy ranking by gain per rupee")
     g = greedy(p, o)
+    r, _bound = lp_rounding(p, o) if o.gain.size else (g, 0.0)
+    start = max((g, r), key=lambda pl: pl.objective)
+    m = solve_milp(p, o, gap=gap, time_limit=time_limit, start=start.chosen)
+    if m.objective < start.objective:  # the solver stopped on time with a worse incumbent than its start
+        m = Plan("milp", start.chosen, start.objective, m.status, (m.bound - start.objective) / max(start.objective, 1e-12),
+                 m.seconds, m.bound)
+    say(0.85, "greedy ranking by gain per rupee")
     out = {}
     for pl in (m, g):
         ev = evaluate_choices(p, o, pl.chosen)
