@@ -3,14 +3,11 @@ production and the frigate programme, at two JVs, in every qualification state, 
 and released. Deterministic (the first parts of each equipment type's bill of material, in part
 number order); every step goes through the real services and workflows as the personas' own
 organisations (so each is audited). The planner's demo scenario is
-:func:`setu.localisation.scenario.demo_scenario` (``setu localisation plan --demo-scenario``)."""
+:func:`setu.localisation.schemas.demo_scenario` (``setu localisation plan --demo-scenario``)."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from setu.catalog.models import BomLine, EquipmentType, Part
-from setu.fleet.models import Site
 from setu.kit.access import Actor
+from setu.localisation import repository as repo
 from setu.localisation import service as svc
 
 PASS = [{"name": "outer diameter", "requirement": "72.00 -0.03 mm", "measured": "71.985 mm", "result": "pass"},
@@ -42,18 +39,13 @@ def add_demo_localisation(uow, data) -> dict[str, int]:
     oem_org = orgs.get("RU-AD")
     oem = Actor(name="rus.engineer", party_id=data.party_ids.get("RUS"), organisation_id=oem_org,
                 organisation_kind="oem", role="clerk")
-    depot = s.scalars(select(Site).where(Site.kind == "depot").order_by(Site.code)).first()
+    depot = repo.first_depot(s)
     used: set = set()
     n = lots = 0
     for k, (etype, jv_code, steps) in enumerate(PLAN):
         jv_org = orgs.get(jv_code)
-        et = s.scalars(select(EquipmentType).where(EquipmentType.code == etype)).first()
-        if jv_org is None or et is None:
-            continue
-        part = s.scalars(select(Part).join(BomLine, BomLine.child_part_id == Part.id)
-                         .where(BomLine.equipment_type_id == et.id, Part.id.notin_(used) if used else True)
-                         .order_by(Part.part_number)).first()
-        if part is None:
+        part = repo.first_part_of(s, etype, used)
+        if jv_org is None or part is None:
             continue
         used.add(part.id)
         jv = Actor(name="ind.jv", party_id=ind, organisation_id=jv_org, organisation_kind="joint_venture", role="clerk")

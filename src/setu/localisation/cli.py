@@ -13,8 +13,10 @@ from typing import Optional
 
 import typer
 
+from setu.adapters.console import permission
+
 from setu.engine.localisation import plan as run_plan
-from setu.localisation.scenario import ScenarioError, demo_scenario, parse_scenario
+from setu.localisation.schemas import ScenarioError, demo_scenario, parse_scenario
 
 app = typer.Typer(name="localisation", help="Plan which parts to make locally, with which JV, in which year.",
                   no_args_is_help=True)
@@ -23,6 +25,7 @@ BAD_INPUT = 2
 
 
 @app.command("plan")
+@permission("localisation.plan.create")
 def plan_cmd(
     output: Path = typer.Option(..., "--output", help="where to write PLAN.json"),
     budget: Optional[str] = typer.Option(None, "--budget", help="yearly budget for ToT fees and tooling, in the scenario's currency"),

@@ -13,8 +13,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from setu.catalog.models import Part
 from setu.fleet import service as fleet_service
 from setu.fleet.schemas import StockAdjust
@@ -22,6 +20,7 @@ from setu.kit.access import Actor, require, system_actor
 from setu.kit.crud import flush, get_or_404
 from setu.kit.errors import FieldError, NotFound, ValidationFailed
 from setu.kit.uow import UnitOfWork
+from setu.localisation import repository as repo
 from setu.localisation.models import Characteristic, Comment, Lot, Qualification
 from setu.localisation.policies import COMMENT, RECORD, RELEASE
 from setu.localisation.rules import LOT, QUALIFICATION
@@ -41,8 +40,7 @@ def get_qualification(uow: UnitOfWork, *, qualification_id: uuid.UUID) -> Qualif
 
 def list_qualifications(uow: UnitOfWork) -> list[Qualification]:
     require(uow.actor, "localisation.qualification.read")
-    rows = uow.session.scalars(select(Qualification).order_by(Qualification.created_at)).all()
-    return [q for q in rows if _visible(uow.actor, q)]
+    return [q for q in repo.qualifications(uow.session) if _visible(uow.actor, q)]
 
 
 def create_qualification(uow: UnitOfWork, *, part_id: uuid.UUID, drawing_revision: str, source: str,
@@ -65,9 +63,7 @@ def create_qualification(uow: UnitOfWork, *, part_id: uuid.UUID, drawing_revisio
 
 
 def characteristics(uow: UnitOfWork, q: Qualification, cycle: int | None = None) -> list[Characteristic]:
-    return list(uow.session.scalars(select(Characteristic).where(
-        Characteristic.qualification_id == q.id, Characteristic.cycle == (cycle or q.cycle))
-        .order_by(Characteristic.name)).all())
+    return repo.characteristics(uow.session, q.id, cycle or q.cycle)
 
 
 def _own_maker(actor: Actor, q: Qualification) -> None:
@@ -175,3 +171,33 @@ def release_lot(uow: UnitOfWork, *, lot_id: uuid.UUID, version: int | None = Non
     fleet_service.adjust_stock(_Delivery(uow.session, system_actor("localisation lot release")),  # type: ignore[arg-type]
                                part_id=q.part_id, site_id=lot.site_id, data=StockAdjust(serviceable=lot.quantity))
     return lot
+
+
+# -- the planner, as a background job ------------------------------------------------------------
+
+from setu.kit import jobs  # noqa: E402
+
+PLAN_JOB = "localisation.plan.create"
+
+
+def check_plan(uow: UnitOfWork, *, scenario: dict | None, budget: str | None, years: int | None) -> dict:
+    """Validate a planner request at once (422 naming the field; nothing started)."""
+    from setu.localisation.schemas import ScenarioError, demo_scenario, parse_scenario
+
+    require(uow.actor, "localisation.plan.create")
+    data = scenario if scenario is not None else demo_scenario()
+    try:
+        parse_scenario(data, budget=budget, years=years)
+    except ScenarioError as exc:
+        raise ValidationFailed("scenario", [FieldError("scenario", str(exc))]) from None
+    return {"scenario": data, "budget": budget, "years": years}
+
+
+@jobs.register(PLAN_JOB)
+def plan_job(ctx: jobs.JobContext, *, scenario: dict, budget: str | None = None, years: int | None = None) -> dict:
+    """Run the planner (MILP and greedy) on the scenario; the plan is the job's result."""
+    from setu.engine.localisation import plan as run_plan
+    from setu.localisation.schemas import parse_scenario
+
+    problem = parse_scenario(scenario, budget=budget, years=years)
+    return run_plan(problem, progress=lambda f, msg: ctx.progress(int(round(100 * f)), 100, msg))

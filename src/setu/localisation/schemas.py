@@ -1,4 +1,6 @@
-"""The planner's scenario file (docs/localisation.md, "Scenario file"): parse, validate, convert.
+"""API shapes of localisation, and the planner's scenario file.
+
+The planner's scenario file (docs/localisation.md, "Scenario file"): parse, validate, convert.
 
 A scenario is JSON with ``currency``, ``years``, ``budget`` (one amount for every year, or a list
 with one per year), ``disruption`` (``kind`` "stop" or "slow", ``start_month``, ``months``,
@@ -10,10 +12,15 @@ field; nothing is planned from a bad file.
 from __future__ import annotations
 
 import random
+import uuid
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from setu.engine.localisation import JV, Candidate, Disruption, Problem
+from setu.kit.inputs import Input
 from setu.kit.money import convert
 
 
@@ -144,3 +151,55 @@ def demo_scenario() -> dict:
                       "import_unit_price": str(r.randint(200, 4000) * 1000), "local_unit_price": str(r.randint(100, 3000) * 1000)})
     return {"currency": "INR", "years": 5, "budget": "400000000",
             "disruption": {"kind": "stop", "start_month": 3, "months": 12}, "jvs": jvs, "candidates": cands}
+
+
+
+class QualificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    part_id: uuid.UUID
+    maker_organisation_id: uuid.UUID
+    drawing_revision: str
+    source: str
+    material: str
+    process: str
+    status: str
+    fai_kind: str | None
+    cycle: int
+    created_by: str
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+    version: int
+
+
+class CharacteristicIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    requirement: str = Field("", max_length=200)
+    measured: str = Field("", max_length=200)
+    result: Literal["pass", "fail"]
+
+
+class FaiIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    fai_kind: Literal["full", "partial"]
+    characteristics: list[CharacteristicIn] = Field(min_length=1, max_length=500)
+    version: int | None = None
+
+
+class DecisionIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    transition: Literal["approve_drawing", "return_fai", "certify"]
+    note: str | None = Field(None, max_length=2000)
+    version: int | None = None
+
+
+class PlanIn(Input):
+    """A planner run: the scenario (docs/localisation.md; omitted: the demo scenario), and
+    optionally a yearly budget and years that override the scenario's."""
+    model_config = ConfigDict(extra="forbid")
+    scenario: dict[str, Any] | None = None
+    budget: str | None = Field(None, max_length=40, description="yearly budget, decimal, in the scenario's currency")
+    years: int | None = Field(None, ge=1, le=20)
