@@ -34,3 +34,25 @@ def first_part_of(s: Session, equipment_code: str, exclude: set) -> Part | None:
     if exclude:
         q = q.where(Part.id.notin_(exclude))
     return s.scalars(q.order_by(Part.part_number)).first()
+
+
+def names(s: Session, q: Qualification) -> dict:
+    from setu.identity.models import Organisation
+
+    part = s.get(Part, q.part_id)
+    org = s.get(Organisation, q.maker_organisation_id)
+    return {"part_number": part.part_number if part else "", "part_name": part.name if part else "",
+            "maker": org.name if org else ""}
+
+
+def lots(s: Session, qualification_id: uuid.UUID) -> list:
+    from setu.localisation.models import Lot
+
+    return list(s.scalars(select(Lot).where(Lot.qualification_id == qualification_id).order_by(Lot.lot_number)).all())
+
+
+def comments(s: Session, qualification_id: uuid.UUID) -> list:
+    from setu.localisation.models import Comment
+
+    return list(s.scalars(select(Comment).where(Comment.qualification_id == qualification_id)
+                          .order_by(Comment.created_at)).all())

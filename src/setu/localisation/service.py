@@ -201,3 +201,15 @@ def plan_job(ctx: jobs.JobContext, *, scenario: dict, budget: str | None = None,
 
     problem = parse_scenario(scenario, budget=budget, years=years)
     return run_plan(problem, progress=lambda f, msg: ctx.progress(int(round(100 * f)), 100, msg))
+
+
+def qualification_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """The dashboard's rows: each visible qualification with its part and maker."""
+    qs = list_qualifications(uow)
+    return [{"q": q, **repo.names(uow.session, q)} for q in qs]
+
+
+def qualification_detail(uow: UnitOfWork, *, qualification_id: uuid.UUID) -> dict[str, Any]:
+    q = get_qualification(uow, qualification_id=qualification_id)
+    return {"q": q, **repo.names(uow.session, q), "characteristics": characteristics(uow, q),
+            "lots": repo.lots(uow.session, q.id), "comments": repo.comments(uow.session, q.id)}
