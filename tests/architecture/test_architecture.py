@@ -21,7 +21,7 @@ def test_import_linter_contracts_hold():
 def test_engine_imports_nothing_but_numeric_libraries():
     allowed = {"numpy", "scipy", "math", "dataclasses", "typing", "collections", "functools", "itertools",
                "__future__", "heapq", "bisect", "enum", "abc", "warnings", "os", "time", "json", "re", "setu",
-               "statistics", "operator", "highspy", "numbers", "types", "concurrent", "copy", "contextlib",
+               "statistics", "operator", "highspy", "decimal", "numbers", "types", "concurrent", "copy", "contextlib",
                "ctypes"}  # ctypes: the readiness engine hands freed heap back to the OS (malloc_trim, glibc)
     bad = []
     for path in (SRC / "engine").rglob("*.py"):

@@ -57,6 +57,7 @@ def _demo_users(uow: UnitOfWork, data: DemoData) -> dict[str, int]:
 
 
 POST_LOAD_HOOKS.append(_demo_users)
+POST_LOAD_HOOKS.append(lambda uow, data: __import__("setu.demo.localisation", fromlist=["add_demo_localisation"]).add_demo_localisation(uow, data))
 
 CHUNK_ROWS = 10_000
 #: Page cache (KiB) of the loading connection on SQLite.
