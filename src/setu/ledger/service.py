@@ -405,6 +405,9 @@ def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = 
 
 
 def _consume(uow: UnitOfWork, tx: LedgerTransaction, amount: Decimal, year: int) -> None:
+    """Take ``amount`` of the year's ceiling (a revised claim after a dispute first gives back what
+    the disputed one held); the ceiling row is locked, so two claims never both take the last of it."""
+    _release(uow, tx)
     c = uow.session.scalar(select(LedgerCeiling).where(
         LedgerCeiling.agreement_id == tx.agreement_id, LedgerCeiling.provider_party_id == tx.provider_party_id,
         LedgerCeiling.category == tx.category, LedgerCeiling.year == year).with_for_update())
@@ -522,7 +525,7 @@ def verify(uow: UnitOfWork) -> list[str]:
             keys[code] = signing.load_public(public_key_pem(code))
         if not signing.verify(sig.document, keys[code]):
             problems.append(f"the {sig.step} signature of {code} on {sig.document.get('reference')} does not verify")
-        elif sig.transaction_id is not None:
+        elif sig.transaction_id is not None and sig.step != "dispute":  # a revised claim follows a dispute
             tx = s.get(LedgerTransaction, sig.transaction_id)
             signed = {k: sig.document.get(k) for k in ("amount", "currency", "quantity", "unit", "provider", "receiver")}
             now = {k: v for k, v in canonical_record(uow, tx).items() if k in signed}
