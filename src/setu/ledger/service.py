@@ -59,11 +59,14 @@ def key_path(code: str) -> Path:
     return Path(get_settings().ledger_key_dir) / f"{code}.pem"
 
 
-def public_key_pem(code: str) -> str:
-    """The party's public key (PEM), from its private key file or its registered ``<CODE>.pub.pem``."""
+def public_key_pem(code: str, *, create: bool = True) -> str:
+    """The party's public key (PEM), from its private key file or its registered ``<CODE>.pub.pem``
+    (``create``: make this party's key when it has none yet)."""
     pub = Path(get_settings().ledger_key_dir) / f"{code}.pub.pem"
-    if key_path(code).exists() or not pub.exists():
+    if key_path(code).exists() or (create and not pub.exists()):
         return signing.public_pem(signing.load_or_create_key(key_path(code)).public_key())
+    if not pub.exists():
+        raise signing.SigningError(f"no ledger key of {code}: register its public key as {pub}")
     return pub.read_text()
 
 
@@ -73,11 +76,15 @@ def _sign(uow: UnitOfWork, tx: LedgerTransaction | None, step: str, code: str, r
     return doc
 
 
+def _q3(v) -> str | None:
+    return None if v is None else str(Decimal(v).quantize(Decimal("0.001")))
+
+
 def canonical_record(uow: UnitOfWork, tx: LedgerTransaction) -> dict[str, Any]:
     """The fields a party signs: what was delivered, to whom, for how much."""
     return {"record": "ledger.support", "id": str(tx.id), "reference": tx.reference,
             "provider": _code(uow, tx.provider_party_id), "receiver": _code(uow, tx.receiver_party_id),
-            "category": tx.category, "quantity": str(tx.quantity), "unit": tx.unit, "amount": str(tx.amount),
+            "category": tx.category, "quantity": _q3(tx.quantity), "unit": tx.unit, "amount": str(tx.amount),
             "currency": tx.currency, "delivered_on": tx.delivered_on.isoformat() if tx.delivered_on else None,
             "settled_amount": str(tx.settled_amount or ZERO)}
 
@@ -522,7 +529,13 @@ def verify(uow: UnitOfWork) -> list[str]:
     for sig in s.scalars(select(LedgerSignature).order_by(LedgerSignature.created_at)):
         code = sig.party_code
         if code not in keys:
-            keys[code] = signing.load_public(public_key_pem(code))
+            try:
+                keys[code] = signing.load_public(public_key_pem(code, create=False))
+            except signing.SigningError as exc:
+                keys[code] = None
+                problems.append(str(exc))
+        if keys[code] is None:
+            continue
         if not signing.verify(sig.document, keys[code]):
             problems.append(f"the {sig.step} signature of {code} on {sig.document.get('reference')} does not verify")
         elif sig.transaction_id is not None and sig.step != "dispute":  # a revised claim follows a dispute
