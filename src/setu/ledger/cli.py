@@ -79,7 +79,7 @@ def statement_cmd(year: int, party: str = typer.Option(..., help="the party sign
         _die(str(exc))
     _write_atomic(output, json.dumps(signed, indent=1, sort_keys=True).encode())
     if xlsx is not None:
-        from setu.ledger.export import statement_xlsx
+        from setu.ledger.service import statement_xlsx
 
         _write_atomic(xlsx, statement_xlsx(signed))
     typer.echo(f"{output}: statement {year} signed by {', '.join(s['party'] for s in signed['signatures'])}")

@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
 
 from setu.identity.service import list_parties
 from setu.kit import signing
@@ -23,7 +22,10 @@ from setu.kit import audit
 from setu.kit.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from setu.kit.money import parse_amount
 from setu.kit.settings import get_settings
+import io
+
 from setu.kit.uow import UnitOfWork
+from setu.ledger import repository as repo
 from setu.ledger import rules
 from setu.ledger.models import (LedgerAgreement, LedgerBalance, LedgerBatch, LedgerCeiling, LedgerPosting,
                                 LedgerSignature, LedgerTransaction, LedgerVisit)
@@ -112,8 +114,7 @@ def post(uow: UnitOfWork, legs: list[Leg], *, memo: str, on: date, transaction_i
     keys = sorted({(leg.account, leg.kind, leg.commodity) for leg in legs})
     rows: dict[tuple[str, str, str], LedgerBalance] = {}
     for k in keys:  # fixed order: no two writers wait on each other in a cycle
-        row = s.scalar(select(LedgerBalance).where(LedgerBalance.account == k[0], LedgerBalance.kind == k[1],
-                                                   LedgerBalance.commodity == k[2]).with_for_update())
+        row = repo.balance_for_update(s, *k)
         if row is None:
             row = _create_balance(uow, k)
         rows[k] = row
@@ -138,8 +139,7 @@ def _create_balance(uow: UnitOfWork, k: tuple[str, str, str]) -> LedgerBalance:
 
         s.execute(insert(LedgerBalance).values(id=uuid.uuid4(), account=k[0], kind=k[1], commodity=k[2], balance=ZERO,
                                                last_seq=0).on_conflict_do_nothing())
-        return s.scalar(select(LedgerBalance).where(LedgerBalance.account == k[0], LedgerBalance.kind == k[1],
-                                                    LedgerBalance.commodity == k[2]).with_for_update())
+        return repo.balance_for_update(s, *k)
     row = LedgerBalance(account=k[0], kind=k[1], commodity=k[2], balance=ZERO, last_seq=0)
     s.add(row)
     s.flush()
@@ -150,11 +150,11 @@ def reverse_entry(uow: UnitOfWork, *, entry_id: str | uuid.UUID, memo: str, on: 
     """Correct an entry by a reversing entry (the original stays); an entry is reversed once."""
     require(uow.actor, "ledger.posting.import")
     eid = uuid.UUID(str(entry_id))
-    legs = list(uow.session.scalars(select(LedgerPosting).where(LedgerPosting.entry_id == eid).order_by(LedgerPosting.seq)))
+    legs = repo.entry_legs(uow.session, eid)
     if not legs:
         raise NotFound(f"no journal entry {entry_id}")
     seqs = [p.seq for p in legs]
-    if uow.session.scalar(select(func.count()).select_from(LedgerPosting).where(LedgerPosting.reverses_seq.in_(seqs))):
+    if repo.reversals_of(uow.session, seqs):
         raise Conflict(f"entry {entry_id} is already reversed")
     new = post(uow, [Leg(p.account, p.kind, p.commodity, -Decimal(p.amount)) for p in legs],
                memo=f"reversal: {memo}", on=on, transaction_id=legs[0].transaction_id,
@@ -209,10 +209,7 @@ def create_agreement(uow: UnitOfWork, *, code: str, title: str, party_a: str, pa
 
 def agreement(uow: UnitOfWork, agreement_id=None) -> LedgerAgreement:
     require(uow.actor, "ledger.agreement.read")
-    q = select(LedgerAgreement)
-    if agreement_id:
-        q = q.where(LedgerAgreement.id == uuid.UUID(str(agreement_id)))
-    a = uow.session.scalars(q.order_by(LedgerAgreement.starts_on)).first()
+    a = repo.first_agreement(uow.session, uuid.UUID(str(agreement_id)) if agreement_id else None)
     if a is None:
         raise NotFound("no ledger agreement")
     return a
@@ -227,8 +224,7 @@ def set_ceiling(uow: UnitOfWork, *, agreement_id, provider: str, category: str, 
     if category not in a.categories:
         raise ValidationFailed(f"{category!r} is not a category of the agreement", [FieldError("category", "unknown")])
     value = parse_amount(amount, p.currency)
-    c = uow.session.scalar(select(LedgerCeiling).where(LedgerCeiling.agreement_id == a.id, LedgerCeiling.provider_party_id == p.id,
-                                                      LedgerCeiling.category == category, LedgerCeiling.year == year).with_for_update())
+    c = repo.ceiling_for_update(uow.session, a.id, p.id, category, year)
     if c is None:
         c = LedgerCeiling(agreement_id=a.id, provider_party_id=p.id, category=category, year=year, currency=p.currency,
                           amount=value, consumed=ZERO)
@@ -243,8 +239,7 @@ def set_ceiling(uow: UnitOfWork, *, agreement_id, provider: str, category: str, 
 
 def ceilings(uow: UnitOfWork, agreement_id=None) -> list[LedgerCeiling]:
     a = agreement(uow, agreement_id)
-    return list(uow.session.scalars(select(LedgerCeiling).where(LedgerCeiling.agreement_id == a.id)
-                                    .order_by(LedgerCeiling.year, LedgerCeiling.category)))
+    return repo.ceilings(uow.session, a.id)
 
 
 def record_visit(uow: UnitOfWork, *, agreement_id=None, visiting: str, activity: str, place: str, starts_on: date,
@@ -269,25 +264,15 @@ def record_visit(uow: UnitOfWork, *, agreement_id=None, visiting: str, activity:
 
 def visits(uow: UnitOfWork, agreement_id=None) -> list[LedgerVisit]:
     a = agreement(uow, agreement_id)
-    return list(uow.session.scalars(select(LedgerVisit).where(LedgerVisit.agreement_id == a.id).order_by(LedgerVisit.starts_on)))
+    return repo.visits(uow.session, a.id)
 
 
 # -- the support flow --------------------------------------------------------------------------
 
 
-def _scope(q, actor: Actor):
-    if actor.sees_all_parties:
-        return q
-    return q.where(or_(LedgerTransaction.provider_party_id == actor.party_id,
-                       LedgerTransaction.receiver_party_id == actor.party_id))
-
-
 def transactions(uow: UnitOfWork, *, status: str | None = None) -> list[LedgerTransaction]:
     require(uow.actor, "ledger.support.read")
-    q = _scope(select(LedgerTransaction), uow.actor)
-    if status:
-        q = q.where(LedgerTransaction.status == status)
-    return list(uow.session.scalars(q.order_by(LedgerTransaction.requested_on.desc(), LedgerTransaction.reference)))
+    return repo.transactions(uow.session, uow.actor, status)
 
 
 def get_transaction(uow: UnitOfWork, transaction_id, *, lock: bool = False) -> LedgerTransaction:
@@ -296,8 +281,7 @@ def get_transaction(uow: UnitOfWork, transaction_id, *, lock: bool = False) -> L
         tid = uuid.UUID(str(transaction_id))
     except ValueError:
         raise NotFound(f"no support transaction {transaction_id}") from None
-    q = _scope(select(LedgerTransaction).where(LedgerTransaction.id == tid), uow.actor)
-    tx = uow.session.scalar(q.with_for_update() if lock else q)
+    tx = repo.transaction(uow.session, uow.actor, tid, lock=lock)
     if tx is None:
         raise NotFound(f"no support transaction {transaction_id}")
     return tx
@@ -324,7 +308,7 @@ def request_support(uow: UnitOfWork, *, provider: str, activity: str, category: 
         errors.append(FieldError("requested_on", f"outside the agreement ({a.starts_on} to {a.ends_on})"))
     if errors:
         raise ValidationFailed("the request is outside the agreement: " + "; ".join(f"{e.field} {e.message}" for e in errors), errors)
-    n = uow.session.scalar(select(func.count()).select_from(LedgerTransaction)) or 0
+    n = repo.transaction_count(uow.session)
     tx = LedgerTransaction(agreement_id=a.id, reference=f"LS-{requested_on.year}-{n + 1:05d}-{uuid.uuid4().hex[:4]}",
                            provider_party_id=prov.id, receiver_party_id=recv_id, activity=activity, category=category,
                            description=description, status="requested", requested_by=actor.name[:200],
@@ -415,9 +399,7 @@ def _consume(uow: UnitOfWork, tx: LedgerTransaction, amount: Decimal, year: int)
     """Take ``amount`` of the year's ceiling (a revised claim after a dispute first gives back what
     the disputed one held); the ceiling row is locked, so two claims never both take the last of it."""
     _release(uow, tx)
-    c = uow.session.scalar(select(LedgerCeiling).where(
-        LedgerCeiling.agreement_id == tx.agreement_id, LedgerCeiling.provider_party_id == tx.provider_party_id,
-        LedgerCeiling.category == tx.category, LedgerCeiling.year == year).with_for_update())
+    c = repo.ceiling_for_update(uow.session, tx.agreement_id, tx.provider_party_id, tx.category, year)
     if c is None:
         raise Conflict(f"no ceiling is agreed for {tx.category} provided in {year}: set one first")
     if Decimal(c.consumed) + amount > Decimal(c.amount):
@@ -431,7 +413,7 @@ def _consume(uow: UnitOfWork, tx: LedgerTransaction, amount: Decimal, year: int)
 def _release(uow: UnitOfWork, tx: LedgerTransaction) -> None:
     if tx.ceiling_id is None:
         return
-    c = uow.session.scalar(select(LedgerCeiling).where(LedgerCeiling.id == tx.ceiling_id).with_for_update())
+    c = repo.ceiling_by_id_for_update(uow.session, tx.ceiling_id)
     c.consumed = Decimal(c.consumed) - Decimal(tx.amount or 0)
     tx.ceiling_id = None
 
@@ -446,8 +428,7 @@ def available(actor: Actor | None, tx: LedgerTransaction) -> list:
 
 def balances(uow: UnitOfWork) -> list[LedgerBalance]:
     require(uow.actor, "ledger.support.read")
-    return list(uow.session.scalars(select(LedgerBalance).order_by(LedgerBalance.kind, LedgerBalance.account,
-                                                                   LedgerBalance.commodity)))
+    return repo.balances(uow.session)
 
 
 def ageing(uow: UnitOfWork, *, today: date) -> dict[str, dict[str, dict[str, Decimal]]]:
@@ -502,7 +483,7 @@ def verify(uow: UnitOfWork) -> list[str]:
     replay: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     entries: dict[uuid.UUID, list[LedgerPosting]] = {}
     order: list[uuid.UUID] = []
-    for p in s.scalars(select(LedgerPosting).order_by(LedgerPosting.seq)):
+    for p in repo.postings_in_order(s):
         if p.entry_id not in entries:
             entries[p.entry_id] = []
             order.append(p.entry_id)
@@ -513,7 +494,7 @@ def verify(uow: UnitOfWork) -> list[str]:
         if bad:
             problems.append(f"posting {entries[eid][0].seq} (entry {eid}) does not balance: "
                             + ", ".join(f"{k[1]} off by {v}" for k, v in bad.items()))
-    for b in s.scalars(select(LedgerBalance)):
+    for b in repo.balances(s):
         want = replay.pop((b.account, b.kind, b.commodity), ZERO)
         if Decimal(b.balance) != want:
             problems.append(f"balance {b.account} {b.commodity} is {b.balance} but the postings replay to {want} "
@@ -521,12 +502,12 @@ def verify(uow: UnitOfWork) -> list[str]:
     for k, v in replay.items():
         if v != 0:
             problems.append(f"account {k[0]} {k[2]} has postings ({v}) but no stored balance")
-    for c in s.scalars(select(LedgerCeiling)):
-        used = s.scalar(select(func.coalesce(func.sum(LedgerTransaction.amount), 0)).where(LedgerTransaction.ceiling_id == c.id))
+    for c in repo.ceilings(s):
+        used = repo.claimed_against(s, c.id)
         if Decimal(used) != Decimal(c.consumed) or Decimal(c.consumed) > Decimal(c.amount):
             problems.append(f"ceiling {c.category} {c.year}: consumed {c.consumed}, claims {used}, ceiling {c.amount}")
     keys: dict[str, Any] = {}
-    for sig in s.scalars(select(LedgerSignature).order_by(LedgerSignature.created_at)):
+    for sig in repo.signatures(s):
         code = sig.party_code
         if code not in keys:
             try:
@@ -598,3 +579,31 @@ def verify_statement(doc: dict[str, Any], public_pem: str) -> tuple[bool, str]:
             return ok, (f"signed by {s.get('party')} (key {kid})" if ok else
                         f"the signature of {s.get('party')} (key {kid}) does not verify: the statement was altered")
     return False, f"no signature by key {kid} in the statement"
+
+
+# -- the statement as Excel ------------------------------------------------------------------
+
+def statement_xlsx(doc: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+
+    st = doc.get("statement", doc)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"Statement {st['year']}"
+    ws.append([f"Yearly settlement statement {st['year']}, agreement {st['agreement']}"])
+    ws.append(["Reference", "Provider", "Receiver", "Category", "Delivered on", "Quantity", "Unit", "Amount",
+               "Currency", "Settled", "Status"])
+    for ln in st["lines"]:
+        ws.append([ln["reference"], ln["provider"], ln["receiver"], ln["category"], ln["delivered_on"], ln["quantity"],
+                   ln["unit"], ln["amount"], ln["currency"], ln["settled"], ln["status"]])
+    ws.append([])
+    ws.append(["Totals (provider, currency)", "Delivered", "Settled", "Open"])
+    for k, v in st["totals"].items():
+        ws.append([k, v["delivered"], v["settled"], v["open"]])
+    ws.append([])
+    ws.append(["Signed by", "Key id", "Ed25519 signature (base64)"])
+    for s in doc.get("signatures", []):
+        ws.append([s["party"], s["key_id"], s["signature"]])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -85,7 +85,7 @@ def take_step(request: Request, transaction_id: str, data: dict = Depends(form_d
 
 @router.get("/ledger/statement/{year}.xlsx", dependencies=[Depends(needs("ledger.statement.read"))])
 def statement_xlsx(year: int, uow: UnitOfWork = Depends(read_uow)):
-    from setu.ledger.export import statement_xlsx as xlsx
+    from setu.ledger.service import statement_xlsx as xlsx
 
     body = xlsx({"statement": service.statement(uow, year=year), "signatures": []})
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
