@@ -59,6 +59,8 @@ def _demo_users(uow: UnitOfWork, data: DemoData) -> dict[str, int]:
 POST_LOAD_HOOKS.append(_demo_users)
 POST_LOAD_HOOKS.append(lambda uow, data: __import__("setu.demo.localisation", fromlist=["add_demo_localisation"]).add_demo_localisation(uow, data))
 
+from setu.demo.ledger import write_ledger  # noqa: E402
+
 CHUNK_ROWS = 10_000
 #: Page cache (KiB) of the loading connection on SQLite.
 SQLITE_LOAD_CACHE_KIB = 65_536
@@ -130,6 +132,7 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
     audit.append(uow.session, entries)
     for hook in POST_LOAD_HOOKS:
         counts.update(hook(uow, data) or {})
+    counts.update(write_ledger(uow, data))
     if sqlite:
         conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pooled connection
     return counts
