@@ -479,6 +479,42 @@ def worst_items(built: BuiltCase, ev, top: int = 10, only_sites: set[str] | None
     return out
 
 
+#: Today's fleet evaluations, kept per (database, change marker, viewer's scope, type, model). The
+#: marker is the audit chain's head (``audit_head.last_seq``): every change of stock, demand,
+#: catalog, fleet or forecast runs appends to the chain in the same transaction (the demo loader
+#: and bulk imports too), so a new head means the inputs may have changed and the entry is stale.
+#: Reading the one-row head costs far less than rebuilding and evaluating the fleet.
+_EVAL_CACHE: dict[tuple, tuple[Any, Any]] = {}
+_EVAL_CACHE_MAX = 64
+
+
+def change_marker(uow: UnitOfWork) -> int:
+    """The audit chain's head sequence number: it moves on every committed, audited change."""
+    from sqlalchemy import select
+
+    from setu.kit.audit import AuditHead
+
+    return int(uow.session.execute(select(AuditHead.last_seq).where(AuditHead.id == 1)).scalar() or 0)
+
+
+def _evaluated(uow: UnitOfWork, equipment_type_id: Any, model: str):
+    a = uow.actor
+    scope = (a.user_id, a.party_id, a.organisation_id, a.organisation_kind, a.role, a.system, a.sysadmin) if a else None
+    key = (str(uow.session.get_bind().url), change_marker(uow), scope, str(equipment_type_id), model)
+    hit = _EVAL_CACHE.get(key)
+    if hit is not None:
+        return hit
+    built = build_case(uow, equipment_type_id=equipment_type_id, model=model)
+    ev = evaluate(built.case, built.stock, model=model)
+    stale = [k for k in _EVAL_CACHE if k[0] == key[0] and k[1] != key[1]]
+    for k in stale:
+        del _EVAL_CACHE[k]
+    while len(_EVAL_CACHE) >= _EVAL_CACHE_MAX:
+        del _EVAL_CACHE[next(iter(_EVAL_CACHE))]
+    _EVAL_CACHE[key] = (built, ev)
+    return built, ev
+
+
 def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequence[uuid.UUID] | None = None,
                    model: str = "vari-metric", top: int = 10) -> dict[str, Any]:
     """Predicted availability per base and for the fleet with today's stock, and the items that
@@ -487,8 +523,7 @@ def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequenc
     those bases."""
     if model not in MODELS:
         raise ValidationFailed("bad model", [FieldError("model", f"must be one of {', '.join(MODELS)}")])
-    built = build_case(uow, equipment_type_id=equipment_type_id, model=model)
-    ev = evaluate(built.case, built.stock, model=model)
+    built, ev = _evaluated(uow, equipment_type_id, model)
     e = ev.equipment_types.index(built.equipment_type.code)
     sites = _site_rows(built, ev)
     only = None
