@@ -490,11 +490,7 @@ _EVAL_CACHE_MAX = 64
 
 def change_marker(uow: UnitOfWork) -> int:
     """The audit chain's head sequence number: it moves on every committed, audited change."""
-    from sqlalchemy import select
-
-    from setu.kit.audit import AuditHead
-
-    return int(uow.session.execute(select(AuditHead.last_seq).where(AuditHead.id == 1)).scalar() or 0)
+    return repo.audit_head_seq(uow.session)
 
 
 def _evaluated(uow: UnitOfWork, equipment_type_id: Any, model: str):
