@@ -143,6 +143,8 @@ def serve(
     host: str = typer.Option(None, help="address to listen on (default SETU_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default SETU_PORT or 8000)"),
     reload: bool = typer.Option(False, help="reload on code changes (development)"),
+    workers: int = typer.Option(1, min=1, help="server processes (each with its own database pool); "
+                                                "not with --reload"),
 ) -> None:
     """Serve the web app and the JSON API (docs at /api/v1/docs)."""
     import uvicorn
@@ -150,7 +152,8 @@ def serve(
     from setu.kit.settings import get_settings
 
     s = get_settings()
-    uvicorn.run("setu.app.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
+    uvicorn.run("setu.app.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload,
+                workers=None if reload else workers)
 
 
 def command_paths() -> list[str]:

@@ -47,3 +47,13 @@ def add_plan_lines(session: Session, rows: list[dict]) -> None:
 
 def plan_line_rows(session: Session, plan_id: uuid.UUID) -> list[ReadinessPlanLine]:
     return list(session.scalars(select(ReadinessPlanLine).where(ReadinessPlanLine.plan_id == plan_id)))
+
+
+def audit_head_seq(s) -> int:
+    """The audit chain's head sequence number (0 before the first entry): the change marker of
+    the kept readiness evaluations."""
+    from sqlalchemy import select
+
+    from setu.kit.audit import AuditHead
+
+    return int(s.execute(select(AuditHead.last_seq).where(AuditHead.id == 1)).scalar() or 0)

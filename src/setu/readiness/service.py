@@ -572,6 +572,39 @@ def worst_items(built: BuiltCase, ev, top: int = 10, only_sites: set[str] | None
     return out
 
 
+#: Today's fleet evaluations, kept per (database, change marker, viewer's scope, type, model). The
+#: marker is the audit chain's head (``audit_head.last_seq``): every change of stock, demand,
+#: catalog, fleet or forecast runs appends to the chain in the same transaction (the demo loader
+#: and bulk imports too), so a new head means the inputs may have changed and the entry is stale.
+#: Reading the one-row head costs far less than rebuilding and evaluating the fleet.
+_EVAL_CACHE: dict[tuple, tuple[Any, Any]] = {}
+_EVAL_CACHE_MAX = 64
+
+
+def change_marker(uow: UnitOfWork) -> int:
+    """The audit chain's head sequence number: it moves on every committed, audited change."""
+    return repo.audit_head_seq(uow.session)
+
+
+def _evaluated(uow: UnitOfWork, equipment_type_id: Any, model: str, demand_source: Any = None):
+    a = uow.actor
+    scope = (a.user_id, a.party_id, a.organisation_id, a.organisation_kind, a.role, a.system, a.sysadmin) if a else None
+    source = getattr(demand_source, "token", demand_source)
+    key = (str(uow.session.get_bind().url), change_marker(uow), scope, str(equipment_type_id), model, str(source))
+    hit = _EVAL_CACHE.get(key)
+    if hit is not None:
+        return hit
+    built = build_case(uow, equipment_type_id=equipment_type_id, model=model, demand_source=demand_source)
+    ev = evaluate(built.case, built.stock, model=model)
+    stale = [k for k in _EVAL_CACHE if k[0] == key[0] and k[1] != key[1]]
+    for k in stale:
+        del _EVAL_CACHE[k]
+    while len(_EVAL_CACHE) >= _EVAL_CACHE_MAX:
+        del _EVAL_CACHE[next(iter(_EVAL_CACHE))]
+    _EVAL_CACHE[key] = (built, ev)
+    return built, ev
+
+
 def _fleet_figure(built: BuiltCase, ev, site_ids) -> tuple[list[dict[str, Any]], float, set[str] | None]:
     e = ev.equipment_types.index(built.equipment_type.code)
     sites = _site_rows(built, ev)
@@ -622,8 +655,7 @@ def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequenc
     pair's rate is more than 3x off its history."""
     if model not in MODELS:
         raise ValidationFailed("bad model", [FieldError("model", f"must be one of {', '.join(MODELS)}")])
-    built = build_case(uow, equipment_type_id=equipment_type_id, model=model, demand_source=demand_source)
-    ev = evaluate(built.case, built.stock, model=model)
+    built, ev = _evaluated(uow, equipment_type_id, model, demand_source)
     sites, fleet, only = _fleet_figure(built, ev, site_ids)
     basis = built.basis
     warnings: list[str] = []
@@ -631,8 +663,7 @@ def evaluate_today(uow: UnitOfWork, *, equipment_type_id: Any, site_ids: Sequenc
     if compare:
         ob = _other_basis(uow, basis)
         if ob is not None:
-            ob_built = build_case(uow, equipment_type_id=equipment_type_id, model=model, demand_source=ob)
-            ob_ev = evaluate(ob_built.case, ob_built.stock, model=model)
+            ob_built, ob_ev = _evaluated(uow, equipment_type_id, model, ob)
             _s, ob_fleet, _o = _fleet_figure(ob_built, ob_ev, site_ids)
             other = {"demand_source": ob.token, "described": ob.describe(), "fleet_availability": ob_fleet}
             gap = fleet - ob_fleet
