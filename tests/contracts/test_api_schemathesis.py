@@ -380,6 +380,7 @@ SEMANTIC_RULES = {
     "equipment_type_id": "readiness needs a base the user sees that operates the type",
     "site_ids": "a readiness plan's sites must include a base the user sees that operates the type",
     "period": "a demand month falls in the years 1950 to 2100",
+    "demand_source": "a forecast run named as the source must be finished and visible to the user",
 }
 
 

@@ -215,6 +215,7 @@ class Seed:
     runs: dict[str, uuid.UUID] = field(default_factory=dict)  # IND / RUS / shared (installation)
     plans: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, name)
     jobs: dict[str, uuid.UUID] = field(default_factory=dict)  # party -> a background job it started
+    support: dict[str, uuid.UUID] = field(default_factory=dict)  # providing party -> a support transaction
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
     extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
@@ -350,6 +351,20 @@ def seed_world(engine) -> Seed:
         jobs.register("matrix.probe.run")(lambda ctx, **kw: None)
     for key, actor in (("IND", ind), ("RUS", rus)):
         seed.jobs[key] = jobs.submit("matrix.probe.run", actor=actor, params={}, engine=engine)
+    # a support agreement between the two parties and one requested transaction each party provides
+    from datetime import date as _date
+
+    from setu.ledger import service as ledger
+
+    with UnitOfWork(sys_, write=True, engine=engine) as uow:
+        agreement = ledger.create_agreement(uow, code="MATRIX-RELOS", title="Matrix support agreement",
+                                            party_a="IND", party_b="RUS", starts_on=_date(2024, 1, 1),
+                                            ends_on=_date(2033, 12, 31))
+        for key in ("IND", "RUS"):
+            seed.support[key] = ledger.request_support(
+                uow, agreement_id=agreement.id, provider=key, receiver=OTHER[key], activity="exercise",
+                category="food", description=f"food provided by {key}", requested_on=_date(2026, 1, 5)).id
+        uow.commit()
     site_code = {sid: code for code, (sid, _) in seed.sites.items()}
     with UnitOfWork(sys_, engine=engine) as uow:
         seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
@@ -401,6 +416,7 @@ PARAMS = {
     "session_id": "session",
     "object_id": "audit_object", "actor_name": "audit_actor",
     "position_id": "stock_position", "record_id": "demand_record",
+    "transaction_id": "support_tx", "year": "statement_year",
 }
 #: Resources with a shared object (visible to both parties, maintained by none or by one).
 SHARED = {"part", "run"}
@@ -454,6 +470,8 @@ class Oracle:
             variant = "own"  # e.g. a shared part at the actor's own site
         key = {"own": mine, "other": OTHER[mine], "shared": "shared", "missing": None}[variant]
         s = self.seed
+        if res == "statement_year":  # a statement of any year: empty when nothing happened then
+            return ("1999" if variant == "missing" else "2026"), key
         if variant == "missing":
             return ("nobody-here" if res == "audit_actor" else str(uuid.uuid4())), None
         if res == "party":
@@ -485,6 +503,8 @@ class Oracle:
             return str(s.plans[key][0]), key
         if res == "job":
             return str(s.jobs[key]), key
+        if res == "support_tx":  # the transaction the party ``key`` provides (the other receives it)
+            return str(s.support[key]), key
         if res in ("token", "session"):
             spare = s.spare_tokens if res == "token" else s.spare_sessions
             if key == mine:
@@ -495,7 +515,7 @@ class Oracle:
         raise AssertionError(param)
 
     def visible(self, actor: Actor, res: str, key) -> bool:
-        if res in ("audit_object", "audit_actor"):
+        if res in ("audit_object", "audit_actor", "statement_year"):
             return True  # a filtered list: 200 for any id or name (see the module docstring)
         if key is None:
             return False
@@ -509,6 +529,8 @@ class Oracle:
             return self.sees_plan(actor, key)
         if res == "job":  # a party's jobs (setu.kit.jobs.get_job): programme offices see both
             return actor.sees_all_parties or key == self.party_of(actor)
+        if res == "support_tx":  # both parties of a support transaction see it (ledger.repository)
+            return actor.sees_all_parties or self.party_of(actor) in ("IND", "RUS")
         if res in ("token", "session"):
             return key == "own"
         # the directory, the shared catalog, equipment types and the (filtered) audit trail
@@ -530,6 +552,16 @@ class Oracle:
         if res == "organisation":
             return key == mine
         return True
+
+    def ledger_step(self, actor: Actor, provider: str) -> set[int]:
+        """The matrix's step on a requested support transaction is ``accept`` (the first action):
+        the provider's side only, with ``ledger.support.update`` (ledger.rules.SUPPORT). The write
+        world is shared by the cases, so an earlier case may have accepted it already: the workflow
+        names a wrong state (409) before a wrong actor, and both change nothing."""
+        if not actor.can("ledger.support.update") or (
+                not actor.sees_all_parties and self.party_of(actor) != provider):
+            return {403, 409}
+        return GOOD_WRITE
 
     def readiness_ok(self, actor: Actor, type_code: str) -> bool:
         """Service rule: a readiness evaluation needs a visible base (echelon 2) with units of the type."""
@@ -553,6 +585,10 @@ class Oracle:
         if route.permission.endswith(".approve"):  # nobody approves (or rejects) their own request
             if any(PARAMS[p] == "plan" and PLAN_AUTHOR.get(k) == spec.name for p, k in objects.items()):
                 return {403}
+        if route.write and "/ledger/support/{transaction_id}/step" in route.path:
+            if not route.api:  # the matrix's form names no action: refused as such (422), nothing changes
+                return {422}
+            return self.ledger_step(actor, objects["transaction_id"])
         if route.write:
             return GOOD_WRITE
         if route.path.startswith("/api/v1/readiness/{"):
