@@ -167,3 +167,21 @@ def test_paused_time_never_counts(before, paused, after, reason):
     with_pause = sla_clock(ev, p, now)["restore"].elapsed_hours
     without = sla_clock([created("routine")], p, now)["restore"].elapsed_hours
     assert with_pause == pytest.approx(without - WORKDAYS.working_seconds(hold, back) / 3600, abs=1e-6)
+
+
+def test_supplier_metrics_count_breaches_and_mean_times():
+    from setu.aftersales.rules import TicketOutcome, supplier_metrics
+
+    late = [created(), state(T0 + 3 * H, "acknowledged"), state(T0 + 10 * H, "resolved")]
+    prompt = [created(), state(T0 + 1 * H, "acknowledged"), state(T0 + 4 * H, "in_work"),
+              state(T0 + 20 * H, "resolved")]
+    now = T0 + 100 * H
+    m = supplier_metrics([TicketOutcome("OEM-1", sla_clock(late, POLICIES, now)),
+                          TicketOutcome("OEM-1", sla_clock(prompt, POLICIES, now), no_fault_found=True),
+                          TicketOutcome("JV-1", sla_clock(prompt, POLICIES, now))])
+    # late: acknowledge breached (3 h > 2 h), respond 10 h > 8 h breached, restore 10 h ok; prompt: all ok
+    assert m["OEM-1"]["tickets"] == 2 and m["OEM-1"]["breaches"] == 2
+    assert m["OEM-1"]["compliance"] == round(4 / 6, 4)
+    assert m["OEM-1"]["mean_acknowledge_hours"] == 2 and m["OEM-1"]["mean_restore_hours"] == 15
+    assert m["OEM-1"]["no_fault_found_rate"] == 0.5
+    assert m["JV-1"]["compliance"] == 1.0 and m["JV-1"]["mean_restore_hours"] == 20

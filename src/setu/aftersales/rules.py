@@ -327,3 +327,45 @@ def _one_clock(c: str, evs: Sequence[Event], policies: Sequence[SlaPolicy], tick
 
 
 UTC = timezone.utc
+
+
+# -- supplier metrics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketOutcome:
+    """What the metrics need of one ticket: its supplier, its clocks at the report instant, and
+    whether the removed part was found without fault (no fault found)."""
+
+    supplier: str
+    clocks: Mapping[str, Clock]
+    no_fault_found: bool = False
+
+
+def supplier_metrics(outcomes: Iterable[TicketOutcome]) -> dict[str, dict[str, float | int | None]]:
+    """Per supplier: ``tickets``; ``compliance`` = share of commitments with a target that are not
+    breached (Odoo "SLA status analysis": success / (success + failed)); ``mean_acknowledge_hours``
+    (MTTA) and ``mean_restore_hours`` (MTTR, the repair turnaround of restored tickets) over
+    completed clocks, in SLA working hours; ``no_fault_found_rate`` = NFF tickets / tickets."""
+    by: dict[str, list[TicketOutcome]] = {}
+    for o in outcomes:
+        by.setdefault(o.supplier, []).append(o)
+
+    def mean(xs: list[float]) -> float | None:
+        return round(sum(xs) / len(xs), 3) if xs else None
+
+    out: dict[str, dict[str, float | int | None]] = {}
+    for supplier, items in sorted(by.items()):
+        measured = [c for o in items for c in o.clocks.values() if c.target_hours is not None]
+        ok = [c for c in measured if not c.breached]
+        done = lambda k: [o.clocks[k].elapsed_hours for o in items  # noqa: E731
+                          if k in o.clocks and o.clocks[k].stage == "completed"]
+        out[supplier] = {
+            "tickets": len(items),
+            "compliance": round(len(ok) / len(measured), 4) if measured else None,
+            "breaches": len(measured) - len(ok),
+            "mean_acknowledge_hours": mean(done("acknowledge")),
+            "mean_restore_hours": mean(done("restore")),
+            "no_fault_found_rate": round(sum(o.no_fault_found for o in items) / len(items), 4),
+        }
+    return out

@@ -35,6 +35,7 @@ CAPABILITIES: tuple[str, ...] = (
     "demand",
     "forecasting",
     "readiness",
+    "aftersales",
     "overview",
 )
 
