@@ -36,6 +36,7 @@ def test_raise_acknowledge_resolve_and_close(client, engine):
     assert r.status_code == 201, r.text
     t = r.json()
     assert t["status"] == "new" and t["priority"] == "urgent"     # SN-0 is down for parts
+    assert t["equipment_unit_id"] == str(w.unit_ids[0]) and t["unit_serial"] == "SN-0"
     assert t["actions"] == ["cancel"]                              # the raiser may not acknowledge
     ack = t["sla"]["acknowledge"]
     assert ack["stage"] == "in_progress" and ack["target_hours"] == 8 and ack["due_at"]
@@ -48,6 +49,8 @@ def test_raise_acknowledge_resolve_and_close(client, engine):
     client.sign_in_as("rus.oem", **OEM)
     r = client.get(f"/api/v1/tickets/{tid}")
     assert r.status_code == 200 and "acknowledge" in r.json()["actions"]
+    # the OEM is told the unit's serial, not given the operator's fleet record
+    assert r.json()["unit_serial"] == "SN-0" and r.json()["equipment_unit_id"] is None
     r = client.post(f"/api/v1/tickets/{tid}/transitions", json={"action": "acknowledge"})
     assert r.status_code == 200, r.text
     t = r.json()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from setu.adapters.http import needs, problem_responses, read_uow, write_uow
 from setu.aftersales import service
 from setu.aftersales.schemas import ClockRead, EventRead, TicketCreate, TicketDetail, TicketRead, TicketTransition
-from setu.kit.listing import PageOut, page_out
+from setu.kit.listing import PageOut
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(tags=["aftersales"], responses=problem_responses(403))
@@ -19,9 +19,14 @@ Status = Literal["new", "acknowledged", "quoted", "approved", "in_work", "on_hol
                  "closed_complete", "closed_incomplete", "cancelled"]
 
 
+def ticket_read(uow: UnitOfWork, ticket) -> TicketRead:
+    return TicketRead.model_validate(ticket).model_copy(
+        update={"equipment_unit_id": service.unit_id_seen(uow, ticket)})
+
+
 def ticket_detail(uow: UnitOfWork, ticket) -> TicketDetail:
     clocks = service.sla(uow, ticket)
-    return TicketDetail(**TicketRead.model_validate(ticket).model_dump(),
+    return TicketDetail(**ticket_read(uow, ticket).model_dump(),
                         sla={k: ClockRead(**{**c.__dict__, "levels": list(c.levels)}) for k, c in clocks.items()},
                         history=[EventRead.model_validate(e) for e in service.history(uow, ticket)],
                         actions=service.actions(uow, ticket))
@@ -31,8 +36,9 @@ def ticket_detail(uow: UnitOfWork, ticket) -> TicketDetail:
 def list_tickets(status: Status | None = None, supplier_org_id: uuid.UUID | None = None, sort: str | None = None,
                  cursor: str | None = None, limit: int = Query(50, ge=1, le=500), uow: UnitOfWork = Depends(read_uow)):
     """Tickets raised by your side or addressed to your organisation."""
-    return page_out(service.list_tickets(uow, status=status, supplier_org_id=supplier_org_id, sort=sort,
-                                         cursor=cursor, limit=limit), TicketRead)
+    page = service.list_tickets(uow, status=status, supplier_org_id=supplier_org_id, sort=sort, cursor=cursor,
+                                limit=limit)
+    return {"items": [ticket_read(uow, t) for t in page.items], "next_cursor": page.next_cursor, "total": page.total}
 
 
 @router.post("/tickets", status_code=201, response_model=TicketDetail, responses=problem_responses(422),

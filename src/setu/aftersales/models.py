@@ -17,6 +17,9 @@ class Ticket(Entity, Base):
     __tablename__ = "aftersales_ticket"
 
     equipment_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fleet_equipment_unit.id"), index=True)
+    #: The unit's serial when the ticket was raised: what the supplier is told (the unit record
+    #: itself stays visible only to those who see its site).
+    unit_serial: Mapped[str] = mapped_column(String(64))
     supplier_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_organisation.id"), index=True)
     supplier_party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_party.id"), index=True)
     raised_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_organisation.id"), index=True)

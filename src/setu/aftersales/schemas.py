@@ -63,7 +63,8 @@ class TicketRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    equipment_unit_id: uuid.UUID
+    equipment_unit_id: uuid.UUID | None = Field(description="The unit, when you may see its site (else null)")
+    unit_serial: str
     supplier_org_id: uuid.UUID
     raised_by_org_id: uuid.UUID
     party_id: uuid.UUID

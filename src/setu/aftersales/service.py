@@ -16,7 +16,7 @@ from setu.fleet import service as fleet
 from setu.identity import service as identity
 from setu.kit.access import require
 from setu.kit.db import utcnow
-from setu.kit.errors import FieldError, NotFound, ValidationFailed
+from setu.kit.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.timestamps import as_utc
 from setu.kit.uow import UnitOfWork
@@ -106,7 +106,7 @@ def raise_ticket(uow: UnitOfWork, *, equipment_unit_id: uuid.UUID, supplier_org_
     assert unit is not None and supplier is not None
     status = "down" if (unit.status or "").startswith("down") else unit.status
     prio = priority or rules.default_priority(status, essentiality)
-    t = Ticket(equipment_unit_id=unit.id, supplier_org_id=supplier.id, supplier_party_id=supplier.party_id,
+    t = Ticket(equipment_unit_id=unit.id, unit_serial=unit.serial, supplier_org_id=supplier.id, supplier_party_id=supplier.party_id,
                raised_by_org_id=actor.organisation_id, party_id=actor.party_id, type=type, priority=prio,
                status=rules.TICKET.initial, title=title, description=(description or "").strip() or None,
                created_by=actor.name[:200])
@@ -135,6 +135,15 @@ def transition(uow: UnitOfWork, *, ticket_id: Any, action: str, note: str | None
     _event(uow, t, "state", state=made.target, reason=reason if made.target == "on_hold" else None,
            note=(note or "").strip() or None)
     return t
+
+
+def unit_id_seen(uow: UnitOfWork, ticket: Ticket) -> uuid.UUID | None:
+    """The ticket's unit id when the actor may see the unit (its site); else None (a supplier is
+    told the serial, not given the operator's fleet record)."""
+    try:
+        return fleet.get_equipment_unit(uow, unit_id=ticket.equipment_unit_id).id
+    except (NotFound, PermissionDenied):
+        return None
 
 
 def actions(uow: UnitOfWork, ticket: Ticket) -> list[str]:
@@ -189,9 +198,8 @@ def ticket_lines(uow: UnitOfWork, *, now: datetime | None = None) -> list[Ticket
     for t in rows:
         if t.supplier_org_id not in orgs:
             orgs[t.supplier_org_id] = identity.get_organisation(uow, organisation_id=t.supplier_org_id).code
-        unit = fleet.get_equipment_unit(uow, unit_id=t.equipment_unit_id) if uow.actor.system else None
         out.append(TicketLine(str(t.id), t.title, t.type, t.priority, t.status, orgs[t.supplier_org_id],
-                              unit.serial if unit else str(t.equipment_unit_id),
+                              t.unit_serial,
                               rules.sla_clock(_rule_events(evs[t.id]), POLICIES, at)))
     return out
 
