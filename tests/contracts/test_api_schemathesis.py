@@ -354,6 +354,9 @@ def api_schema(engine, fuzzer, request):
 #: Rules JSON Schema does not carry (normalisation, code lists, cross-field and stored-state rules):
 #: a schema-valid request may still be refused with 422 naming one of these fields, and only these.
 SEMANTIC_RULES = {
+    "equipment_unit_id": "a ticket names an equipment unit the user sees",
+    "supplier_org_id": "a ticket is addressed to an OEM, JV or export agency other than one's own organisation",
+    "title": "a ticket's title is trimmed before it is checked",
     "cursor": "a cursor is a token the list gave out",
     "sort": "one of the list's sortable fields, optionally with '-'",
     "code": "codes are letters, digits, '-' and '_' once trimmed",

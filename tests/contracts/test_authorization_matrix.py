@@ -216,6 +216,8 @@ class Seed:
     plans: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)  # party -> (id, name)
     jobs: dict[str, uuid.UUID] = field(default_factory=dict)  # party -> a background job it started
     support: dict[str, uuid.UUID] = field(default_factory=dict)  # providing party -> a support transaction
+    #: raising party -> (after-sales ticket id, raising organisation, supplier organisation, unit serial)
+    tickets: dict[str, tuple[uuid.UUID, str, str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
     extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
@@ -344,6 +346,17 @@ def seed_world(engine) -> Seed:
             row = readiness.save_plan(uow, result, name=f"PLAN-{key}-7")
             uow.commit()
             seed.plans[key] = (row.id, f"PLAN-{key}-7")
+    # an after-sales ticket of each party: the operator's depot asks the origin OEM about SN-0; the
+    # origin party's base asks the operator's JV about SNRUS-0
+    from setu.aftersales import service as aftersales
+
+    for key, actor, serial, supplier in (("IND", ind, "SN-0", "OEM-1"), ("RUS", rus, "SNRUS-0", "IND-JV")):
+        with UnitOfWork(actor, write=True, engine=engine) as uow:
+            t = aftersales.raise_ticket(uow, equipment_unit_id=seed.units[serial][0],
+                                        supplier_org_id=seed.org_ids[supplier], type="repair_exchange",
+                                        title=f"Matrix ticket {key}")
+            uow.commit()
+            seed.tickets[key] = (t.id, PLAN_ORG[key], supplier, serial)
     # a background job of each party (queued: the matrix's clients run no consumer)
     from setu.kit import jobs
 
@@ -415,7 +428,7 @@ PARAMS = {
     "site_id": "site", "unit_id": "unit", "run_id": "run", "plan_id": "plan", "token_id": "token", "job_id": "job",
     "session_id": "session",
     "object_id": "audit_object", "actor_name": "audit_actor",
-    "position_id": "stock_position", "record_id": "demand_record",
+    "position_id": "stock_position", "record_id": "demand_record", "ticket_id": "ticket",
     "transaction_id": "support_tx", "year": "statement_year",
 }
 #: Resources with a shared object (visible to both parties, maintained by none or by one).
@@ -461,6 +474,18 @@ class Oracle:
             return False
         return actor.organisation_kind in MILITARY or self.seed.org_ids[PLAN_ORG[key]] == actor.organisation_id
 
+    def sees_ticket(self, actor: Actor, key: str) -> bool:
+        """An after-sales ticket: the raising party's armed services, and the raising and the
+        addressed organisations (an OEM or JV sees only the tickets addressed to it)."""
+        if actor.sees_all_parties:
+            return True
+        if actor.sysadmin or actor.party_id is None:
+            return False
+        _, raiser, supplier, _ = self.seed.tickets[key]
+        if actor.organisation_kind in MILITARY and self.seed.party_ids[ORGS[raiser][0]] == actor.party_id:
+            return True
+        return actor.organisation_id in (self.seed.org_ids[raiser], self.seed.org_ids[supplier])
+
     # the object a variant names, for an actor of party ``mine``
     def object_for(self, param: str, variant: str, spec: ActorSpec) -> tuple[str, object]:
         """(path value, object key for the oracle); key None = missing."""
@@ -505,6 +530,8 @@ class Oracle:
             return str(s.jobs[key]), key
         if res == "support_tx":  # the transaction the party ``key`` provides (the other receives it)
             return str(s.support[key]), key
+        if res == "ticket":
+            return str(s.tickets[key][0]), key
         if res in ("token", "session"):
             spare = s.spare_tokens if res == "token" else s.spare_sessions
             if key == mine:
@@ -527,6 +554,8 @@ class Oracle:
             return self.sees_run(actor, key)
         if res == "plan":
             return self.sees_plan(actor, key)
+        if res == "ticket":
+            return self.sees_ticket(actor, key)
         if res == "job":  # a party's jobs (setu.kit.jobs.get_job): programme offices see both
             return actor.sees_all_parties or key == self.party_of(actor)
         if res == "support_tx":  # both parties of a support transaction see it (ledger.repository)
@@ -589,6 +618,11 @@ class Oracle:
             if not route.api:  # the matrix's form names no action: refused as such (422), nothing changes
                 return {422}
             return self.ledger_step(actor, objects["transaction_id"])
+        if route.path == "/api/v1/tickets/{ticket_id}/transitions":
+            # the matrix's body asks to acknowledge: only the addressed organisation may (else 403);
+            # once acknowledged, the ticket's state is checked first (409) for everyone
+            _, _, supplier, _ = self.seed.tickets[objects["ticket_id"]]
+            return GOOD_WRITE if actor.organisation_id == self.seed.org_ids[supplier] else {403, 409}
         if route.write:
             return GOOD_WRITE
         if route.path.startswith("/api/v1/readiness/{"):
@@ -611,6 +645,8 @@ class Oracle:
             return {str(i) for key, i in s.runs.items() if self.sees_run(actor, key)}
         if path == "/api/v1/readiness/plans":
             return {str(i) for key, (i, _) in s.plans.items() if self.sees_plan(actor, key)}
+        if path == "/api/v1/tickets":
+            return {str(i) for key, (i, *_) in s.tickets.items() if self.sees_ticket(actor, key)}
         if path == "/api/v1/parts":
             return {str(i) for i, _ in s.parts.values()} | {str(i) for i in s.extra_part_ids}
         if path == "/api/v1/equipment-types":
@@ -652,6 +688,11 @@ class Oracle:
         for key, (pid, name) in s.plans.items():
             if not self.sees_plan(actor, key):
                 out |= {str(pid), name}
+        for key, (tid, _, _, serial) in s.tickets.items():
+            if not self.sees_ticket(actor, key):
+                out |= {str(tid), f"Matrix ticket {key}"}
+            elif not audit:
+                out.discard(serial)  # a ticket's supplier is told the unit's serial (never its record)
         return out
 
 

@@ -36,6 +36,7 @@ CAPABILITIES: tuple[str, ...] = (
     "forecasting",
     "readiness",
     "localisation",
+    "aftersales",
     "ledger",
     "overview",
 )

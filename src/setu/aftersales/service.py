@@ -1,0 +1,211 @@
+"""After-sales use cases: raise a ticket against an equipment unit, move it through the ticket
+workflow (:data:`setu.aftersales.rules.TICKET`, audited), and compute its SLA clocks from the stored
+event history with the real time. Services never commit."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from setu.aftersales import repository as repo
+from setu.aftersales import rules
+from setu.aftersales.models import Ticket, TicketEvent
+from setu.fleet import service as fleet
+from setu.identity import service as identity
+from setu.kit.access import require
+from setu.kit.db import utcnow
+from setu.kit.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from setu.kit.listing import Page, paginate
+from setu.kit.timestamps import as_utc
+from setu.kit.uow import UnitOfWork
+
+#: Organisation kinds a ticket may be addressed to.
+SUPPLIER_KINDS = ("oem", "joint_venture", "export_agency")
+
+#: The installation's SLA policies (hours, around the clock), one per priority; ranked so that a
+#: type-specific policy (lower rank) could override them.
+POLICIES: tuple[rules.SlaPolicy, ...] = (
+    rules.SlaPolicy("critical 24x7", 10, {"acknowledge": 2, "respond": 8, "restore": 72},
+                    priorities=frozenset({"critical"})),
+    rules.SlaPolicy("urgent 24x7", 20, {"acknowledge": 8, "respond": 24, "restore": 168},
+                    priorities=frozenset({"urgent"})),
+    rules.SlaPolicy("routine 24x7", 30, {"acknowledge": 24, "respond": 72, "restore": 720},
+                    priorities=frozenset({"routine"})),
+)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", [FieldError(field, message)])
+
+
+def list_tickets(uow: UnitOfWork, *, status: str | None = None, supplier_org_id: uuid.UUID | None = None,
+                 sort: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[Ticket]:
+    require(uow.actor, rules.READ)
+    return paginate(uow.session, repo.tickets(uow.actor, status=status, supplier_org_id=supplier_org_id),
+                    model=Ticket, sortable=repo.TICKET_SORT, sort=sort, cursor=cursor, limit=limit)
+
+
+def get_ticket(uow: UnitOfWork, *, ticket_id: Any, for_update: bool = False) -> Ticket:
+    """A ticket the actor may see; any other (another party's, a JV not addressed) is 404, as missing."""
+    require(uow.actor, rules.READ)
+    try:
+        key = ticket_id if isinstance(ticket_id, uuid.UUID) else uuid.UUID(str(ticket_id))
+    except ValueError:
+        raise NotFound(f"ticket {ticket_id} not found") from None
+    row = repo.ticket(uow.session, uow.actor, key, for_update=for_update)
+    if row is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return row
+
+
+def _event(uow: UnitOfWork, ticket: Ticket, kind: str, *, at: datetime | None = None, note: str | None = None,
+           **data: Any) -> TicketEvent:
+    ev = TicketEvent(ticket_id=ticket.id, at=at or utcnow(), kind=kind, actor=uow.actor.name[:200], note=note,
+                     state=data.get("state"), priority=data.get("priority"), ticket_type=data.get("type"),
+                     reason=data.get("reason"))
+    repo.add_event(uow.session, ev)
+    return ev
+
+
+def raise_ticket(uow: UnitOfWork, *, equipment_unit_id: uuid.UUID, supplier_org_id: uuid.UUID, type: str,
+                 title: str, description: str | None = None, priority: str | None = None,
+                 essentiality: int | None = None) -> Ticket:
+    """Raise a ticket as the actor's organisation. Refused (422 naming the field, nothing stored):
+    a unit the actor may not see (as a missing one), an organisation that is not an OEM, JV or export
+    agency, an unknown type or priority, an empty title."""
+    actor = require(uow.actor, rules.CREATE)
+    if actor.organisation_id is None or actor.party_id is None:
+        raise _invalid("supplier_org_id", "only a member of an organisation raises tickets")
+    errors: list[FieldError] = []
+    try:
+        unit = fleet.get_equipment_unit(uow, unit_id=equipment_unit_id)
+    except NotFound:
+        unit = None
+        errors.append(FieldError("equipment_unit_id", f"no equipment unit {equipment_unit_id} that you may see"))
+    try:
+        supplier = identity.get_organisation(uow, organisation_id=supplier_org_id)
+    except NotFound:
+        supplier = None
+        errors.append(FieldError("supplier_org_id", f"no organisation {supplier_org_id}"))
+    if supplier is not None and supplier.kind not in SUPPLIER_KINDS:
+        errors.append(FieldError("supplier_org_id", f"{supplier.code} is a {supplier.kind}; a ticket is addressed "
+                                 f"to one of: {', '.join(SUPPLIER_KINDS)}"))
+    if supplier is not None and supplier.id == actor.organisation_id:
+        errors.append(FieldError("supplier_org_id", "a ticket is addressed to another organisation than your own"))
+    if type not in rules.TYPES:
+        errors.append(FieldError("type", f"must be one of: {', '.join(rules.TYPES)}"))
+    if priority is not None and priority not in rules.PRIORITIES:
+        errors.append(FieldError("priority", f"must be one of: {', '.join(rules.PRIORITIES)}"))
+    title = (title or "").strip()
+    if not title:
+        errors.append(FieldError("title", "must not be empty"))
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+    assert unit is not None and supplier is not None
+    status = "down" if (unit.status or "").startswith("down") else unit.status
+    prio = priority or rules.default_priority(status, essentiality)
+    t = Ticket(equipment_unit_id=unit.id, unit_serial=unit.serial, supplier_org_id=supplier.id, supplier_party_id=supplier.party_id,
+               raised_by_org_id=actor.organisation_id, party_id=actor.party_id, type=type, priority=prio,
+               status=rules.TICKET.initial, title=title, description=(description or "").strip() or None,
+               created_by=actor.name[:200])
+    uow.session.add(t)
+    uow.session.flush()
+    # the insert is audited by the audit hook (aftersales_ticket.insert)
+    _event(uow, t, "created", at=as_utc(t.created_at), type=type, priority=prio)
+    return t
+
+
+def transition(uow: UnitOfWork, *, ticket_id: Any, action: str, note: str | None = None,
+               reason: str | None = None, version: int | None = None) -> Ticket:
+    """Make ``action`` on the ticket (:data:`rules.TICKET`): a ticket not visible is 404; a wrong
+    state or a stale ``version`` 409; the wrong organisation or a missing permission 403; a missing
+    note or reason 422. The step is audited and recorded in the ticket's history."""
+    t = get_ticket(uow, ticket_id=ticket_id, for_update=True)
+    kw: dict[str, Any] = {}
+    if note is not None:
+        kw["note"] = note
+    if reason is not None:
+        kw["reason"] = reason
+    made = rules.TICKET.apply(uow, t, action, version=version, **kw)
+    if made.target != "on_hold" and t.hold_reason is not None:
+        t.hold_reason = None
+        uow.session.flush()
+    _event(uow, t, "state", state=made.target, reason=reason if made.target == "on_hold" else None,
+           note=(note or "").strip() or None)
+    return t
+
+
+def unit_id_seen(uow: UnitOfWork, ticket: Ticket) -> uuid.UUID | None:
+    """The ticket's unit id when the actor may see the unit (its site); else None (a supplier is
+    told the serial, not given the operator's fleet record)."""
+    try:
+        return fleet.get_equipment_unit(uow, unit_id=ticket.equipment_unit_id).id
+    except (NotFound, PermissionDenied):
+        return None
+
+
+def actions(uow: UnitOfWork, ticket: Ticket) -> list[str]:
+    """The transitions the actor may make on the ticket now (the pages show only these)."""
+    return [tr.name for tr in rules.TICKET.available(uow.actor, ticket)]
+
+
+def _rule_events(rows: Sequence[TicketEvent]) -> list[rules.Event]:
+    out = []
+    for e in rows:
+        data: dict[str, Any] = {}
+        if e.kind == "created":
+            data = {"type": e.ticket_type, "priority": e.priority}
+        elif e.kind == "priority":
+            data = {"priority": e.priority}
+        elif e.kind == "state":
+            data = {"state": e.state, "reason": e.reason}
+        out.append(rules.Event(as_utc(e.at), e.kind, data))
+    return out
+
+
+def history(uow: UnitOfWork, ticket: Ticket) -> list[TicketEvent]:
+    return repo.events(uow.session, [ticket.id])[ticket.id]
+
+
+def sla(uow: UnitOfWork, ticket: Ticket, *, now: datetime | None = None) -> dict[str, rules.Clock]:
+    """The ticket's clocks at ``now`` (default: the real time), from its stored history."""
+    return rules.sla_clock(_rule_events(history(uow, ticket)), POLICIES, now or utcnow())
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    """One ticket as the CLI and the queue list it, with its clocks now."""
+
+    id: str
+    title: str
+    type: str
+    priority: str
+    status: str
+    supplier: str
+    unit: str
+    clocks: dict[str, rules.Clock]
+
+
+def ticket_lines(uow: UnitOfWork, *, now: datetime | None = None) -> list[TicketLine]:
+    require(uow.actor, rules.READ)
+    rows = repo.all_tickets(uow.session, uow.actor)
+    evs = repo.events(uow.session, [t.id for t in rows])
+    at = now or utcnow()
+    orgs: dict[uuid.UUID, str] = {}
+    out = []
+    for t in rows:
+        if t.supplier_org_id not in orgs:
+            orgs[t.supplier_org_id] = identity.get_organisation(uow, organisation_id=t.supplier_org_id).code
+        out.append(TicketLine(str(t.id), t.title, t.type, t.priority, t.status, orgs[t.supplier_org_id],
+                              t.unit_serial,
+                              rules.sla_clock(_rule_events(evs[t.id]), POLICIES, at)))
+    return out
+
+
+def sla_report(uow: UnitOfWork, *, now: datetime | None = None) -> dict[str, dict[str, float | int | None]]:
+    """Per supplier organisation (code): compliance, breaches, mean hours to acknowledge and to
+    restore, no-fault-found rate (:func:`rules.supplier_metrics`) over the tickets the actor sees."""
+    lines = ticket_lines(uow, now=now)
+    return rules.supplier_metrics(rules.TicketOutcome(ln.supplier, ln.clocks) for ln in lines)

@@ -1,0 +1,53 @@
+"""After-sales pages in the real headless browser: the maintenance officer's queue shows a critical
+ticket; the OEM engineer acknowledges it with the page's button and the SLA status changes (same
+app, database and Chromium set-up as test_browser)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, _shot, browser, live_app, page, pytestmark  # noqa: F401
+
+
+def test_officer_raises_the_oem_acknowledges_the_clock_stops(page, browser, live_app):  # noqa: F811
+    from playwright.sync_api import expect
+    from sqlalchemy import select
+
+    from setu.aftersales import service
+    from setu.catalog.models import EquipmentType
+    from setu.fleet.models import EquipmentUnit
+    from setu.identity import auth
+    from setu.kit.access import system_actor
+    from setu.kit.uow import UnitOfWork
+    from tests.support.auth import browser_sign_in, ensure_user
+
+    engine = live_app["engine"]
+    ensure_user(engine, "rus.oem", party="RUS", org="OEM-1", kind="oem", role="clerk")
+    with UnitOfWork(system_actor("test"), engine=engine) as uow:
+        officer = auth.actor_for(auth.get_user_by_name(uow, "ind.planner"))
+        unit_id = uow.session.scalar(select(EquipmentUnit.id).where(EquipmentUnit.serial == "SN-0"))
+        oem_id = uow.session.scalar(select(EquipmentType.oem_organisation_id))
+    with UnitOfWork(officer, write=True, engine=engine) as uow:
+        tid = service.raise_ticket(uow, equipment_unit_id=unit_id, supplier_org_id=oem_id, type="repair_exchange",
+                                   title="Gearbox chip light", priority="critical").id
+        uow.commit()
+    base = live_app["base"]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(base + "/tickets")
+    expect(page.locator("#ticket-queue")).to_contain_text("Gearbox chip light")
+    _shot(page, "aftersales-queue-officer")
+    page.get_by_role("link", name="Gearbox chip light").click()
+    expect(page.locator("#ticket-sla")).to_contain_text("in progress")
+    expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)   # the officer may not
+    _shot(page, "aftersales-ticket-officer")
+
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    oem = ctx.new_page()
+    browser_sign_in(oem, base, username="rus.oem", next_path=f"/tickets/{tid}")
+    expect(oem.get_by_role("button", name="Cancel")).to_have_count(0)         # only the raiser cancels
+    oem.get_by_role("button", name="Acknowledge").click()
+    expect(oem.locator("#ticket-state")).to_have_text("acknowledged")
+    expect(oem.locator("#ticket-sla tbody tr").first).to_contain_text("completed")
+    _shot(oem, "aftersales-ticket-oem")
+    ctx.close()
+    page.reload()
+    expect(page.locator("#ticket-sla tbody tr").first).to_contain_text("completed")
