@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from setu.adapters.console import permission, system_uow
 from setu.finance import service
 from setu.finance.schemas import RateCreate
+from setu.kit.access import system_actor
+from setu.kit.uow import transaction
 
 app = typer.Typer(name="rates", help="Maintained dated exchange rates.", no_args_is_help=True)
 
@@ -39,7 +41,6 @@ def rates_add(from_currency: str = typer.Argument(..., metavar="FROM"), to_curre
     except (ValidationError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    with system_uow(True) as uow:
+    with transaction(system_actor("cli")) as uow:
         r = service.add_rate(uow, data=data)
-        uow.commit()
         typer.echo(f"added: {r.valid_from} 1 {r.from_currency} = {r.rate} {r.to_currency}")
