@@ -34,3 +34,7 @@ def rate_of(session: Session, from_currency: str, to_currency: str, valid_from: 
     return session.scalars(select(ExchangeRate).where(
         ExchangeRate.from_currency == from_currency, ExchangeRate.to_currency == to_currency,
         ExchangeRate.valid_from == valid_from)).first()
+
+
+def all_rates(session: Session) -> list[ExchangeRate]:
+    return list(session.scalars(select(ExchangeRate)))

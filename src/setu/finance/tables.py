@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from pydantic import ValidationError
-from sqlalchemy import select
-
 from setu.finance import repository as repo
 from setu.finance.models import ExchangeRate
 from setu.finance.schemas import RateCreate
@@ -32,7 +30,7 @@ RATE_COLUMNS = (
 def import_rates(uow: UnitOfWork, reader: UnitOfWork, rows: Rows, errs: ErrorList, res: ImportResult,
                  progress: ProgressCallback | None, dry_run: bool) -> None:
     held = {(r.from_currency, r.to_currency, r.valid_from): r.rate
-            for r in reader.session.scalars(select(ExchangeRate))}
+            for r in repo.all_rates(reader.session)}
     names = {c.name for c in RATE_COLUMNS}
     seen: dict[tuple, int] = {}
     creates: list[dict[str, Any]] = []
