@@ -37,6 +37,7 @@ import typer
 
 
 from setu.adapters.console import permission
+from setu.demo import finance as demo_finance
 from sqlalchemy import Uuid
 from sqlalchemy.engine import Engine
 
@@ -130,6 +131,7 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
     entries.append({"action": "demo.load", "object_type": "demo", "object_id": None,
                     "after": {"scale": data.scale, "seed": data.seed, "counts": dict(counts)}})
     audit.append(uow.session, entries)
+    counts.update(demo_finance.write_rates(uow))  # dated exchange rates (setu.demo.finance)
     for hook in POST_LOAD_HOOKS:
         counts.update(hook(uow, data) or {})
     counts.update(write_ledger(uow, data))
