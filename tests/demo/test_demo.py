@@ -106,7 +106,8 @@ def test_parties_organisations_sites_and_fleet(demo):
     units = rows(demo, "fleet_equipment_unit")
     status = Counter(u["status"] for u in units)
     assert set(status) == set(UNIT_STATUSES)
-    assert 0.55 <= status["operational"] / len(units) <= 0.85
+    # units down for parts are as many as the stock leaves down (tests/demo/test_demo_story.py, per type)
+    assert 0.40 <= status["operational"] / len(units) <= 0.85
     assert len({(u["equipment_type_id"], u["serial"]) for u in units}) == len(units)
     base_ids = {s["id"] for s in sites if s["kind"] == "base"}
     assert all(u["site_id"] in base_ids for u in units)
@@ -378,7 +379,13 @@ def test_load_is_audited_and_the_chain_verifies(tmp_path):
             entries = {e.action: e for e in s.scalars(select(audit.AuditEntry))}
             bulk = {f"{t}.bulk_insert" for t, n in res.counts.items() if n and t in generate().tables}
             # the demo users and their personas' organisations go through the ORM, one entry per row
-            assert bulk | {"demo.load", "identity_organisation.insert", "identity_user.insert"} == set(entries)
+            base = bulk | {"demo.load", "identity_organisation.insert", "identity_user.insert"}
+            assert base <= set(entries)
+            # the agreement's capabilities add their demo through their own services (one entry per
+            # row and step); a lot release puts stock into the fleet's positions
+            later = ("finance", "localisation", "ledger", "aftersales")
+            extra = set(entries) - base
+            assert all(a.startswith(later) or a == "fleet_stock_position.update" for a in extra), extra
             assert '"rows":2000' in entries["catalog_part.bulk_insert"].after
             assert entries["demo.load"].actor == "system:demo"
             # origin parts are maintained by the origin party, the others by the operator
@@ -414,7 +421,8 @@ def test_stock_covers_the_readiness_case_and_turnarounds_are_realistic(demo):
     lru_ids = {ln["child_part_id"] for ln in rows(demo, "catalog_bom_line") if ln["level"] == 1}
     held = [sum(v for k, v in s.items() if k in ("serviceable", "unserviceable", "in_repair", "on_order"))
             for (p, site), s in stock.items() if p in lru_ids and sites[site]["echelon"] == 2]
-    assert np.mean(np.array(held) > 0) > 0.5
+    # (units down for parts are the positions the stock leaves empty: tests/demo/test_demo_story.py)
+    assert np.mean(np.array(held) > 0) > 0.35
     tats = [p["repair_turnaround_days"] for p in rows(demo, "catalog_part") if p["kind"] == "repairable"]
     assert 30 <= min(tats) and max(tats) <= 180
 
