@@ -47,6 +47,12 @@ def db(engine, tmp_path):
         pn = {p.part_number: p.id for p in uow.session.scalars(select(Part))}
         uow.session.add(Interchange(replaced_part_id=pn["B2"], replacing_part_id=pn["AGG"], code="two_way",
                                     effective_date=date(2024, 3, 1), remarks="SB 12"))
+        from decimal import Decimal
+
+        from setu.finance.models import ExchangeRate
+
+        uow.session.add(ExchangeRate(from_currency="USD", to_currency="INR", rate=Decimal("83.25"),
+                                     valid_from=date(2024, 1, 1), source="test fixing"))
         uow.commit()
     return engine
 
