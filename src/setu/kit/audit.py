@@ -147,18 +147,40 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def append(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Chain and insert audit rows (dicts with action, object_type, object_id, before, after)."""
-    if not rows:
-        return
+_HEAD = "_audit_head_locked"
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain's head for the rest of this transaction (``FOR UPDATE``; SQLite writers hold
+    the write lock already) and return (last sequence, last hash). A writer that must lock other
+    rows too takes the head first, so every writer locks in the same order (head, then its rows).
+    Within the transaction the locked head is remembered: later appends skip the re-read; any
+    transaction or savepoint ending forgets it."""
+    held = session.info.get(_HEAD)
+    if held is not None:
+        return held
     conn = session.connection()
     head = conn.execute(select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
                         .with_for_update()).first()
     if head is None:
         conn.execute(insert(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS))
-        seq, prev = 0, GENESIS
-    else:
-        seq, prev = head
+        head = (0, GENESIS)
+    session.info[_HEAD] = (int(head[0]), head[1])
+    return session.info[_HEAD]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # the transaction or a savepoint (not a flush's)
+        session.info.pop(_HEAD, None)
+
+
+def append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Chain and insert audit rows (dicts with action, object_type, object_id, before, after)."""
+    if not rows:
+        return
+    conn = session.connection()
+    seq, prev = lock_head(session)
     base = _actor_fields(session)
     at = _now()
     out = []
@@ -171,8 +193,10 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
         h = entry_hash(prev, fields)
         out.append({**fields, "prev_hash": prev, "hash": h})
         prev = h
+    session.info.pop(_HEAD, None)  # until both statements succeed
     conn.execute(insert(AuditEntry), out)
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=prev))
+    session.info[_HEAD] = (seq, prev)
 
 
 def _audited(table_name: str) -> bool:
@@ -218,7 +242,23 @@ def _write(session: Session, _ctx: Any) -> None:
         r["object_id"] = str(getattr(obj, "id", None) or "")
         r["after"] = None if deleted else _row_values(obj)
         rows.append(r)
+    rows.extend(session.info.pop(_WITH_FLUSH, []))
     append(session, rows)
+
+
+_WITH_FLUSH = "_audit_with_next_flush"
+
+
+def append_with_flush(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Flush the session and append ``rows`` right after the flush's own entries, in the same one
+    chain append (one head update); when the flush writes nothing, the rows are appended alone."""
+    session.info.setdefault(_WITH_FLUSH, []).extend(rows)
+    try:
+        session.flush()
+    finally:
+        left = session.info.pop(_WITH_FLUSH, None)
+    if left:
+        append(session, left)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -317,8 +317,7 @@ class Workflow:
 
             if state.session is None:
                 session.add(obj)
-            session.flush()
-            audit.append(session, [{
+            audit.append_with_flush(session, [{
                 "action": t.audit_action or f"{self.name}.{t.name}",
                 "object_type": state.mapper.local_table.name,
                 "object_id": str(getattr(obj, "id", "") or ""),

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from setu.kit.access import Actor
@@ -17,6 +17,24 @@ from setu.ledger.models import (LedgerAgreement, LedgerBalance, LedgerCeiling, L
 def balance_for_update(s: Session, account: str, kind: str, commodity: str) -> LedgerBalance | None:
     return s.scalar(select(LedgerBalance).where(LedgerBalance.account == account, LedgerBalance.kind == kind,
                                                 LedgerBalance.commodity == commodity).with_for_update())
+
+
+def balances_for_update(s: Session, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], LedgerBalance]:
+    """The balance rows of ``keys``, locked in one statement in (account, kind, commodity) order."""
+    q = (select(LedgerBalance)
+         .where(tuple_(LedgerBalance.account, LedgerBalance.kind, LedgerBalance.commodity).in_(keys))
+         .order_by(LedgerBalance.account, LedgerBalance.kind, LedgerBalance.commodity).with_for_update())
+    return {(b.account, b.kind, b.commodity): b for b in s.scalars(q)}
+
+
+def next_posting_seqs(s: Session, n: int) -> list[int]:
+    """``n`` new posting numbers: PostgreSQL's sequence of ``ledger_posting.seq``; SQLite, whose
+    writer holds the database's write lock (BEGIN IMMEDIATE), the next numbers after the highest."""
+    if s.bind.dialect.name == "postgresql":
+        return list(s.scalars(text("SELECT nextval(pg_get_serial_sequence('ledger_posting', 'seq')) "
+                                   "FROM generate_series(1, :n)").bindparams(n=n)))
+    top = s.scalar(select(func.coalesce(func.max(LedgerPosting.seq), 0))) or 0
+    return list(range(top + 1, top + 1 + n))
 
 
 def entry_legs(s: Session, entry_id: uuid.UUID) -> list[LedgerPosting]:

@@ -72,8 +72,26 @@ def public_key_pem(code: str, *, create: bool = True) -> str:
     return pub.read_text()
 
 
+_KEYS: dict[tuple[str, int, int], Any] = {}
+
+
+def _signing_key(code: str):
+    """The party's private key, read once per file version (path, size, mtime) and then kept:
+    the file is still checked for its mode on every read of a new version (kit/signing)."""
+    path = key_path(code)
+    try:
+        st = path.stat()
+        k = (str(path), st.st_mtime_ns, st.st_size)
+    except FileNotFoundError:
+        return signing.load_or_create_key(path)
+    key = _KEYS.get(k)
+    if key is None:
+        key = _KEYS[k] = signing.load_or_create_key(path)
+    return key
+
+
 def _sign(uow: UnitOfWork, tx: LedgerTransaction | None, step: str, code: str, record: dict[str, Any]) -> dict:
-    doc = signing.sign({**record, "step": step, "party": code}, signing.load_or_create_key(key_path(code)))
+    doc = signing.sign({**record, "step": step, "party": code}, _signing_key(code))
     uow.session.add(LedgerSignature(transaction_id=tx.id if tx else None, step=step, party_code=code, document=doc))
     return doc
 
@@ -105,30 +123,39 @@ class Leg:
 def post(uow: UnitOfWork, legs: list[Leg], *, memo: str, on: date, transaction_id=None, batch_key: str | None = None,
          reverses: dict[int, int] | None = None) -> uuid.UUID:
     """Book one journal entry: refuse it unless each (kind, commodity) sums to zero; lock the
-    balance rows in a fixed order, append the postings, move the stored balances."""
+    balance rows in a fixed order, append the postings, move the stored balances.
+
+    The postings and balance changes are added to the session; they reach the database with the
+    unit of work's next flush (the step's one flush, audited in one chain append). Few round trips
+    while the balance rows are locked: the posting numbers are taken first (``seq``), then the rows
+    are locked in one ``SELECT ... ORDER BY account, kind, commodity FOR UPDATE`` after the audit
+    chain's head (kit/audit.lock_head), which every writer takes first."""
     bad = rules.unbalanced((leg.kind, leg.commodity, leg.amount) for leg in legs)
     if bad:
         detail = ", ".join(f"{k[1]} ({k[0]}) off by {v}" for k, v in bad.items())
         raise ValidationFailed(f"the entry does not balance: {detail}", [FieldError("legs", detail)])
     s = uow.session
+    seqs = repo.next_posting_seqs(s, len(legs))
+    # the one lock order of every ledger writer: the audit chain's head, then the balance rows in
+    # (account, kind, commodity) order (a new account's row is created, and audited, under the head)
+    audit.lock_head(s)
     keys = sorted({(leg.account, leg.kind, leg.commodity) for leg in legs})
-    rows: dict[tuple[str, str, str], LedgerBalance] = {}
-    for k in keys:  # fixed order: no two writers wait on each other in a cycle
-        row = repo.balance_for_update(s, *k)
-        if row is None:
-            row = _create_balance(uow, k)
-        rows[k] = row
-    entry = uuid.uuid4()
-    for i, leg in enumerate(legs):
-        p = LedgerPosting(entry_id=entry, transaction_id=transaction_id, batch_key=batch_key, account=leg.account,
-                          kind=leg.kind, commodity=leg.commodity, amount=leg.amount, memo=memo[:200], posted_on=on,
-                          created_by=uow.actor.name[:200], reverses_seq=(reverses or {}).get(i))
-        s.add(p)
+    rows = repo.balances_for_update(s, keys)  # fixed order: no two writers wait on each other in a cycle
+    if len(rows) < len(keys):  # a new account: lock and create one by one, still in the fixed order
         s.flush()
+        rows = {}
+        for k in keys:
+            row = repo.balance_for_update(s, *k)
+            rows[k] = row if row is not None else _create_balance(uow, k)
+    entry = uuid.uuid4()
+    actor = uow.actor.name[:200]
+    for i, leg in enumerate(legs):
+        s.add(LedgerPosting(seq=seqs[i], entry_id=entry, transaction_id=transaction_id, batch_key=batch_key,
+                            account=leg.account, kind=leg.kind, commodity=leg.commodity, amount=leg.amount,
+                            memo=memo[:200], posted_on=on, created_by=actor, reverses_seq=(reverses or {}).get(i)))
         row = rows[(leg.account, leg.kind, leg.commodity)]
         row.balance = Decimal(row.balance) + leg.amount
-        row.last_seq = p.seq
-    s.flush()
+        row.last_seq = max(int(row.last_seq or 0), seqs[i])
     return entry
 
 
@@ -330,7 +357,12 @@ def _dec(value: Any, field: str) -> Decimal:
 
 def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = None, on: date | None = None,
          **kw: Any) -> LedgerTransaction:
-    """One step of the support flow by the side entitled to it, audited, with its postings."""
+    """One step of the support flow by the side entitled to it, audited, with its postings.
+
+    The step is checked first (state, version, actor, guard: kit/workflow); its postings and
+    signature are then added and the workflow's transition flushes them together with the
+    transaction's change, so the step is one flush and the balance rows stay locked only for that
+    flush and the commit."""
     today = on or date.today()
     tx = get_transaction(uow, transaction_id, lock=True)
     t = rules.SUPPORT.transition(action)
@@ -340,8 +372,12 @@ def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = 
         require_object(uow.actor, t.permission, parties=(tx.provider_party_id, tx.receiver_party_id),
                        recorded_by_party_id=recorded_by)
     prov, recv = _code(uow, tx.provider_party_id), _code(uow, tx.receiver_party_id)
+    if action == "invoice":
+        kw.setdefault("method", "cash")
+    elif action == "convert_to_cash":
+        kw["today"] = today
+    rules.SUPPORT.check(uow.actor, tx, action, version=version, **kw)
     if action == "claim":
-        rules.SUPPORT.check(uow.actor, tx, action, version=version, **kw)
         qty, price = _dec(kw.get("quantity"), "quantity"), _dec(kw.get("unit_price") or kw.get("amount"), "unit_price")
         provider = _party(uow, prov)
         amount = parse_amount(qty * price if kw.get("unit_price") else price, provider.currency)
@@ -352,10 +388,6 @@ def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = 
         kw = {"quantity": qty, "unit": kw["unit"], "amount": amount}
     elif action == "withdraw":
         _release(uow, tx)
-    elif action == "invoice":
-        kw.setdefault("method", "cash")
-    elif action == "convert_to_cash":
-        kw["today"] = today
     elif action == "settle":
         amount = parse_amount(kw.get("amount", tx.amount), tx.currency or "USD")
         if amount != tx.amount - (tx.settled_amount or ZERO):
@@ -365,8 +397,7 @@ def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = 
         if not (tx.delivered_on and rules.offset_due(tx.delivered_on, today)):
             raise Conflict(f"only credits open over {rules.OFFSET_AFTER_MONTHS} months are offset "
                            f"(delivered {tx.delivered_on})")
-    rules.SUPPORT.apply(uow, tx, action, version=version, **kw)
-    # effects after the checked, audited state change
+    # the effects of the checked step, flushed and audited with the state change by SUPPORT.apply
     if action == "confirm":
         post(uow, [Leg(rules.account("due", prov, recv), "money", tx.currency, tx.amount),
                    Leg(rules.account("provided", prov), "money", tx.currency, -tx.amount),
@@ -379,19 +410,20 @@ def step(uow: UnitOfWork, *, transaction_id, action: str, version: int | None = 
     elif action == "invoice":
         tx.invoiced_on, tx.settlement_method = today, kw["method"]
         tx.due_on = rules.due_date(kw["method"], invoiced_on=today, delivered_on=tx.delivered_on)
-    elif action == "convert_to_cash":
-        tx.settlement_method, tx.due_on = "cash", rules.due_date("cash", invoiced_on=today, delivered_on=tx.delivered_on)
     elif action in ("settle", "offset"):
         value = tx.amount - tx.settled_amount
+        tx.settled_amount, tx.settled_on, tx.closed_on = tx.amount, today, today
+        if action == "offset":
+            tx.offset_on = today
         post(uow, [Leg(rules.account("settled" if action == "settle" else "offset", prov), "money", tx.currency, value),
                    Leg(rules.account("due", prov, recv), "money", tx.currency, -value)],
              memo=f"{tx.reference} {'settled by ' + (tx.settlement_method or 'cash') if action == 'settle' else 'offset'}",
              on=today, transaction_id=tx.id)
-        tx.settled_amount, tx.settled_on, tx.closed_on = tx.amount, today, today
-        if action == "offset":
-            tx.offset_on = today
         _sign(uow, tx, "settle" if action == "settle" else "offset", prov, canonical_record(uow, tx))
-    uow.session.flush()
+    rules.SUPPORT.apply(uow, tx, action, version=version, **kw)
+    if action == "convert_to_cash":  # after the guard, which reads the method that was missed
+        tx.settlement_method, tx.due_on = "cash", rules.due_date("cash", invoiced_on=today, delivered_on=tx.delivered_on)
+        uow.session.flush()
     return tx
 
 
