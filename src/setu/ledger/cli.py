@@ -1,7 +1,7 @@
 """CLI adapter for the ledger (`setu ledger ...`).
 
 - ``setu ledger verify``: replay every posting; exit 1 naming the first bad posting.
-- ``setu ledger statement YEAR --party CODE --output FILE.json [--xlsx FILE.xlsx]``: the yearly
+- ``setu ledger statement YEAR --party CODE --output FILE.json [--xlsx FILE.xlsx] [--pdf FILE.pdf]``: the yearly
   statement signed by this installation's party (a file already signed by the other party is
   countersigned with ``--countersign FILE.json``).
 - ``setu ledger verify-statement FILE --public-key PEM``: offline, with the other party's public key alone.
@@ -66,7 +66,8 @@ def public_key_cmd(party: str) -> None:
 def statement_cmd(year: int, party: str = typer.Option(..., help="the party signing (this installation's)"),
                   output: Path = typer.Option(..., help="the signed statement (JSON)"),
                   countersign: Optional[Path] = typer.Option(None, help="a statement the other party signed"),
-                  xlsx: Optional[Path] = typer.Option(None, help="also write the statement as Excel")) -> None:
+                  xlsx: Optional[Path] = typer.Option(None, help="also write the statement as Excel"),
+                  pdf: Optional[Path] = typer.Option(None, help="also write the statement as PDF")) -> None:
     """The yearly settlement statement, signed by ``--party``."""
     try:
         if countersign is not None:
@@ -82,6 +83,10 @@ def statement_cmd(year: int, party: str = typer.Option(..., help="the party sign
         from setu.ledger.service import statement_xlsx
 
         _write_atomic(xlsx, statement_xlsx(signed))
+    if pdf:
+        from setu.ledger.service import statement_pdf
+
+        _write_atomic(pdf, statement_pdf(signed))
     typer.echo(f"{output}: statement {year} signed by {', '.join(s['party'] for s in signed['signatures'])}")
 
 

@@ -53,7 +53,8 @@ def _context(request: Request, uow: UnitOfWork, year: int, error: str | None = N
             "ageing": ageing, "overdue": {t.id for t in service.overdue(uow, today=today)},
             "chart": plotly_chart(ageing_figure(ageing), chart_id="ageing-chart", label="ageing of open receivables"),
             "reconciliation": service.reconciliation(uow, year=year), "year": year, "today": today, "error": error,
-            "years": sorted({t.delivered_on.year for t in txs if t.delivered_on} | {year})}
+            "years": sorted({t.delivered_on.year for t in txs if t.delivered_on} | {year}),
+            "can_statement": bool(actor and actor.can("ledger.statement.read"))}
 
 
 @router.get("/ledger", response_class=HTMLResponse, dependencies=[Depends(needs("ledger.support.read"))])
@@ -83,10 +84,23 @@ def take_step(request: Request, transaction_id: str, data: dict = Depends(form_d
     return redirect("/ledger?saved=1#mine")
 
 
+def _signed_statement(uow: UnitOfWork, year: int) -> dict:
+    """The year's statement signed with the party keys this installation holds (the other party's
+    signature is added when it countersigns: ``setu ledger statement --countersign``)."""
+    a = service.agreement(uow)
+    parties = [service._code(uow, a.party_a_id), service._code(uow, a.party_b_id)]
+    return service.held_signatures({"statement": service.statement(uow, year=year), "signatures": []}, parties)
+
+
 @router.get("/ledger/statement/{year}.xlsx", dependencies=[Depends(needs("ledger.statement.read"))])
 def statement_xlsx(year: int, uow: UnitOfWork = Depends(read_uow)):
-    from setu.ledger.service import statement_xlsx as xlsx
-
-    body = xlsx({"statement": service.statement(uow, year=year), "signatures": []})
+    body = service.statement_xlsx(_signed_statement(uow, year))
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="ledger-statement-{year}.xlsx"'})
+
+
+@router.get("/ledger/statement/{year}.pdf", dependencies=[Depends(needs("ledger.statement.read"))])
+def statement_pdf(year: int, uow: UnitOfWork = Depends(read_uow)):
+    body = service.statement_pdf(_signed_statement(uow, year))
+    return Response(body, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="ledger-statement-{year}.pdf"'})
