@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from setu.adapters.pdf import page_count, page_text
 from setu.ledger import service
+from setu.ledger.documents import statement_pdf
 from tests.ledger.world import act, make_world
 from tests.support.auth import client_for
 
@@ -51,7 +52,7 @@ def test_statement_pdf_names_a_party_that_has_not_signed(engine, monkeypatch, tm
 
     with UnitOfWork(system_actor("t"), engine=engine) as uow:
         doc = service.sign_statement(service.statement(uow, year=2025), "IND")
-    pdf = service.statement_pdf(doc)
+    pdf = statement_pdf(doc)
     text = page_text(pdf, page_count(pdf) - 1)
     assert "not yet signed by RUS" in text and "not yet signed by IND" not in text
     ok, who = service.verify_statement(doc, service.public_key_pem("IND"))

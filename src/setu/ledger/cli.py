@@ -84,7 +84,7 @@ def statement_cmd(year: int, party: str = typer.Option(..., help="the party sign
 
         _write_atomic(xlsx, statement_xlsx(signed))
     if pdf:
-        from setu.ledger.service import statement_pdf
+        from setu.ledger.documents import statement_pdf
 
         _write_atomic(pdf, statement_pdf(signed))
     typer.echo(f"{output}: statement {year} signed by {', '.join(s['party'] for s in signed['signatures'])}")

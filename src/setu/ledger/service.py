@@ -641,23 +641,6 @@ def statement_xlsx(doc: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-# -- the statement as PDF --------------------------------------------------------------------
-
-def statement_pdf(doc: dict[str, Any]) -> bytes:
-    """The signed statement as PDF (setu.adapters.pdf): totals, every line, both parties' signatures
-    (a party that has not signed yet is named as such)."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from setu.adapters.pdf import render_pdf
-
-    st = doc.get("statement", doc)
-    sigs = {s["party"]: s for s in doc.get("signatures", [])}
-    parties = sorted({ln["provider"] for ln in st["lines"]} | {ln["receiver"] for ln in st["lines"]} | set(sigs))
-    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=select_autoescape(["html"]))
-    html = env.get_template("ledger/statement_pdf.html").render(st=st, sigs=sigs, parties=parties)
-    return render_pdf(html)
-
-
 def held_signatures(doc: dict[str, Any], parties: list[str]) -> dict[str, Any]:
     """``doc`` signed by each of ``parties`` whose private key this installation holds."""
     for code in parties:

@@ -101,6 +101,8 @@ def statement_xlsx(year: int, uow: UnitOfWork = Depends(read_uow)):
 
 @router.get("/ledger/statement/{year}.pdf", dependencies=[Depends(needs("ledger.statement.read"))])
 def statement_pdf(year: int, uow: UnitOfWork = Depends(read_uow)):
-    body = service.statement_pdf(_signed_statement(uow, year))
+    from setu.ledger.documents import statement_pdf as pdf
+
+    body = pdf(_signed_statement(uow, year))
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="ledger-statement-{year}.pdf"'})
