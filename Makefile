@@ -31,8 +31,10 @@ $(ASSETS_STAMP): package.json package-lock.json scripts/install_assets.py | $(ST
 	touch $@
 
 install: $(STAMP) $(ASSETS_STAMP)
+	bash scripts/ensure_pdf_libs.sh
 
 install-test: $(TEST_STAMP) $(ASSETS_STAMP)
+	bash scripts/ensure_pdf_libs.sh
 	bash scripts/ensure_chromium.sh
 
 assets: $(ASSETS_STAMP)

@@ -27,7 +27,14 @@ NPM_FILES = [
     ("bootstrap/LICENSE", "bootstrap/LICENSE"),
     ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
     ("htmx.org/LICENSE", "htmx/LICENSE"),
+    # the API reference (/api/v1/docs) drawn offline from the project's own files
+    ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
+    ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
+    ("swagger-ui-dist/LICENSE", "swagger-ui/LICENSE"),
 ]
+
+#: scripts and style sheets also written as ``<file>.gz`` (served to browsers that accept gzip)
+COMPRESS = (".js", ".css")
 
 
 def _plotly_files() -> list[tuple[Path, str]]:
@@ -64,7 +71,24 @@ def install(vendor: Path = VENDOR, node_modules: Path = NODE) -> tuple[int, int,
         shutil.copyfile(src, tmp)
         tmp.replace(target)
         copied += 1
+    for path in sorted(vendor.rglob("*")):
+        if path.suffix in COMPRESS and path.is_file():
+            _gzip(path)
     return copied, unchanged, missing
+
+
+def _gzip(path: Path) -> None:
+    """``path.gz`` beside ``path`` (deterministic: no name or time in the header), if out of date."""
+    import gzip
+
+    target = path.with_name(path.name + ".gz")
+    if target.is_file() and target.stat().st_mtime >= path.stat().st_mtime:
+        return
+    tmp = target.with_name(target.name + ".tmp")
+    with open(path, "rb") as src, open(tmp, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as out:
+            shutil.copyfileobj(src, out)
+    tmp.replace(target)
 
 
 def main() -> int:

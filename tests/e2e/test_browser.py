@@ -149,6 +149,7 @@ def test_search_open_part_see_chart_and_form_errors(page, live_app):
     _shot(page, "home")
 
     # search as you type on the parts list (htmx swaps the results)
+    page.get_by_role("button", name="Catalog & fleet").click()
     page.get_by_role("link", name="Parts", exact=True).click()
     expect(page.locator("#parts-table tbody tr")).to_have_count(6)
     page.locator("#f-q").fill("PN-0000")

@@ -39,6 +39,7 @@ def test_start_a_run_and_see_the_fan_chart(page, live_app):  # noqa: F811
 
     base = live_app["base"]
     page.goto(base + "/")
+    page.get_by_role("button", name="Planning").click()
     page.get_by_role("link", name="Forecasts", exact=True).click()
     expect(page.locator("#runs-table")).to_contain_text("No forecast runs yet")
     page.get_by_role("link", name="New forecast run").click()

@@ -10,8 +10,8 @@ Security headers (OWASP Secure Headers; ASVS 5.0 V3.4):
   no ``eval``; every page behaviour lives in ``/static/js``), no plugins, no ``<base>`` rewriting,
   forms post only here, and ``frame-ancestors 'none'`` (no framing: clickjacking). Styles allow
   ``'unsafe-inline'`` because Plotly and htmx insert style elements at run time; styles cannot run
-  script. The interactive API docs page (Swagger UI, drawn by FastAPI from its own CDN with one
-  inline bootstrap script) gets a policy of its own, see :data:`DOCS_CSP`.
+  script. The interactive API reference (``/api/v1/docs``) is Swagger UI served from the project's
+  own files and started by a script in ``/static/js``: the same policy covers it.
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``
   (for browsers without CSP level 2), ``Cross-Origin-Opener-Policy: same-origin``, a
   ``Permissions-Policy`` turning off sensors the pages never use;
@@ -41,11 +41,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
-#: FastAPI's Swagger UI page loads its script from a CDN and starts it with one inline script.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-DOCS_PATHS = ("/api/v1/docs", "/api/v1/docs/oauth2-redirect")
 HSTS = "max-age=63072000; includeSubDomains"
 
 BASE_HEADERS = [
@@ -59,8 +54,7 @@ BASE_HEADERS = [
 
 def security_headers(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
     """The headers every response to ``path`` carries (see the module docstring)."""
-    csp = DOCS_CSP if path in DOCS_PATHS else CSP
-    out = [(b"content-security-policy", csp.encode()), *BASE_HEADERS]
+    out = [(b"content-security-policy", CSP.encode()), *BASE_HEADERS]
     if scheme in ("https", "wss"):
         out.append((b"strict-transport-security", HSTS.encode()))
     return out

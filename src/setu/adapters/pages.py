@@ -52,6 +52,8 @@ class NavEntry:
     permission: str
     #: position in the navigation bar (lower first); ties keep the registry's order
     order: int = 100
+    #: the menu it sits in ("" for an entry of its own on the bar); see :data:`NAV_GROUPS`
+    group: str = ""
 
     def __iter__(self):  # templates unpack (label, href, section, permission)
         return iter((self.label, self.href, self.section, self.permission))
@@ -59,6 +61,29 @@ class NavEntry:
 
 #: The navigation, set by :func:`install` from the capabilities' ``NAV`` entries.
 NAV: list[NavEntry] = []
+
+#: The menus of the bar, in the order they appear after the entries of their own that come first
+#: (a group sits where its first entry's ``order`` puts it). Nine capabilities' pages do not fit on
+#: one bar at 1440 px: each menu holds one area of work.
+NAV_GROUPS = ("Catalog & fleet", "Planning", "Programme", "Service", "Administration")
+
+
+def nav_groups(actor: Any) -> list[tuple[str, list[NavEntry]]]:
+    """The bar for ``actor``: ``[(group, entries)]`` in bar order, only what ``actor`` may open,
+    groups left empty dropped; ``group`` is "" for an entry standing on its own."""
+    out: list[tuple[str, list[NavEntry]]] = []
+    index: dict[str, int] = {}
+    for e in NAV:
+        if not actor.can(e.permission):
+            continue
+        if not e.group:
+            out.append(("", [e]))
+        elif e.group in index:
+            out[index[e.group]][1].append(e)
+        else:
+            index[e.group] = len(out)
+            out.append((e.group, [e]))
+    return out
 
 #: Labels and colours of status values for :func:`status_badge`; capabilities add theirs with
 #: :func:`register_status_labels`.
@@ -167,7 +192,7 @@ def _make_env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        app_name="Setu", version=setu.__version__, nav=NAV, csrf_field=lambda: csrf_field(), url_with=url_with,
+        app_name="Setu", version=setu.__version__, nav=NAV, nav_groups=nav_groups, csrf_field=lambda: csrf_field(), url_with=url_with,
         static_version=_static_version(), status_labels=STATUS_LABELS, plotly_chart=plotly_chart,
         export_url=export_url, exports_enabled=False,
     )
@@ -474,6 +499,9 @@ def install(app: FastAPI, *, routers: Iterable[APIRouter], nav: Iterable[NavEntr
     """Add the web pages to the app: the capabilities' routers (in the registry's order), their
     navigation and templates, the export routes, and HTML error pages."""
     NAV[:] = sorted(nav, key=lambda e: e.order)
+    unknown = sorted({e.group for e in NAV if e.group and e.group not in NAV_GROUPS})
+    if unknown:
+        raise ValueError(f"navigation groups {unknown} are not among {NAV_GROUPS}")
     env.globals["nav"] = NAV
     add_template_dirs(template_dirs)
     env.globals["exports_enabled"] = exporter is not None

@@ -13,7 +13,7 @@ from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Tickets", "/tickets", "aftersales", "aftersales.ticket.read", 60)]
+NAV = [NavEntry("Tickets", "/tickets", "aftersales", "aftersales.ticket.read", 60, "Service")]
 
 
 @router.get("/tickets", response_class=HTMLResponse, dependencies=[Depends(needs("aftersales.ticket.read"))])

@@ -5,12 +5,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import setu
-from setu.adapters import auth, http, pages
+from setu.adapters import auth, http, pages, static_files
 from setu.adapters import jobs as job_pages
 from setu.app import registry
 from setu.kit import jobs
@@ -45,9 +45,10 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
     app = FastAPI(
         title="Setu API",
         version=setu.__version__,
-        description="Catalog & fleet, forecasting and readiness for two partner countries.",
+        description=("Setu: catalog & fleet, forecasting, readiness, localisation, orders, after-sales service "
+                     "and the support ledger of two partner countries."),
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from the project's own Swagger UI files (offline)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -75,12 +76,16 @@ def create_app(engine: Engine | None = None, *, capabilities: tuple[str, ...] = 
 
         return {"status": "ok", "version": setu.__version__, "security_events": security_events.stats(app.state.engine)}
 
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(pages.env.get_template("api_docs.html").render(openapi_url=app.openapi_url))
+
     web = registry.web_modules(capabilities)
     pages.install(app, routers=[*(m.router for m in web), job_pages.web_router], nav=[e for m in web for e in getattr(m, "NAV", ())],
                   template_dirs=registry.template_dirs(capabilities), exporter=registry.exporter())
     _check_permissions(app)
     pages.STATIC_DIR.mkdir(exist_ok=True)
-    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.mount("/static", static_files.static_app(pages.STATIC_DIR), name="static")
     from setu.adapters import headers
     from setu.kit import settings  # outermost: security headers and the body limit (docs/security.md)
 

@@ -11,7 +11,7 @@ from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Audit", "/audit", "audit", "audit.entry.read", 95),
+    NavEntry("Audit", "/audit", "audit", "audit.entry.read", 95, "Administration"),
 ]
 
 

@@ -18,8 +18,9 @@ from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Parts", "/parts", "parts", "catalog.part.read", 10),
-    NavEntry("Equipment types", "/equipment-types", "equipment_types", "catalog.equipment_type.read", 20),
+    NavEntry("Parts", "/parts", "parts", "catalog.part.read", 10, "Catalog & fleet"),
+    NavEntry("Equipment types", "/equipment-types", "equipment_types", "catalog.equipment_type.read", 20,
+             "Catalog & fleet"),
 ]
 PAGE_SIZE = 50
 SORTS = [("part_number", "Part number"), ("name", "Name"), ("manufacturer_code", "Manufacturer"),

@@ -13,7 +13,7 @@ from setu.kit.money import CURRENCIES
 from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Exchange rates", "/exchange-rates", "rates", "finance.rate.read", 90)]
+NAV = [NavEntry("Exchange rates", "/exchange-rates", "rates", "finance.rate.read", 91, "Administration")]
 _CUR = [(c, c) for c in sorted(CURRENCIES)]
 
 

@@ -20,8 +20,8 @@ from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Units", "/units", "units", "fleet.equipment_unit.read", 21),
-    NavEntry("Sites", "/sites", "sites", "fleet.site.read", 22),
+    NavEntry("Units", "/units", "units", "fleet.equipment_unit.read", 21, "Catalog & fleet"),
+    NavEntry("Sites", "/sites", "sites", "fleet.site.read", 22, "Catalog & fleet"),
 ]
 register_status_labels(UNIT_STATUS_LABELS)
 PAGE_SIZE = 50

@@ -24,7 +24,7 @@ from setu.kit.uow import UnitOfWork, transaction
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Forecasts", "/forecast-runs", "forecasts", "forecasting.run.read", 30),
+    NavEntry("Forecasts", "/forecast-runs", "forecasts", "forecasting.run.read", 30, "Planning"),
 ]
 
 PAGE_SIZE = 50

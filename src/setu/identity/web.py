@@ -13,7 +13,7 @@ from setu.kit.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Organisations", "/organisations", "organisations", "identity.organisation.read", 90),
+    NavEntry("Organisations", "/organisations", "organisations", "identity.organisation.read", 90, "Administration"),
 ]
 # sign-in, sign-out and the account pages
 from setu.identity.account_web import router as _account_router  # noqa: E402

@@ -14,7 +14,7 @@ from setu.kit.uow import UnitOfWork
 from setu.ledger import rules, service
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Support ledger", "/ledger", "ledger", "ledger.support.read", 45)]
+NAV = [NavEntry("Support ledger", "/ledger", "ledger", "ledger.support.read", 70, "Service")]
 FORM_FIELDS = ("action", "reason", "quantity", "unit", "unit_price", "delivered_on", "method", "amount", "version")
 
 

@@ -16,7 +16,7 @@ from setu.localisation import service
 from setu.localisation.rules import QUALIFICATION, STATES
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Localisation", "/localisation", "localisation", "localisation.qualification.read", 45)]
+NAV = [NavEntry("Localisation", "/localisation", "localisation", "localisation.qualification.read", 45, "Programme")]
 
 STATE_LABELS = {"drawing": "Drawing revision to approve", "fai": "First-article inspection",
                 "submitted": "Inspection submitted", "certified": "Certified"}

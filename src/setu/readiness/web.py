@@ -16,7 +16,7 @@ from setu.readiness.rules import PLAN
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavEntry("Readiness", "/readiness", "readiness", "readiness.plan.read", 40),
+    NavEntry("Readiness", "/readiness", "readiness", "readiness.plan.read", 40, "Planning"),
 ]
 FORM_FIELDS = ("budget", "target", "model", "currency", "name", "site_id", "demand_source")
 

@@ -2,8 +2,20 @@
 (function () {
   "use strict";
 
+  /* Plotly (4.8 MB) is fetched only by a page that has a chart, once, then every chart is drawn */
+  var plotlyLoading = false;
+  function loadPlotly() {
+    if (plotlyLoading) { return; }
+    plotlyLoading = true;
+    var s = document.createElement("script");
+    s.src = document.body.dataset.plotly;
+    s.onload = function () { drawCharts(document); };
+    document.head.appendChild(s);
+  }
+
   function drawCharts(root) {
-    if (typeof window.Plotly === "undefined") { return; }
+    if (!(root || document).querySelector(".setu-chart")) { return; }
+    if (typeof window.Plotly === "undefined") { loadPlotly(); return; }
     (root || document).querySelectorAll(".setu-chart").forEach(function (el) {
       if (el.dataset.drawn === "1") { return; }
       var src = el.querySelector("script.setu-figure");
