@@ -532,3 +532,105 @@ def supplier_performance(uow: UnitOfWork, *, by_part: bool = False, on: date | N
 def status_counts(uow: UnitOfWork) -> dict[str, int]:
     require(uow.actor, rules.READ)
     return repo.counts_by_status(uow.session, uow.actor)
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+DOCUMENTS = {"order": "Purchase order", "dispatch": "Dispatch advice (delivery note)", "invoice": "Invoice"}
+#: from which state on each document exists
+DOCUMENT_FROM = {"order": ("ordered", "acknowledged", "rejected", "dispatched", "partially_received", "received",
+                           "invoiced", "accepted", "paid", "closed"),
+                 "dispatch": ("dispatched", "partially_received", "received", "invoiced", "accepted", "paid", "closed"),
+                 "invoice": ("invoiced", "accepted", "paid", "closed")}
+CURRENCY_NAMES = {"USD": "US dollars", "EUR": "euros", "GBP": "pounds sterling", "INR": "Indian rupees",
+                  "RUB": "Russian roubles"}
+
+
+def amount_in_words(amount: Decimal, currency: str) -> str:
+    """``Decimal('1599.96'), 'USD'`` -> "US dollars one thousand, five hundred and ninety-nine and 96/100"
+    (the whole units in English words, the minor units as a fraction: how cheques and invoices write it)."""
+    from num2words import num2words
+
+    q = amount.quantize(rules.minor(currency))
+    whole = int(q)
+    cents = int((q - whole) * (10 ** CURRENCIES.get(currency, 2)))
+    return f"{CURRENCY_NAMES.get(currency, currency)} {num2words(whole, lang='en')} and {cents:02d}/100"
+
+
+def documents_of(order: Order) -> list[tuple[str, str]]:
+    return [(k, DOCUMENTS[k]) for k, states in DOCUMENT_FROM.items() if order.status in states]
+
+
+def document(uow: UnitOfWork, *, order_id: Any, kind: str) -> dict[str, Any]:
+    """What the order's document ``kind`` (order, dispatch, invoice) says: both parties, the lines
+    with quantities, unit prices and amounts, the total in figures and in words. A document the
+    order has not reached yet is 409; an unknown kind 422."""
+    if kind not in DOCUMENTS:
+        raise _invalid("kind", f"must be one of: {', '.join(DOCUMENTS)}")
+    order = get_order(uow, order_id=order_id)
+    if order.status not in DOCUMENT_FROM[kind]:
+        raise Conflict(f"the order is {order.status}: it has no {DOCUMENTS[kind].lower()} yet",
+                       [FieldError("kind", kind)])
+    order_lines = lines(uow, order)
+    buyer, supplier = party_details(uow, order)
+    parts = catalog.part_facts(uow, part_ids=[ln.part_id for ln in order_lines])
+    advice = None
+    if kind == "dispatch":
+        last = [e for e in timeline(uow, order) if e.action == "dispatch"][-1]
+        advice = json.loads(last.detail or "{}")
+    rows = []
+    for ln in order_lines:
+        p = parts.get(ln.part_id)
+        qty = {"order": ln.quantity, "invoice": ln.accepted,
+               "dispatch": int((advice or {}).get("lines", {}).get(str(ln.line_no), 0))}[kind]
+        if kind == "dispatch" and not qty:
+            continue
+        rows.append({"line": ln.line_no, "part_number": p.part_number if p else str(ln.part_id),
+                     "name": p.name if p else "", "quantity": qty, "unit_price": ln.unit_price,
+                     "amount": rules.line_amount(qty, ln.unit_price, order.currency)})
+    total_ = rules.total(r["amount"] for r in rows) or Decimal(0)
+    number = {"order": order.number, "invoice": order.invoice_number or "",
+              "dispatch": (advice or {}).get("advice", "")}[kind]
+    return {"kind": kind, "title": DOCUMENTS[kind], "number": number, "order": order.number,
+            "date": as_utc({"order": order.ordered_at, "invoice": order.invoiced_at}.get(kind) or utcnow()).date(),
+            "buyer": buyer, "supplier": supplier, "site": site_label(uow, order.site_id),
+            "currency": order.currency, "rows": rows, "total": total_,
+            "total_words": amount_in_words(total_, order.currency),
+            "promised_date": order.promised_date, "amendment": order.amendment,
+            "payment_reference": order.payment_reference}
+
+
+def document_xlsx(doc: dict[str, Any]) -> bytes:
+    """The document as an Excel workbook: parties, lines, total in figures and in words."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = doc["kind"]
+    ws.append([f"{doc['title']} {doc['number']}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["Order", doc["order"], "Date", doc["date"].isoformat()])
+    for label, p in (("Buyer", doc["buyer"]), ("Supplier", doc["supplier"])):
+        ws.append([label, p.organisation, p.code, f"{p.party} · {p.party_name}"])
+    ws.append(["Deliver to", doc["site"], "Currency", doc["currency"]])
+    ws.append([])
+    ws.append(["Line", "Part number", "Description", "Quantity", f"Unit price ({doc['currency']})",
+               f"Amount ({doc['currency']})"])
+    for c in ws[ws.max_row]:
+        c.font = Font(bold=True)
+    for r in doc["rows"]:
+        ws.append([r["line"], r["part_number"], r["name"], r["quantity"], r["unit_price"], r["amount"]])
+        for c in ws[ws.max_row][4:6]:
+            c.number_format = "#,##0.00"
+    ws.append(["", "", "", "", "Total", doc["total"]])
+    ws[ws.max_row][5].number_format = "#,##0.00"
+    ws[ws.max_row][5].font = Font(bold=True)
+    ws.append(["In words", doc["total_words"]])
+    for col, width in zip("ABCDEF", (10, 22, 40, 12, 18, 18)):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -56,7 +56,8 @@ def _order_page(request: Request, uow: UnitOfWork, order, *, error: str | None =
         "site": service.site_label(uow, order.site_id), "buyer": buyer, "supplier": supplier, "events": events,
         "actions": {a: titles[a] for a in acts}, "total": service.order_total(order, lines),
         "accepted_total": service.accepted_total(order, lines), "overdue": service.overdue(order),
-        "amount": lambda q, p: rules.line_amount(q, p, order.currency), "colours": COLOURS, "error": error},
+        "amount": lambda q, p: rules.line_amount(q, p, order.currency), "colours": COLOURS, "error": error,
+        "documents": service.documents_of(order), "pdf": True},
         section="orders", status_code=status)
 
 
@@ -68,6 +69,26 @@ def order_page(request: Request, order_id: str, uow: UnitOfWork = Depends(read_u
 def _by_prefix(data: dict, prefix: str) -> dict[str, str] | None:
     out = {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix) and str(v).strip() != ""}
     return out or None
+
+
+@router.get("/orders/{order_id}/documents/{name}", dependencies=[Depends(needs("orders.order.read"))])
+def order_document(order_id: str, name: str, uow: UnitOfWork = Depends(read_uow)):
+    """The order, its dispatch advice or its invoice as Excel (``order.xlsx``) or PDF (``order.pdf``)."""
+    from setu.adapters.pages import env
+    from setu.adapters.pdf import render_pdf
+
+    kind, _, fmt = name.partition(".")
+    if fmt not in ("xlsx", "pdf"):
+        from setu.kit.errors import NotFound
+
+        raise NotFound(f"no document {name}: use <kind>.xlsx or <kind>.pdf")
+    doc = service.document(uow, order_id=parse_id(order_id, "order"), kind=kind)
+    filename = f"{doc['number'] or doc['order']}-{kind}.{fmt}"
+    if fmt == "xlsx":
+        body, media = service.document_xlsx(doc), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, media = render_pdf(env.get_template("orders/document.html").render(d=doc)), "application/pdf"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.post("/orders/{order_id}/transitions", response_class=HTMLResponse,
