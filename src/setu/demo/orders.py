@@ -84,6 +84,8 @@ def write_orders(uow: UnitOfWork, data, *, n: int = N_ORDERS, seed: int = 2026) 
         lines = [{"part_id": cols["id"][i], "quantity": rng.choice((1, 2, 2, 4, 5, 10, 20))} for i in picks]
         age = rng.randint(3, 360) if target not in ("rfq", "quoted") else rng.randint(1, 20)
         promised = rng.choice((30, 45, 60, 90, 120, 180))
+        if target in ("received", "invoiced", "accepted", "paid", "closed", "partially_received"):
+            age = max(age, promised + rng.randint(15, 60))  # delivered: placed long enough ago
         o = service.request_quotation(as_buyer, supplier_org_id=orgs[code], site_id=sites[rng.choice(DEPOTS)],
                                       currency="USD", rfq_valid_until=(now + timedelta(days=rng.randint(5, 40))).date(),
                                       lines=lines)
@@ -146,6 +148,10 @@ def _date_back(uow, service, o, rng, now, age: int, promised: int, target: str) 
         for i in range(i0, min(i1, len(events))):
             e = events[i]
             e.at = t0 + (t1 - t0) * ((i - i0) / max(i1 - i0, 1))
+    for e in events:
+        if e.action == "place" and o.promised_date is not None:
+            e.detail = e.detail.replace(e.detail[e.detail.index('"promised_date": "') + 18:][:10],
+                                        o.promised_date.isoformat()) if '"promised_date": "' in (e.detail or "") else e.detail
     attrs = {"quote": "quoted_at", "acknowledge": "acknowledged_at", "invoice": "invoiced_at", "accept": "accepted_at",
              "pay": "paid_at", "close": "closed_at", "cancel": "closed_at"}
     for e in events:
