@@ -37,6 +37,7 @@ CAPABILITIES: tuple[str, ...] = (
     "forecasting",
     "readiness",
     "localisation",
+    "orders",
     "aftersales",
     "ledger",
     "overview",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from setu.adapters.http import needs, read_uow, write_uow
-from setu.adapters.pages import NavEntry, FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
+from setu.adapters.pages import NavEntry, FormErrors, contributions, form_data, optional_id, parse_id, plotly_chart, redirect, render
 from setu.kit import jobs
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
@@ -118,6 +118,7 @@ def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: st
         "plan": row, "et": et, "summary": summary, "lines": lines, "chart": chart,
         "moves": summary.get("moves", []), "sites": summary.get("sites", []), "decision_error": decision_error,
         "decisions": {t.name: t.title for t in PLAN.available(uow.actor, row)},
+        **contributions("readiness.plan", uow=uow, plan=row),
     }, section="readiness", status_code=status)
 
 
