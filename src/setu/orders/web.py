@@ -16,7 +16,7 @@ from setu.kit.uow import UnitOfWork
 from setu.orders import rules, service
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavEntry("Orders", "/orders", "orders", "orders.order.read", 58)]
+NAV = [NavEntry("Orders", "/orders", "orders", "orders.order.read", 47, "Programme")]
 
 COLOURS = {"rfq": "info", "quoted": "info", "ordered": "primary", "acknowledged": "primary", "rejected": "danger",
            "dispatched": "warning", "partially_received": "warning", "received": "success", "invoiced": "success",
