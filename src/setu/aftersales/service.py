@@ -11,15 +11,17 @@ from typing import Any
 
 from setu.aftersales import repository as repo
 from setu.aftersales import rules
-from setu.aftersales.models import Ticket, TicketEvent
+from setu.aftersales.models import Ticket, TicketEscalation, TicketEvent
 from setu.fleet import service as fleet
 from setu.identity import service as identity
-from setu.kit.access import require
+from setu.kit import jobs
+from setu.kit.access import require, system_actor
 from setu.kit.db import utcnow
 from setu.kit.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from setu.kit.listing import Page, paginate
 from setu.kit.timestamps import as_utc
-from setu.kit.uow import UnitOfWork
+from setu.kit.uow import UnitOfWork, transaction
+from setu.notifications import service as notifications
 
 #: Organisation kinds a ticket may be addressed to.
 SUPPLIER_KINDS = ("oem", "joint_venture", "export_agency")
@@ -114,7 +116,22 @@ def raise_ticket(uow: UnitOfWork, *, equipment_unit_id: uuid.UUID, supplier_org_
     uow.session.flush()
     # the insert is audited by the audit hook (aftersales_ticket.insert)
     _event(uow, t, "created", at=as_utc(t.created_at), type=type, priority=prio)
+    notifications.notify_organisation(
+        uow, supplier.id, "assignment", f"New {prio} ticket from {_org_code(uow, actor.organisation_id)}: {title} "
+        f"(unit {unit.serial})", f"/tickets/{t.id}", body=t.description)
     return t
+
+
+def _org_code(uow: UnitOfWork, org_id: uuid.UUID) -> str:
+    try:
+        return identity.get_organisation(uow, organisation_id=org_id).code
+    except (NotFound, PermissionDenied):
+        return "another organisation"
+
+
+#: the supplier's steps the raiser is told of
+_TOLD_TO_RAISER = {"acknowledged": "acknowledged", "quoted": "quoted", "in_work": "in work", "on_hold": "put on hold",
+                   "resolved": "resolved"}
 
 
 def transition(uow: UnitOfWork, *, ticket_id: Any, action: str, note: str | None = None,
@@ -134,6 +151,12 @@ def transition(uow: UnitOfWork, *, ticket_id: Any, action: str, note: str | None
         uow.session.flush()
     _event(uow, t, "state", state=made.target, reason=reason if made.target == "on_hold" else None,
            note=(note or "").strip() or None)
+    if made.target in _TOLD_TO_RAISER and uow.actor.organisation_id != t.raised_by_org_id:
+        said = f": {note.strip()}" if note and note.strip() else ""
+        notifications.notify_user_named(
+            uow, t.created_by, "ticket_update",
+            f"{_org_code(uow, t.supplier_org_id)} {_TOLD_TO_RAISER[made.target]} ticket '{t.title}'{said}"[:300],
+            f"/tickets/{t.id}")
     return t
 
 
@@ -209,3 +232,64 @@ def sla_report(uow: UnitOfWork, *, now: datetime | None = None) -> dict[str, dic
     restore, no-fault-found rate (:func:`rules.supplier_metrics`) over the tickets the actor sees."""
     lines = ticket_lines(uow, now=now)
     return rules.supplier_metrics(rules.TicketOutcome(ln.supplier, ln.clocks) for ln in lines)
+
+
+# -- escalation -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Escalation:
+    ticket_id: str
+    commitment: str
+    level: int
+    percent: float
+
+
+def escalate(uow: UnitOfWork, *, now: datetime | None = None) -> list[Escalation]:
+    """Raise the escalations due at ``now`` (default: the real time): for every open ticket and
+    commitment whose clock has reached 50, 75 or 100 % of its target
+    (:func:`rules.sla_clock`, levels sticky), one :class:`TicketEscalation` row per level, raised
+    once however often the sweep runs. 50 and 75 %: an SLA warning to the supplier's members;
+    100 %: a breach, to the supplier's members and the ticket's raiser. Runs as the system actor
+    (the periodic task) or anyone who sees the tickets (their own tickets only)."""
+    require(uow.actor, rules.READ)
+    at = now or utcnow()
+    rows = [t for t in repo.all_tickets(uow.session, uow.actor) if t.status not in rules.CLOSED_STATES]
+    if not rows:
+        return []
+    evs = repo.events(uow.session, [t.id for t in rows])
+    done = repo.escalations(uow.session, [t.id for t in rows])
+    out: list[Escalation] = []
+    for t in rows:
+        clocks = rules.sla_clock(_rule_events(evs[t.id]), POLICIES, at)
+        for c in clocks.values():
+            for level in c.levels:
+                if (t.id, c.commitment, level) in done:
+                    continue
+                uow.session.add(TicketEscalation(ticket_id=t.id, commitment=c.commitment, level=level, raised_at=at,
+                                                 percent=float(c.percent or 0.0)))
+                done.add((t.id, c.commitment, level))
+                out.append(Escalation(str(t.id), c.commitment, level, float(c.percent or 0.0)))
+                link = f"/tickets/{t.id}"
+                if level >= 100:
+                    title = (f"SLA breached: {c.commitment} target of {c.target_hours:g} h on {t.priority} ticket "
+                             f"'{t.title}' (unit {t.unit_serial})")
+                    notifications.notify_organisation(uow, t.supplier_org_id, "sla_breach", title, link)
+                    notifications.notify_user_named(uow, t.created_by, "sla_breach", title, link)
+                else:
+                    title = (f"SLA warning: {c.commitment} clock at {level} % of {c.target_hours:g} h on "
+                             f"{t.priority} ticket '{t.title}' (unit {t.unit_serial})")
+                    notifications.notify_organisation(uow, t.supplier_org_id, "sla_warning", title, link)
+    uow.session.flush()
+    return out
+
+
+def escalations(uow: UnitOfWork, ticket: Ticket) -> list[TicketEscalation]:
+    return repo.escalation_rows(uow.session, ticket.id)
+
+
+@jobs.periodic("aftersales.sla.escalate", every_s=60)
+def escalation_sweep(engine, now: datetime) -> dict:
+    """The periodic task (:func:`setu.kit.jobs.tick`): one short write unit of work as the system actor."""
+    with transaction(system_actor("aftersales.sla.escalate"), engine=engine) as uow:
+        raised = escalate(uow, now=now)
+    return {"raised": len(raised)}
