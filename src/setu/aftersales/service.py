@@ -293,3 +293,182 @@ def escalation_sweep(engine, now: datetime) -> dict:
     with transaction(system_actor("aftersales.sla.escalate"), engine=engine) as uow:
         raised = escalate(uow, now=now)
     return {"raised": len(raised)}
+
+
+# -- raise form choices, comments, attachments, order links --------------------------------------
+
+def raise_choices(uow: UnitOfWork) -> dict[str, list]:
+    """What the raise form offers: the units the actor sees and the organisations a ticket may be
+    addressed to (OEMs, JVs, export agencies)."""
+    require(uow.actor, rules.CREATE)
+    units = fleet.list_equipment_units(uow, sort="serial", limit=500).items
+    orgs = [o for kind in SUPPLIER_KINDS
+            for o in identity.list_organisations(uow, kind=kind, limit=500).items
+            if o.id != uow.actor.organisation_id]
+    return {"units": list(units), "suppliers": sorted(orgs, key=lambda o: o.code)}
+
+
+def _party_to(uow: UnitOfWork, t: Ticket) -> None:
+    """Only the raising or the addressed organisation (or the system) writes on a ticket."""
+    a = uow.actor
+    if not (a.system or a.organisation_id in (t.raised_by_org_id, t.supplier_org_id)):
+        raise PermissionDenied("only the organisation that raised the ticket or the one it is addressed to may "
+                               "comment on it or link orders to it", permission=rules.UPDATE)
+
+
+#: content types an attachment may have, and how its first bytes must look
+ATTACHMENT_TYPES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "text/plain": (),
+    "text/csv": (),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _check_upload(up: Upload) -> list[FieldError]:
+    from setu.kit.settings import get_settings
+
+    limit = get_settings().attachment_max_bytes
+    ctype = (up.content_type or "").split(";")[0].strip().lower()
+    if not up.data:
+        return [FieldError("file", "the file is empty")]
+    if len(up.data) > limit:
+        return [FieldError("file", f"{len(up.data)} bytes is more than the {limit} bytes an attachment may have")]
+    if ctype not in ATTACHMENT_TYPES:
+        return [FieldError("file", f"content type {ctype or 'unknown'} is not accepted; one of: "
+                           f"{', '.join(ATTACHMENT_TYPES)}")]
+    magic = ATTACHMENT_TYPES[ctype]
+    if magic and not any(up.data.startswith(m) for m in magic):
+        return [FieldError("file", f"the file's content is not {ctype}")]
+    if not magic:
+        try:
+            up.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return [FieldError("file", f"a {ctype} file must be UTF-8 text")]
+    return []
+
+
+def _attachment_dir():
+    from pathlib import Path
+
+    from setu.kit.settings import get_settings
+
+    return Path(get_settings().data_dir) / "attachments"
+
+
+def add_comment(uow: UnitOfWork, *, ticket_id: Any, body: str, upload: Upload | None = None):
+    """A comment (and optionally one attached file) by the raiser or the supplier; the other side is
+    notified. Refused (422, nothing stored): an empty comment, a file too large, of a content type
+    not accepted, or whose content does not match its type."""
+    import hashlib
+    import os
+
+    from setu.aftersales.models import TicketAttachment, TicketComment
+
+    require(uow.actor, rules.UPDATE)
+    t = get_ticket(uow, ticket_id=ticket_id, for_update=True)
+    _party_to(uow, t)
+    errors = []
+    text = (body or "").strip()
+    if not text:
+        errors.append(FieldError("body", "must not be empty"))
+    if upload is not None:
+        errors += _check_upload(upload)
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+    now = utcnow()
+    c = TicketComment(ticket_id=t.id, at=now, author=uow.actor.name[:200], author_org_id=uow.actor.organisation_id,
+                      body=text)
+    uow.session.add(c)
+    uow.session.flush()
+    if upload is not None:
+        digest = hashlib.sha256(upload.data).hexdigest()
+        folder = _attachment_dir()
+        path = folder / digest
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{digest}.{uuid.uuid4().hex}"
+            tmp.write_bytes(upload.data)
+            os.replace(tmp, path)  # content-addressed: a rollback leaves at most an unreferenced file
+        name = os.path.basename(upload.filename or "file").strip()[:200] or "file"
+        uow.session.add(TicketAttachment(ticket_id=t.id, comment_id=c.id, at=now, uploaded_by=uow.actor.name[:200],
+                                         filename=name, content_type=upload.content_type.split(";")[0].strip().lower(),
+                                         size_bytes=len(upload.data), sha256=digest))
+        uow.session.flush()
+    title = f"Comment on ticket '{t.title}' by {uow.actor.name}: {text}"[:300]
+    if uow.actor.organisation_id == t.supplier_org_id:
+        notifications.notify_user_named(uow, t.created_by, "ticket_update", title, f"/tickets/{t.id}")
+    else:
+        notifications.notify_organisation(uow, t.supplier_org_id, "ticket_update", title, f"/tickets/{t.id}",
+                                          except_user=uow.actor.user_id)
+    return c
+
+
+def comments(uow: UnitOfWork, ticket: Ticket) -> list[dict]:
+    from sqlalchemy import select
+
+    from setu.aftersales.models import TicketAttachment, TicketComment
+
+    files: dict[Any, list] = {}
+    for a in uow.session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)):
+        files.setdefault(a.comment_id, []).append(a)
+    return [{"comment": c, "files": files.get(c.id, [])} for c in uow.session.scalars(
+        select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(TicketComment.at))]
+
+
+def attachment(uow: UnitOfWork, *, ticket_id: Any, attachment_id: Any) -> tuple[Any, bytes]:
+    """An attachment of a ticket the actor sees, with its bytes (another ticket's: 404)."""
+    from setu.aftersales.models import TicketAttachment
+
+    t = get_ticket(uow, ticket_id=ticket_id)
+    try:
+        key = uuid.UUID(str(attachment_id))
+    except ValueError:
+        raise NotFound(f"attachment {attachment_id} not found") from None
+    a = uow.session.get(TicketAttachment, key)
+    if a is None or a.ticket_id != t.id:
+        raise NotFound(f"attachment {attachment_id} not found")
+    path = _attachment_dir() / a.sha256
+    if not path.is_file():
+        raise NotFound(f"the file of attachment {a.filename} is missing from the data folder")
+    return a, path.read_bytes()
+
+
+ORDER_REF = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
+
+
+def link_order(uow: UnitOfWork, *, ticket_id: Any, order_ref: str, part_number: str | None = None):
+    """Record that the ticket waits on the spares order ``order_ref`` (for the part awaited)."""
+    from setu.aftersales.models import TicketOrderLink
+    from sqlalchemy import select
+
+    require(uow.actor, rules.UPDATE)
+    t = get_ticket(uow, ticket_id=ticket_id, for_update=True)
+    _party_to(uow, t)
+    ref = (order_ref or "").strip()
+    if not ORDER_REF.match(ref):
+        raise _invalid("order_ref", "an order reference of letters, digits and / _ . - (at most 64)")
+    if uow.session.scalar(select(TicketOrderLink).where(TicketOrderLink.ticket_id == t.id,
+                                                        TicketOrderLink.order_ref == ref)) is not None:
+        raise _invalid("order_ref", f"order {ref} is already linked to this ticket")
+    link = TicketOrderLink(ticket_id=t.id, order_ref=ref, part_number=(part_number or "").strip()[:64] or None,
+                           at=utcnow(), added_by=uow.actor.name[:200])
+    uow.session.add(link)
+    uow.session.flush()
+    return link
+
+
+def order_links(uow: UnitOfWork, ticket: Ticket) -> list:
+    from setu.aftersales.models import TicketOrderLink
+    from sqlalchemy import select
+
+    return list(uow.session.scalars(select(TicketOrderLink).where(TicketOrderLink.ticket_id == ticket.id)
+                                    .order_by(TicketOrderLink.at)))
