@@ -86,9 +86,11 @@ def escalate_cmd(format: Fmt = typer.Option(Fmt.table, "--format", help="table o
     suppliers and raisers: what the job consumer's periodic task does every minute (for cron when
     the server runs no consumer)."""
     try:
-        with system_uow(write=True, name="aftersales.sla.escalate") as uow:
+        from setu.kit.access import system_actor
+        from setu.kit.uow import transaction
+
+        with transaction(system_actor("aftersales.sla.escalate")) as uow:
             raised = service.escalate(uow)
-            uow.commit()
     except SetuError as e:
         fail(e)
     if format is Fmt.json:

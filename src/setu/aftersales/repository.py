@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from setu.aftersales.models import Ticket, TicketEscalation, TicketEvent
+from setu.aftersales.models import (Ticket, TicketAttachment, TicketComment, TicketEscalation, TicketEvent,
+                                    TicketOrderLink)
 from setu.fleet.policies import MILITARY_KINDS
 from setu.kit.access import Actor
 
@@ -71,3 +72,18 @@ def escalations(session: Session, ticket_ids: list[uuid.UUID]) -> set[tuple[uuid
 def escalation_rows(session: Session, ticket_id: uuid.UUID) -> list[TicketEscalation]:
     return list(session.scalars(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket_id)
                                 .order_by(TicketEscalation.raised_at, TicketEscalation.level)))
+
+
+def comments(session: Session, ticket_id: uuid.UUID) -> list[TicketComment]:
+    return list(session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket_id)
+                                .order_by(TicketComment.at)))
+
+
+def attachments(session: Session, ticket_id: uuid.UUID) -> list[TicketAttachment]:
+    return list(session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket_id)
+                                .order_by(TicketAttachment.at)))
+
+
+def order_links(session: Session, ticket_id: uuid.UUID) -> list[TicketOrderLink]:
+    return list(session.scalars(select(TicketOrderLink).where(TicketOrderLink.ticket_id == ticket_id)
+                                .order_by(TicketOrderLink.at)))

@@ -209,6 +209,8 @@ class TicketLine:
     supplier: str
     unit: str
     clocks: dict[str, rules.Clock]
+    #: resolved as "no fault found" (the resolution note starts so)
+    no_fault_found: bool = False
 
 
 def ticket_lines(uow: UnitOfWork, *, now: datetime | None = None) -> list[TicketLine]:
@@ -223,7 +225,8 @@ def ticket_lines(uow: UnitOfWork, *, now: datetime | None = None) -> list[Ticket
             orgs[t.supplier_org_id] = identity.get_organisation(uow, organisation_id=t.supplier_org_id).code
         out.append(TicketLine(str(t.id), t.title, t.type, t.priority, t.status, orgs[t.supplier_org_id],
                               t.unit_serial,
-                              rules.sla_clock(_rule_events(evs[t.id]), POLICIES, at)))
+                              rules.sla_clock(_rule_events(evs[t.id]), POLICIES, at),
+                              (t.resolution or "").lower().startswith("no fault found")))
     return out
 
 
@@ -231,7 +234,7 @@ def sla_report(uow: UnitOfWork, *, now: datetime | None = None) -> dict[str, dic
     """Per supplier organisation (code): compliance, breaches, mean hours to acknowledge and to
     restore, no-fault-found rate (:func:`rules.supplier_metrics`) over the tickets the actor sees."""
     lines = ticket_lines(uow, now=now)
-    return rules.supplier_metrics(rules.TicketOutcome(ln.supplier, ln.clocks) for ln in lines)
+    return rules.supplier_metrics(rules.TicketOutcome(ln.supplier, ln.clocks, ln.no_fault_found) for ln in lines)
 
 
 # -- escalation -------------------------------------------------------------------------------------
@@ -413,15 +416,10 @@ def add_comment(uow: UnitOfWork, *, ticket_id: Any, body: str, upload: Upload | 
 
 
 def comments(uow: UnitOfWork, ticket: Ticket) -> list[dict]:
-    from sqlalchemy import select
-
-    from setu.aftersales.models import TicketAttachment, TicketComment
-
     files: dict[Any, list] = {}
-    for a in uow.session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)):
+    for a in repo.attachments(uow.session, ticket.id):
         files.setdefault(a.comment_id, []).append(a)
-    return [{"comment": c, "files": files.get(c.id, [])} for c in uow.session.scalars(
-        select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(TicketComment.at))]
+    return [{"comment": c, "files": files.get(c.id, [])} for c in repo.comments(uow.session, ticket.id)]
 
 
 def attachment(uow: UnitOfWork, *, ticket_id: Any, attachment_id: Any) -> tuple[Any, bytes]:
@@ -448,7 +446,6 @@ ORDER_REF = __import__("re").compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
 def link_order(uow: UnitOfWork, *, ticket_id: Any, order_ref: str, part_number: str | None = None):
     """Record that the ticket waits on the spares order ``order_ref`` (for the part awaited)."""
     from setu.aftersales.models import TicketOrderLink
-    from sqlalchemy import select
 
     require(uow.actor, rules.UPDATE)
     t = get_ticket(uow, ticket_id=ticket_id, for_update=True)
@@ -456,8 +453,7 @@ def link_order(uow: UnitOfWork, *, ticket_id: Any, order_ref: str, part_number: 
     ref = (order_ref or "").strip()
     if not ORDER_REF.match(ref):
         raise _invalid("order_ref", "an order reference of letters, digits and / _ . - (at most 64)")
-    if uow.session.scalar(select(TicketOrderLink).where(TicketOrderLink.ticket_id == t.id,
-                                                        TicketOrderLink.order_ref == ref)) is not None:
+    if any(o.order_ref == ref for o in repo.order_links(uow.session, t.id)):
         raise _invalid("order_ref", f"order {ref} is already linked to this ticket")
     link = TicketOrderLink(ticket_id=t.id, order_ref=ref, part_number=(part_number or "").strip()[:64] or None,
                            at=utcnow(), added_by=uow.actor.name[:200])
@@ -467,8 +463,4 @@ def link_order(uow: UnitOfWork, *, ticket_id: Any, order_ref: str, part_number: 
 
 
 def order_links(uow: UnitOfWork, ticket: Ticket) -> list:
-    from setu.aftersales.models import TicketOrderLink
-    from sqlalchemy import select
-
-    return list(uow.session.scalars(select(TicketOrderLink).where(TicketOrderLink.ticket_id == ticket.id)
-                                    .order_by(TicketOrderLink.at)))
+    return repo.order_links(uow.session, ticket.id)

@@ -46,3 +46,16 @@ def user_by_name(session: Session, username: str) -> User | None:
 def organisation_users(session: Session, organisation_id: uuid.UUID) -> list[User]:
     return list(session.scalars(select(User).where(User.organisation_id == organisation_id,
                                                    User.is_active.is_(True)).order_by(User.username)))
+
+
+def mark_emailed(engine, notification_id: uuid.UUID) -> None:
+    """Delivery bookkeeping after the commit that raised the notification (its own short write)."""
+    with engine.begin() as c:
+        c.execute(update(Notification).where(Notification.id == notification_id).values(emailed_at=utcnow()))
+
+
+def mark_read_before(session: Session, before) -> int:
+    """Mark every notification created before ``before`` read (demo data: a year of past notices)."""
+    return session.execute(update(Notification).where(Notification.read_at.is_(None),
+                                                      Notification.created_at < before)
+                           .values(read_at=utcnow())).rowcount or 0

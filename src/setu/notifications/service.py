@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from setu.kit.access import require
@@ -61,8 +60,7 @@ def _deliver(engine: Engine, notification_id: uuid.UUID, mail: Mail) -> None:
     except Exception:
         log.exception("e-mail of notification %s to %s failed (it stays in the app)", notification_id, mail.to)
         return
-    with engine.begin() as c:  # delivery bookkeeping, after the commit that raised the notification
-        c.execute(update(Notification).where(Notification.id == notification_id).values(emailed_at=utcnow()))
+    repo.mark_emailed(engine, notification_id)
 
 
 def notify(uow: UnitOfWork, user_id: uuid.UUID, kind: str, title: str, link: str | None = None, *,
