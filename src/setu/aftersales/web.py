@@ -29,6 +29,14 @@ def _raise_page(request: Request, uow: UnitOfWork, *, values: dict | None = None
         "error": error}, section="aftersales", status_code=status)
 
 
+@router.get("/tickets/suppliers", response_class=HTMLResponse,
+            dependencies=[Depends(needs("aftersales.ticket.read"))])
+def supplier_performance(request: Request, uow: UnitOfWork = Depends(read_uow)):
+    """SLA compliance, mean time to acknowledge and to restore, no-fault-found rate per supplier,
+    over the tickets the reader sees (what ``setu aftersales sla-report`` prints)."""
+    return render(request, "aftersales/suppliers.html", {"report": service.sla_report(uow)}, section="aftersales")
+
+
 @router.get("/tickets/new", response_class=HTMLResponse, dependencies=[Depends(needs("aftersales.ticket.create"))])
 def raise_form(request: Request, uow: UnitOfWork = Depends(read_uow)):
     return _raise_page(request, uow, values=dict(request.query_params))
