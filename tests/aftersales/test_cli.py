@@ -54,3 +54,21 @@ def test_tickets_and_the_sla_report(engine, settings_env):
     r = runner.invoke(app, ["aftersales", "tickets"])
     assert r.exit_code == 0 and "BREACHED" in r.stdout and "OEM-1" in r.stdout
     assert Ticket.__tablename__ == "aftersales_ticket"
+
+
+def test_escalate_command_raises_each_escalation_once(engine, settings_env):
+    w = build_world(engine)
+    officer = Actor(name="ind-officer", party_id=w.operator_id, organisation_id=w.depot_org_id,
+                    organisation_kind="depot", role="clerk")
+    with UnitOfWork(officer, write=True, engine=engine) as uow:
+        tid = service.raise_ticket(uow, equipment_unit_id=w.unit_ids[0], supplier_org_id=w.oem_org_id,
+                                   type="spares", title="late", priority="critical").id
+        uow.commit()
+    with engine.begin() as c:   # raised 3 hours ago: acknowledge (2 h) breached, respond (8 h) under 50 %
+        c.execute(update(TicketEvent).where(TicketEvent.ticket_id == tid).values(at=utcnow() - timedelta(hours=3)))
+    r = runner.invoke(app, ["aftersales", "escalate", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert sorted((e["commitment"], e["level"]) for e in json.loads(r.stdout)) == [
+        ("acknowledge", 50), ("acknowledge", 75), ("acknowledge", 100)]
+    r = runner.invoke(app, ["aftersales", "escalate", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout) == []

@@ -24,3 +24,12 @@ def test_queue_and_ticket_pages(client, engine):
     assert r.status_code == 303
     page = client.get(f"/tickets/{tid}").text
     assert "acknowledged" in page and "completed" in page and 'value="start_work"' in page
+
+
+def test_supplier_performance_page(client, engine):
+    w = build_world(engine)
+    client.sign_in_as("ind.officer", **OFFICER)
+    _raise(client, w, w.oem_org_id, priority="critical")
+    page = client.get("/tickets/suppliers")
+    assert page.status_code == 200 and "OEM-1" in page.text and "SLA compliance (%)" in page.text
+    assert "Supplier performance" in client.get("/tickets").text

@@ -51,3 +51,73 @@ def test_officer_raises_the_oem_acknowledges_the_clock_stops(page, browser, live
     ctx.close()
     page.reload()
     expect(page.locator("#ticket-sla tbody tr").first).to_contain_text("completed")
+
+
+from tests.support.smtp import smtp_server  # noqa: E402,F401
+
+
+def test_officer_raises_critical_the_oem_answers_the_officer_is_notified(page, browser, live_app, smtp_server):  # noqa: F811
+    """The raise form, the OEM's acknowledgement and answer (a quotation), the SLA status changing on
+    the officer's page, the bell's unread count, the notifications page, and the e-mail that reached
+    the SMTP server on loopback."""
+    from playwright.sync_api import expect
+    from sqlalchemy import select
+
+    from setu.catalog.models import EquipmentType
+    from setu.identity.models import User
+    from setu.kit.access import system_actor
+    from setu.kit.uow import UnitOfWork
+    from tests.support.auth import browser_sign_in, ensure_user
+
+    engine = live_app["engine"]
+    ensure_user(engine, "rus.oem", party="RUS", org="OEM-1", kind="oem", role="clerk")
+    with UnitOfWork(system_actor("test"), write=True, engine=engine) as uow:
+        officer = uow.session.scalar(select(User).where(User.username == "ind.planner"))
+        officer.email = "officer@example.test"
+        oem_id = uow.session.scalar(select(EquipmentType.oem_organisation_id))
+        uow.commit()
+    base = live_app["base"]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(base + "/tickets")
+    page.get_by_role("link", name="Raise a ticket").click()
+    page.select_option("#f-unit", label=page.locator("#f-unit option", has_text="SN-0").first.inner_text())
+    page.select_option("#f-supplier", value=str(oem_id))
+    page.select_option("#f-type", value="repair_exchange")
+    page.select_option("#f-priority", value="critical")
+    page.fill("#f-title", "Hydraulic pump failure")
+    page.fill("#f-description", "Unit down: hydraulic pressure lost on start-up.")
+    _shot(page, "aftersales-raise-officer")
+    page.get_by_role("button", name="Raise ticket").click()
+    expect(page.locator("h1")).to_have_text("Hydraulic pump failure")
+    expect(page.locator("#ticket-state")).to_have_text("new")
+    expect(page.locator("#ticket-sla tbody tr").first).to_contain_text("in progress")
+    tid = page.url.rsplit("/", 1)[1]
+
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    oem = ctx.new_page()
+    browser_sign_in(oem, base, username="rus.oem", next_path="/notifications")
+    expect(oem.locator("#notification-list")).to_contain_text("New critical ticket")   # the assignment
+    oem.goto(f"{base}/tickets/{tid}")
+    oem.get_by_role("button", name="Acknowledge").click()
+    expect(oem.locator("#ticket-state")).to_have_text("acknowledged")
+    oem.fill("#f-note", "Exchange pump from stock, shipped within 48 h.")
+    oem.get_by_role("button", name="Quote").click()
+    expect(oem.locator("#ticket-state")).to_have_text("quoted")
+    _shot(oem, "aftersales-ticket-oem-answered")
+    ctx.close()
+
+    page.reload()
+    expect(page.locator("#ticket-state")).to_have_text("quoted")
+    rows = page.locator("#ticket-sla tbody tr")
+    expect(rows.nth(0)).to_contain_text("completed")                   # acknowledge
+    expect(rows.nth(1)).to_contain_text("completed")                   # respond: the quotation answered
+    expect(page.locator("#ticket-history")).to_contain_text("Exchange pump from stock")
+    expect(page.locator("#nav-bell-count")).to_have_text("2")
+    page.locator("#nav-bell").click()
+    expect(page.locator("#notification-list")).to_contain_text("acknowledged ticket 'Hydraulic pump failure'")
+    expect(page.locator("#notification-list")).to_contain_text("Exchange pump from stock")
+    _shot(page, "notifications-officer")
+    mail = smtp_server.wait_for("officer@example.test")
+    assert "Hydraulic pump failure" in str(mail["Subject"]) and f"/tickets/{tid}" in mail.get_content()
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.locator("#nav-bell-count")).to_have_count(0)

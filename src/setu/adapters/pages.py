@@ -13,6 +13,8 @@ reads its form through :func:`form_data`, which checks that token: the one place
 """
 from __future__ import annotations
 
+import logging
+
 import hmac
 import json
 import uuid
@@ -218,12 +220,22 @@ def render(request: Request, template: str, context: dict | None = None, *, stat
     if status_code >= 400 and uow is not None:
         uow.discard()  # an error page keeps nothing of what the failed step flushed
     ctx = {"request": request, "section": section, "saved": request.query_params.get("saved"), "me": actor,
-           **(context or {})}
+           **_header(request, actor), **(context or {})}
     token = _rendering.set(request)
     try:
         return HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
     finally:
         _rendering.reset(token)
+
+
+def _header(request: Request, actor: Any) -> dict:
+    """What later capabilities add to every page's header (slot ``page.header``: the notification
+    bell's unread count); a contributor that fails leaves the header without it."""
+    try:
+        return contributions("page.header", request=request, actor=actor)
+    except Exception:  # the page itself must still render
+        logging.getLogger("setu.adapters.pages").exception("page header contribution failed")
+        return {}
 
 
 def redirect(url: str) -> RedirectResponse:

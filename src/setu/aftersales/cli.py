@@ -77,3 +77,26 @@ def sla_report_cmd(format: Fmt = typer.Option(Fmt.table, "--format", help="table
         table.add_row(sup, str(m["tickets"]), fmt(m["compliance"]), str(m["breaches"]),
                       fmt(m["mean_acknowledge_hours"]), fmt(m["mean_restore_hours"]), fmt(m["no_fault_found_rate"]))
     Console().print(table)
+
+
+@app.command("escalate")
+@permission("aftersales.ticket.update")
+def escalate_cmd(format: Fmt = typer.Option(Fmt.table, "--format", help="table or json")) -> None:
+    """Raise the SLA escalations due now (50 / 75 / 100 % of each target, once each) and notify the
+    suppliers and raisers: what the job consumer's periodic task does every minute (for cron when
+    the server runs no consumer)."""
+    try:
+        from setu.kit.access import system_actor
+        from setu.kit.uow import transaction
+
+        with transaction(system_actor("aftersales.sla.escalate")) as uow:
+            raised = service.escalate(uow)
+    except SetuError as e:
+        fail(e)
+    if format is Fmt.json:
+        typer.echo(json.dumps([e.__dict__ for e in raised], indent=2))
+        return
+    table = Table("ticket", "commitment", "level %", "clock %", title=f"{len(raised)} escalation(s) raised")
+    for e in raised:
+        table.add_row(e.ticket_id[:8], e.commitment, str(e.level), f"{e.percent:.0f}")
+    Console().print(table)

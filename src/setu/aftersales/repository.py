@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from setu.aftersales.models import Ticket, TicketEvent
+from setu.aftersales.models import (Ticket, TicketAttachment, TicketComment, TicketEscalation, TicketEvent,
+                                    TicketOrderLink)
 from setu.fleet.policies import MILITARY_KINDS
 from setu.kit.access import Actor
 
@@ -58,3 +59,31 @@ def events(session: Session, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, lis
 def add_event(session: Session, event: TicketEvent) -> None:
     session.add(event)
     session.flush()
+
+
+def escalations(session: Session, ticket_ids: list[uuid.UUID]) -> set[tuple[uuid.UUID, str, int]]:
+    if not ticket_ids:
+        return set()
+    return {(r.ticket_id, r.commitment, r.level) for r in session.execute(
+        select(TicketEscalation.ticket_id, TicketEscalation.commitment, TicketEscalation.level)
+        .where(TicketEscalation.ticket_id.in_(ticket_ids)))}
+
+
+def escalation_rows(session: Session, ticket_id: uuid.UUID) -> list[TicketEscalation]:
+    return list(session.scalars(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket_id)
+                                .order_by(TicketEscalation.raised_at, TicketEscalation.level)))
+
+
+def comments(session: Session, ticket_id: uuid.UUID) -> list[TicketComment]:
+    return list(session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket_id)
+                                .order_by(TicketComment.at)))
+
+
+def attachments(session: Session, ticket_id: uuid.UUID) -> list[TicketAttachment]:
+    return list(session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket_id)
+                                .order_by(TicketAttachment.at)))
+
+
+def order_links(session: Session, ticket_id: uuid.UUID) -> list[TicketOrderLink]:
+    return list(session.scalars(select(TicketOrderLink).where(TicketOrderLink.ticket_id == ticket_id)
+                                .order_by(TicketOrderLink.at)))

@@ -38,6 +38,7 @@ THRESHOLDS = (50, 75, 100)                               # escalation levels, pe
 
 OPEN_STATES = ("new", "acknowledged", "quoted", "approved", "in_work")
 STATES = (*OPEN_STATES, "on_hold", "resolved", "closed_complete", "closed_incomplete", "cancelled")
+CLOSED_STATES = ("closed_complete", "closed_incomplete", "cancelled")
 
 
 def default_priority(unit_status: str | None, essentiality: int | None) -> str:

@@ -30,6 +30,7 @@ from types import ModuleType
 CAPABILITIES: tuple[str, ...] = (
     "identity",
     "audit",
+    "notifications",
     "finance",
     "catalog",
     "fleet",

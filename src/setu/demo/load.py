@@ -59,6 +59,7 @@ def _demo_users(uow: UnitOfWork, data: DemoData) -> dict[str, int]:
 
 POST_LOAD_HOOKS.append(_demo_users)
 POST_LOAD_HOOKS.append(lambda uow, data: __import__("setu.demo.localisation", fromlist=["add_demo_localisation"]).add_demo_localisation(uow, data))
+POST_LOAD_HOOKS.append(lambda uow, data: __import__("setu.demo.aftersales", fromlist=["add_demo_aftersales"]).add_demo_aftersales(uow, data))
 
 from setu.demo.ledger import write_ledger  # noqa: E402
 

@@ -494,6 +494,61 @@ def _execute(queue: JobQueue, job_id: str) -> None:
             consumer.running.discard(jid)
 
 
+# -- periodic tasks ----------------------------------------------------------------------------
+#
+# A periodic task is a function ``fn(engine, now)`` that runs every ``every_s`` seconds (the SLA
+# escalation sweep). It must be idempotent: :func:`tick` may run it on several consumers or again
+# after a restart, so it records what it has done in the database (e.g. one escalation row per
+# ticket, commitment and level) and does nothing twice. The consumer's scheduler thread calls
+# :func:`tick` every ``SETU_JOBS_TICK_S`` seconds (0: never; run ``tick`` from cron or a test).
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_s: float
+    func: Callable[[Engine, datetime], Any]
+
+
+_periodic: dict[str, Periodic] = {}
+_last_run: dict[str, datetime] = {}
+
+
+def periodic(name: str, *, every_s: float = 60.0) -> Callable[[Callable[[Engine, datetime], Any]], Callable]:
+    """Decorator: ``fn(engine, now)`` runs every ``every_s`` seconds from :func:`tick`."""
+    _check_name(name)
+    if every_s <= 0:
+        raise ValueError(f"periodic task {name}: every_s must be positive, not {every_s}")
+
+    def deco(func: Callable[[Engine, datetime], Any]) -> Callable[[Engine, datetime], Any]:
+        _periodic[name] = Periodic(name, float(every_s), func)
+        return func
+
+    return deco
+
+
+def periodic_tasks() -> list[str]:
+    return sorted(_periodic)
+
+
+def tick(engine: Engine, *, now: datetime | None = None, force: bool = False) -> dict[str, Any]:
+    """Run every periodic task that is due at ``now`` (all of them with ``force``); returns
+    ``{name: result}`` for those run. A task that raises is logged and the others still run."""
+    now = now or utcnow()
+    out: dict[str, Any] = {}
+    for name, task in sorted(_periodic.items()):
+        last = _last_run.get(name)
+        if not force and last is not None and (now - last).total_seconds() < task.every_s:
+            continue
+        _last_run[name] = now
+        try:
+            out[name] = task.func(engine, now)
+        except Exception as exc:
+            log.exception("periodic task %s failed", name)
+            out[name] = {"error": _describe(exc)}
+    return out
+
+
 # -- consumers ---------------------------------------------------------------------------------
 
 
@@ -528,7 +583,8 @@ class JobConsumer:
     (which also fails silent jobs of other consumers, see the module docstring)."""
 
     def __init__(self, engine: Engine, *, workers: int = 2, jobs_url: str | None = None, recover: str = "auto",
-                 heartbeat_s: float | None = None, stale_after_s: float | None = None, poll_s: float = 0.5):
+                 heartbeat_s: float | None = None, stale_after_s: float | None = None, poll_s: float = 0.5,
+                 tick_s: float | None = None):
         from setu.kit.settings import get_settings
 
         s = get_settings()
@@ -542,6 +598,8 @@ class JobConsumer:
         self.heartbeat_s = heartbeat_s or s.jobs_heartbeat_s
         self.stale_after_s = stale_after_s or s.jobs_stale_after_s
         self.poll_s = poll_s
+        self.tick_s = s.jobs_tick_s if tick_s is None else tick_s
+        self._ticker: threading.Thread | None = None
         self.running: set[uuid.UUID] = set()
         self._stop = threading.Event()
         self._huey_consumer: Any = None
@@ -574,9 +632,19 @@ class JobConsumer:
             requeued = 0
         self._beat = threading.Thread(target=self._heartbeat, name=f"setu-jobs-heartbeat-{self.id}", daemon=True)
         self._beat.start()
+        if self.tick_s > 0:
+            self._ticker = threading.Thread(target=self._tick_loop, name=f"setu-jobs-ticker-{self.id}", daemon=True)
+            self._ticker.start()
         log.info("job consumer %s started: %d worker thread(s), queue %s, %d queued job(s) enqueued again",
                  self.id, self.workers, self.queue.jobs_url.split("@")[-1], requeued)
         return self
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                tick(self.engine)
+            except Exception:
+                log.exception("periodic tick failed (will retry)")
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
@@ -599,6 +667,8 @@ class JobConsumer:
             self._huey_consumer.stop(graceful=True)
         if self._beat is not None:
             self._beat.join(5)
+        if self._ticker is not None:
+            self._ticker.join(5)
         if self.queue.consumer is self:
             self.queue.consumer = None
         log.info("job consumer %s stopped", self.id)
@@ -678,4 +748,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 __all__ = ["JOB_STATES", "INTERRUPTED", "JobContext", "JobConsumer", "JobRead", "configure", "get_job", "list_jobs",
-           "main", "recover", "register", "registered", "run_consumer", "start_consumer", "stop_consumer", "submit", "wait"]
+           "main", "periodic", "periodic_tasks", "recover", "register", "registered", "tick", "run_consumer", "start_consumer", "stop_consumer", "submit", "wait"]

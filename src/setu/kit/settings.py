@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     #: Seconds between a running job's heartbeats, and after which a silent running job is failed.
     jobs_heartbeat_s: float = 5.0
     jobs_stale_after_s: float = 60.0
+    #: Seconds between the job consumer's runs of the periodic tasks (:func:`setu.kit.jobs.tick`:
+    #: the SLA escalation sweep); 0: the consumer runs none (run ``setu aftersales escalate`` instead).
+    jobs_tick_s: float = 60.0
+    #: E-mail of notifications: the SMTP server (unset: no e-mail is sent, in-app notifications
+    #: only), its port, the sender address, and seconds to wait for the server.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "setu@localhost"
+    smtp_timeout_s: float = 10.0
+    #: Folder of stored files (ticket attachments), and the largest attachment accepted (bytes).
+    data_dir: str = "var/data"
+    attachment_max_bytes: int = 10 << 20
     #: Hours an ``Idempotency-Key`` is remembered.
     idempotency_hours: int = 24
     #: Largest request body accepted (bytes; 413 above it), and for multipart uploads (file imports).
