@@ -152,8 +152,16 @@ def test_needs_you_now_lists_waiting_actions_each_one_click_away(demo):
     for a in d["needs_you"]:
         assert f'href="{a["href"]}"' in html.replace("&amp;", "&")
         assert c.get(a["href"].split("#")[0]).status_code == 200
-    # the OEM engineer is asked to acknowledge the critical ticket addressed to its organisation
-    oem = _data(demo, "rus.engineer")
+    # a clerk of the supplier addressed is asked to acknowledge the critical ticket
+    from setu.aftersales.models import Ticket
+    from setu.identity.models import Organisation
+    from tests.support.auth import ensure_user
+
+    with UnitOfWork(SYS, engine=demo["engine"]) as uow:
+        org = uow.session.get(Organisation, uow.session.scalar(select(Ticket.supplier_org_id)))
+        code = org.code
+    ensure_user(demo["engine"], "rus.oem.clerk", party="RUS", org=code, kind=org.kind, role="clerk")
+    oem = _data(demo, "rus.oem.clerk")
     assert any(a["kind"] == "ticket_acknowledgement" for a in oem["needs_you"])
     # the leadership (viewers) decide nothing
     assert not any(a["kind"] in ("fai_approval", "plan_decision") for a in _data(demo, "ind.leadership")["needs_you"])
