@@ -159,8 +159,8 @@ def test_needs_you_now_lists_waiting_actions_each_one_click_away(demo):
 
     with UnitOfWork(SYS, engine=demo["engine"]) as uow:
         org = uow.session.get(Organisation, uow.session.scalar(select(Ticket.supplier_org_id)))
-        code = org.code
-    ensure_user(demo["engine"], "rus.oem.clerk", party="RUS", org=code, kind=org.kind, role="clerk")
+        code, kind = org.code, org.kind
+    ensure_user(demo["engine"], "rus.oem.clerk", party="RUS", org=code, kind=kind, role="clerk")
     oem = _data(demo, "rus.oem.clerk")
     assert any(a["kind"] == "ticket_acknowledgement" for a in oem["needs_you"])
     # the leadership (viewers) decide nothing
