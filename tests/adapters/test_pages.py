@@ -52,8 +52,8 @@ def test_home_shows_headline_figures_and_a_chart(client, engine):
     assert re.search(r'id="stat-readiness">75%<', html)  # 3 of 4 units operational
     assert re.search(r'id="stat-sites">2<', html)
     assert re.search(r'id="stat-stock">15<', html)
-    fig = json.loads(re.search(r'<script type="application/json" class="setu-figure">(.*?)</script>', html, re.S)
-                     .group(1))
+    fig = json.loads(re.search(r'id="units-by-type".*?<script type="application/json" class="setu-figure">(.*?)</script>',
+                               html, re.S).group(1))
     assert {t["name"] for t in fig["data"]} == {"Operational", "Down: maintenance", "Down: awaiting parts"}
     assert fig["data"][0]["y"] == ["FTR"] and fig["data"][0]["x"] == [3]
 
