@@ -23,8 +23,14 @@ router = APIRouter(tags=["localisation"], responses=problem_responses(403))
 READ = "localisation.qualification.read"
 
 
+def _lot(uow: UnitOfWork, lot) -> LotRead:
+    return LotRead.model_validate({**{k: getattr(lot, k) for k in LotRead.model_fields if k != "site"},
+                                   "site": service.visible_site_code(uow, lot.site_id)})
+
+
 def _detail(uow: UnitOfWork, q) -> QualificationDetail:
     d = service.qualification_detail(uow, qualification_id=q.id)
+    d["lots"] = [_lot(uow, x) for x in d["lots"]]
     return QualificationDetail.model_validate({
         **QualificationRead.model_validate(q).model_dump(), "part_number": d["part_number"], "maker": d["maker"],
         "characteristics": d["characteristics"], "lots": d["lots"], "comments": d["comments"],
@@ -95,15 +101,15 @@ def add_comment(qualification_id: str, data: CommentIn, uow: UnitOfWork = write_
              responses=problem_responses(404, 422), dependencies=[Depends(needs(RECORD))])
 def create_lot(qualification_id: str, data: LotIn, uow: UnitOfWork = write_uow):
     """The maker records a production lot at a site it sees: held (not serviceable) until released."""
-    return LotRead.model_validate(service.create_lot(uow, qualification_id=qualification_id, site_id=data.site_id,
-                                                     lot_number=data.lot_number, quantity=data.quantity))
+    return _lot(uow, service.create_lot(uow, qualification_id=qualification_id, site_id=data.site_id,
+                                        lot_number=data.lot_number, quantity=data.quantity))
 
 
 @router.post("/localisation/lots/{lot_id}/release", response_model=LotRead,
              responses=problem_responses(404, 409, 422), dependencies=[Depends(needs(RELEASE))])
 def release_lot(lot_id: str, data: ReleaseIn, uow: UnitOfWork = write_uow):
     """The quality authority releases a lot of a certified part into serviceable stock at its site."""
-    return LotRead.model_validate(service.release_lot(uow, lot_id=lot_id, version=data.version))
+    return _lot(uow, service.release_lot(uow, lot_id=lot_id, version=data.version))
 
 
 # -- packages -----------------------------------------------------------------------------------

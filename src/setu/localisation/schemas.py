@@ -185,7 +185,8 @@ class CharacteristicIn(Input):
 class FaiIn(Input):
     model_config = ConfigDict(extra="forbid")
     fai_kind: Literal["full", "partial"]
-    characteristics: list[CharacteristicIn] = Field(min_length=1, max_length=500)
+    characteristics: list[CharacteristicIn] = Field(default_factory=list, max_length=500,
+                                                    description="at least one (refused by the workflow when empty)")
     version: int | None = None
 
 
@@ -239,7 +240,7 @@ class LotRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     qualification_id: uuid.UUID
-    site_id: uuid.UUID
+    site: str | None = Field(None, description="the destination site's code, when the caller may see the site")
     lot_number: str
     quantity: int
     status: str

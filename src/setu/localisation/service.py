@@ -181,6 +181,16 @@ def _destination(uow: UnitOfWork, q: Qualification, site_id: uuid.UUID) -> None:
         raise NotFound(f"site {site_id} not found")
 
 
+def visible_site_code(uow: UnitOfWork, site_id: uuid.UUID) -> str | None:
+    """A lot's destination site code, only for a caller who may see that site."""
+    from setu.fleet.models import Site
+
+    if not fleet_service.visible_site_ids_among(uow, site_ids=[site_id]):
+        return None
+    site = uow.session.get(Site, site_id)
+    return site.code if site else None
+
+
 def create_lot(uow: UnitOfWork, *, qualification_id: uuid.UUID, site_id: uuid.UUID, lot_number: str,
                quantity: int) -> Lot:
     """The JV records a production lot; it is held (not serviceable) until released."""
