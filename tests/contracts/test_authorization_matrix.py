@@ -538,6 +538,8 @@ class Oracle:
         qualification (403 for another organisation); a ToT deliverable is delivered by the
         package's origin party and decided by its operator party (the other party: 403, or 409
         when an earlier case already moved it)."""
+        if not route.api and route.path.endswith("/step"):
+            return {422}  # the matrix's form names no step: refused as such, nothing changes
         if "qualification_id" in objects and route.permission == "localisation.qualification.create":
             maker = self.seed.qualifications[objects["qualification_id"]][1]
             return GOOD_WRITE if actor.organisation_id == self.seed.org_ids[maker] else {403}

@@ -126,3 +126,13 @@ def venture_detail(s: Session, v) -> dict:
             "capabilities": list(s.scalars(select(VentureCapability).where(VentureCapability.venture_id == v.id)
                                            .order_by(VentureCapability.process))),
             "licences": lics}
+
+
+def bom_lines_with_prices(s: Session) -> list[tuple]:
+    """(type code, type name, part id, part number, quantity per assembly, unit price, currency) of
+    every bill-of-material line."""
+    return list(s.execute(
+        select(EquipmentType.code, EquipmentType.name, Part.id, Part.part_number, BomLine.quantity_per_assembly,
+               Part.unit_price, Part.currency)
+        .join(BomLine, BomLine.equipment_type_id == EquipmentType.id).join(Part, Part.id == BomLine.child_part_id)
+        .order_by(EquipmentType.code, Part.part_number)).all())

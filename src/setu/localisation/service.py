@@ -275,6 +275,7 @@ def qualification_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
 def qualification_detail(uow: UnitOfWork, *, qualification_id: uuid.UUID) -> dict[str, Any]:
     q = get_qualification(uow, qualification_id=qualification_id)
     return {"q": q, **repo.names(uow.session, q), "characteristics": characteristics(uow, q),
+            "steps": available_steps(uow, q),
             "lots": repo.lots(uow.session, q.id), "comments": repo.comments(uow.session, q.id)}
 
 
@@ -511,3 +512,86 @@ def create_venture(uow: UnitOfWork, *, organisation_id: uuid.UUID, kind: str, fo
             royalty_currency=cur))
     flush(uow.session, "venture capability", {"process": "capabilities"})
     return v
+
+
+def available_steps(uow: UnitOfWork, q: Qualification) -> list[str]:
+    """The workflow steps the actor may take on ``q`` now: the permission, the state and the party
+    rule (the workflow), and the maker's own steps only for the maker; ``comment`` for an OEM."""
+    actor = uow.actor
+    out = []
+    for t in QUALIFICATION.available(actor, q):
+        if t.permission == RECORD and not actor.system and actor.organisation_id != q.maker_organisation_id:
+            continue
+        out.append(t.name)
+    if actor.can(COMMENT):
+        out.append("comment")
+    return out
+
+
+def take_step(uow: UnitOfWork, *, qualification_id: uuid.UUID, action: str, form: dict[str, str]) -> Qualification:
+    """One step from the web page's form (the same services as the API)."""
+    q = get_qualification(uow, qualification_id=qualification_id)
+    version = int(form["version"]) if str(form.get("version") or "").isdigit() else None
+    if action in ("approve_drawing", "return_fai", "certify"):
+        return decide(uow, qualification_id=q.id, transition=action, note=form.get("note") or None, version=version)
+    if action == "reopen":
+        return reopen(uow, qualification_id=q.id, change=form.get("change") or "", new_value=form.get("new_value") or None,
+                      note=form.get("note") or "", version=version)
+    if action == "comment":
+        comment(uow, qualification_id=q.id, text=form.get("text") or "")
+        return q
+    if action == "submit_fai":
+        rows = []
+        for k in range(20):
+            name = (form.get(f"name_{k}") or "").strip()
+            if name:
+                rows.append({"name": name, "requirement": form.get(f"requirement_{k}") or "",
+                             "measured": form.get(f"measured_{k}") or "", "result": form.get(f"result_{k}") or ""})
+        return submit_fai(uow, qualification_id=q.id, fai_kind=form.get("fai_kind") or "", rows=rows, version=version)
+    raise ValidationFailed("step", [FieldError("action", "one of approve_drawing, submit_fai, return_fai, certify, "
+                                                         "reopen, comment")])
+
+
+def package_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Each visible package with its status, current phase and deliverables by state."""
+    out = []
+    for p in list_packages(uow):
+        ds = repo.deliverables(uow.session, p.id)
+        out.append({"package": p, "status": package_status(ds), "phase": current_phase(ds),
+                    "counts": {s: sum(1 for d in ds if d.status == s) for s in ("due", "delivered", "accepted", "rejected")},
+                    **repo.package_names(uow.session, p)})
+    return out
+
+
+def content_rollups(uow: UnitOfWork, currency: str = "INR") -> dict[str, Any]:
+    """Indigenous content (setu.engine.localisation.content: imports at every tier excluded) of
+    each equipment type's bill of material, of each package's covered parts and of the whole
+    portfolio, by value (in ``currency``, converted at the reference rates, kit.money.convert)
+    and by count. A part counts as locally made once a qualification of it (visible to the
+    caller) is certified."""
+    from setu.engine.localisation.content import ContentLine, indigenous_content
+    from setu.kit.money import convert
+
+    local = {q.part_id for q in list_qualifications(uow) if q.status == "certified"}
+    lines = repo.bom_lines_with_prices(uow.session)
+    rates: dict[str, Decimal] = {}
+
+    def value(price: Decimal, cur: str) -> Decimal:
+        if cur not in rates:
+            rates[cur] = convert(Decimal(1), cur, currency) if cur != currency else Decimal(1)
+        return price * rates[cur]
+
+    by_type: dict[str, list] = {}
+    names: dict[str, str] = {}
+    for type_code, type_name, part_id, part_number, qpa, price, cur in lines:
+        names[type_code] = type_name
+        by_type.setdefault(type_code, []).append(ContentLine(part_number, Decimal(str(qpa)), value(price, cur),
+                                                             part_id in local))
+    types = [{"code": c, "name": names[c], "content": indigenous_content(ls)} for c, ls in sorted(by_type.items())]
+    portfolio = indigenous_content([ln for ls in by_type.values() for ln in ls])
+    pkgs = []
+    for p in list_packages(uow):
+        pl = [ContentLine(r["part"].part_number, Decimal(1), value(r["part"].unit_price, r["part"].currency),
+                          r["part"].id in local) for r in repo.package_parts(uow.session, p.id)]
+        pkgs.append({"code": p.code, "title": p.title, "content": indigenous_content(pl)})
+    return {"currency": currency, "types": types, "portfolio": portfolio, "packages": pkgs}
