@@ -287,3 +287,18 @@ def test_qualification_and_package_steps_over_the_api(engine, prog):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "localisation.deliverable.reject")).scalar() == 1
+
+
+def test_cli_lists_packages(engine, prog, monkeypatch):
+    from typer.testing import CliRunner
+
+    from setu.app.cli import app
+
+    _package(engine, prog)
+    monkeypatch.setenv("SETU_DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    r = CliRunner().invoke(app, ["localisation", "packages", "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    rows = json.loads(r.output)
+    assert rows[0]["code"] == "TOT-1" and rows[0]["fee_currency"] == "RUB" and rows[0]["deliverables"]["due"] == 3
