@@ -109,9 +109,6 @@ DELIVERABLES = (
 def _ventures_and_packages(uow, data, qa, oem) -> dict[str, int]:
     s = uow.session
     orgs, ind, rus = data.organisation_ids, data.party_ids.get("IND"), data.party_ids.get("RUS")
-    from setu.catalog.models import EquipmentType
-    from sqlalchemy import select
-
     uow.actor, s.info["actor"] = qa, qa
     ventures = {"IN-JV-OPTRON": ("joint_venture", "RU-AD", [("Bharat Optronics (demo)", "50.5"), ("Volga Air Defence Concern (demo)", "49.5")],
                                  [("optics", 300), ("electronics", 450), ("composites", 200), ("machining", 250)]),
@@ -141,7 +138,7 @@ def _ventures_and_packages(uow, data, qa, oem) -> dict[str, int]:
             continue
         jv = Actor(name="ind.jv", party_id=ind, organisation_id=orgs[licensee], organisation_kind="joint_venture",
                    role="approver")
-        et = s.scalars(select(EquipmentType).where(EquipmentType.code == etype)).first()
+        et = repo.equipment_type_by_code(s, etype)
         parts = []
         exclude: set = set()
         for phase in ("kit_assembly", "skd", "raw_material"):

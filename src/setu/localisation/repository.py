@@ -136,3 +136,7 @@ def bom_lines_with_prices(s: Session) -> list[tuple]:
                Part.unit_price, Part.currency)
         .join(BomLine, BomLine.equipment_type_id == EquipmentType.id).join(Part, Part.id == BomLine.child_part_id)
         .order_by(EquipmentType.code, Part.part_number)).all())
+
+
+def equipment_type_by_code(s: Session, code: str) -> EquipmentType | None:
+    return s.scalars(select(EquipmentType).where(EquipmentType.code == code)).first()
