@@ -295,8 +295,14 @@ def test_cli_lists_packages(engine, prog, monkeypatch):
     from setu.app.cli import app
 
     _package(engine, prog)
+    from setu.kit.settings import get_settings
+
     monkeypatch.setenv("SETU_DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
-    r = CliRunner().invoke(app, ["localisation", "packages", "--json"])
+    get_settings.cache_clear()   # the command reads this database, not one an earlier test configured
+    try:
+        r = CliRunner().invoke(app, ["localisation", "packages", "--json"])
+    finally:
+        get_settings.cache_clear()
     assert r.exit_code == 0, r.output
     import json
 
