@@ -218,6 +218,12 @@ class Seed:
     support: dict[str, uuid.UUID] = field(default_factory=dict)  # providing party -> a support transaction
     #: raising party -> (after-sales ticket id, raising organisation, supplier organisation, unit serial)
     tickets: dict[str, tuple[uuid.UUID, str, str, str]] = field(default_factory=dict)
+    #: making party -> (qualification id, maker organisation, owner party of its part); its held lot
+    qualifications: dict[str, tuple[uuid.UUID, str, str]] = field(default_factory=dict)
+    lots: dict[str, uuid.UUID] = field(default_factory=dict)
+    #: operating (receiving) party -> a ToT package from the other party, and one of its deliverables
+    packages: dict[str, uuid.UUID] = field(default_factory=dict)
+    deliverables: dict[str, uuid.UUID] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # actor name -> secret
     extra_part_ids: list[uuid.UUID] = field(default_factory=list)  # build_world's other parts
     spare_tokens: dict[str, uuid.UUID] = field(default_factory=dict)  # actor name -> a token id to revoke
@@ -378,6 +384,36 @@ def seed_world(engine) -> Seed:
                 uow, agreement_id=agreement.id, provider=key, receiver=OTHER[key], activity="exercise",
                 category="food", description=f"food provided by {key}", requested_on=_date(2026, 1, 5)).id
         uow.commit()
+    # localisation: each party has a registered maker (the operator's JV; on the origin side its
+    # OEM, as a licensed manufacturer), a qualification of the other party's part by it with a held
+    # lot at one of its bases, and a ToT package it receives from the other party
+    from setu.localisation import service as loc
+    from setu.localisation.models import Lot, Qualification, TotDeliverable, TotPackage
+
+    with UnitOfWork(sys_, write=True, engine=engine) as uow:
+        for key, maker, part_key, site in (("IND", "IND-JV", "RUS", "BAS1"), ("RUS", "OEM-1", "IND", "RUSBASE7")):
+            loc.create_venture(uow, organisation_id=seed.org_ids[maker],
+                               kind="joint_venture" if maker == "IND-JV" else "licensed_manufacturer")
+            q = Qualification(party_id=seed.party_ids[key], part_id=seed.parts[part_key][0],
+                              maker_organisation_id=seed.org_ids[maker], drawing_revision="A", source="s",
+                              material="m", process="p", status="drawing", created_by="seed", cycle=1)
+            uow.session.add(q)
+            uow.session.flush()
+            lot = Lot(qualification_id=q.id, site_id=seed.sites[site][0], lot_number=f"MLOT-{key}", quantity=1,
+                      status="held", created_by="seed")
+            pkg = TotPackage(code=f"MTOT-{key}", title=f"Matrix package {key}", party_id=seed.party_ids[key],
+                             origin_party_id=seed.party_ids[OTHER[key]], fee_amount=Decimal("1.00"),
+                             fee_currency="INR", created_by="seed")
+            uow.session.add_all([lot, pkg])
+            uow.session.flush()
+            d = TotDeliverable(package_id=pkg.id, party_id=pkg.party_id, origin_party_id=pkg.origin_party_id,
+                               kind="drawing", title="Matrix drawing", reference=f"MDRG-{key}", phase="kit_assembly",
+                               status="due")
+            uow.session.add(d)
+            uow.session.flush()
+            seed.qualifications[key] = (q.id, maker, part_key)
+            seed.lots[key], seed.packages[key], seed.deliverables[key] = lot.id, pkg.id, d.id
+        uow.commit()
     site_code = {sid: code for code, (sid, _) in seed.sites.items()}
     with UnitOfWork(sys_, engine=engine) as uow:
         seed.stock = {p.id: site_code[p.site_id] for p in uow.session.scalars(select(StockPosition))}
@@ -430,6 +466,7 @@ PARAMS = {
     "object_id": "audit_object", "actor_name": "audit_actor",
     "position_id": "stock_position", "record_id": "demand_record", "ticket_id": "ticket",
     "transaction_id": "support_tx", "year": "statement_year",
+    "qualification_id": "qualification", "lot_id": "lot", "package_id": "package", "deliverable_id": "deliverable",
 }
 #: Resources with a shared object (visible to both parties, maintained by none or by one).
 SHARED = {"part", "run"}
@@ -486,6 +523,32 @@ class Oracle:
             return True
         return actor.organisation_id in (self.seed.org_ids[raiser], self.seed.org_ids[supplier])
 
+    def sees_qualification(self, actor: Actor, key: str) -> bool:
+        """A qualification (and its lots): its own party, the programme offices, and an OEM of the
+        party that maintains the qualified part (origin-party scoping, localisation.service)."""
+        if actor.sees_all_parties:
+            return True
+        if actor.sysadmin or actor.party_id is None:
+            return False
+        mine = self.party_of(actor)
+        return key == mine or (actor.organisation_kind == "oem" and self.seed.qualifications[key][2] == mine)
+
+    def localisation_write(self, route: Route, actor: Actor, objects: dict[str, object]) -> set[int] | None:
+        """Localisation's object rules (services and rules.py): only the maker records on its
+        qualification (403 for another organisation); a ToT deliverable is delivered by the
+        package's origin party and decided by its operator party (the other party: 403, or 409
+        when an earlier case already moved it)."""
+        if not route.api and route.path.endswith("/step"):
+            return {422}  # the matrix's form names no step: refused as such, nothing changes
+        if "qualification_id" in objects and route.permission == "localisation.qualification.create":
+            maker = self.seed.qualifications[objects["qualification_id"]][1]
+            return GOOD_WRITE if actor.organisation_id == self.seed.org_ids[maker] else {403}
+        if "deliverable_id" in objects:
+            key = objects["deliverable_id"]   # the operating party
+            side = OTHER[key] if route.path.endswith("/deliver") else key
+            return GOOD_WRITE if self.party_of(actor) == side else {403, 409}
+        return None
+
     # the object a variant names, for an actor of party ``mine``
     def object_for(self, param: str, variant: str, spec: ActorSpec) -> tuple[str, object]:
         """(path value, object key for the oracle); key None = missing."""
@@ -532,6 +595,14 @@ class Oracle:
             return str(s.support[key]), key
         if res == "ticket":
             return str(s.tickets[key][0]), key
+        if res == "qualification":
+            return str(s.qualifications[key][0]), key
+        if res == "lot":
+            return str(s.lots[key]), key
+        if res == "package":
+            return str(s.packages[key]), key
+        if res == "deliverable":
+            return str(s.deliverables[key]), key
         if res in ("token", "session"):
             spare = s.spare_tokens if res == "token" else s.spare_sessions
             if key == mine:
@@ -559,6 +630,10 @@ class Oracle:
         if res == "job":  # a party's jobs (setu.kit.jobs.get_job): programme offices see both
             return actor.sees_all_parties or key == self.party_of(actor)
         if res == "support_tx":  # both parties of a support transaction see it (ledger.repository)
+            return actor.sees_all_parties or self.party_of(actor) in ("IND", "RUS")
+        if res in ("qualification", "lot"):
+            return self.sees_qualification(actor, key)
+        if res in ("package", "deliverable"):  # both parties of a package (localisation.service)
             return actor.sees_all_parties or self.party_of(actor) in ("IND", "RUS")
         if res in ("token", "session"):
             return key == "own"
@@ -614,6 +689,10 @@ class Oracle:
         if route.permission.endswith(".approve"):  # nobody approves (or rejects) their own request
             if any(PARAMS[p] == "plan" and PLAN_AUTHOR.get(k) == spec.name for p, k in objects.items()):
                 return {403}
+        if route.write and "localisation" in route.path:
+            loc = self.localisation_write(route, actor, objects)
+            if loc is not None:
+                return loc
         if route.write and "/ledger/support/{transaction_id}/step" in route.path:
             if not route.api:  # the matrix's form names no action: refused as such (422), nothing changes
                 return {422}
@@ -688,6 +767,9 @@ class Oracle:
         for key, (pid, name) in s.plans.items():
             if not self.sees_plan(actor, key):
                 out |= {str(pid), name}
+        for key, (qid, _, _) in s.qualifications.items():
+            if not self.sees_qualification(actor, key):
+                out |= {str(qid), str(s.lots[key]), f"MLOT-{key}"}
         for key, (tid, _, _, serial) in s.tickets.items():
             if not self.sees_ticket(actor, key):
                 out |= {str(tid), f"Matrix ticket {key}"}
@@ -1049,6 +1131,16 @@ def body_expect(world: World, route: Route, spec: ActorSpec, refs: dict[str, obj
         _, key = o.object_for(p, "own", spec)
         if not o.visible(actor, PARAMS[p], key):
             return {404}
+    if route.path.endswith("/localisation/qualifications/{qualification_id}/lots"):
+        # a lot's destination is any site of the qualification's party (the maker names it without
+        # reading its stock; localisation.service._destination); only the maker records lots
+        _, key = o.object_for("qualification_id", "own", spec)
+        if actor.organisation_id != world.seed.org_ids[world.seed.qualifications[key][1]]:
+            return {403}
+        site = refs.get("site_id")
+        if site is None:
+            return {404, 422}
+        return GOOD_WRITE if world.seed.site_party(site) == key else ("missing", set())
     if any(k is None for k in refs.values()):
         return {404, 422}  # a missing object named in a body: not found, or a field error
     hidden = any(not o.visible(actor, BODY_REFS[name], key) for name, key in refs.items())
@@ -1159,7 +1251,10 @@ SERVER_FIELDS = ("owner_party_id", "party_id", "started_by", "created_by", "acto
                                    if r.api and r.write and (r.method, r.path) in BODY_MODELS])
 def test_fields_nobody_may_set_are_refused(write_world, route):
     world = write_world
-    spec = ACTOR_BY_NAME["m.ind.admin"]
+    # an actor who may use the route (the operator's party administrator where it may; else the
+    # first matrix actor holding the route's permission, e.g. a JV or the quality authority)
+    spec = next((a for a in (ACTOR_BY_NAME["m.ind.admin"], *ACTORS) if a.signed_in and not a.sysadmin
+                 and world.seed.actors[a.name].can(route.permission)), ACTOR_BY_NAME["m.ind.admin"])
     model = BODY_MODELS[(route.method, route.path)]
     body = build_body(world, route, spec, "own")[0] if route in _body_routes() else {}
     smuggled = {f: str(world.seed.party_ids["RUS"]) for f in SERVER_FIELDS if f not in model.model_fields}

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from setu.fleet import service as fleet
 from setu.fleet.schemas import StockPositionSet
+from setu.catalog.models import Part
 from setu.identity.models import Organisation
 from setu.kit.access import Actor, system_actor
 from setu.kit.audit import AuditEntry
@@ -34,6 +35,10 @@ def world(engine):
         s.add_all([jv, jv2, qa])
         s.flush()
         ids = {"jv": jv.id, "jv2": jv2.id, "qa": qa.id}
+        # the part is the origin's design: its OEM sees the qualification (origin-party scoping)
+        s.get(Part, rw.w.part_ids[0]).owner_party_id = rw.w.origin_id
+        for org in (jv, jv2):
+            svc.create_venture(uow, organisation_id=org.id, kind="joint_venture")
         uow.commit()
     w = rw.w
     people = {

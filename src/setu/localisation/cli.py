@@ -58,3 +58,30 @@ def plan_cmd(
                f"{res['availability_without']:.4f} without the plan, {res['availability_with']:.4f} with it "
                f"(greedy: {res['greedy']['availability_with']:.4f}, cost {res['greedy']['total_cost']}); wrote {output}")
 
+
+
+@app.command("packages")
+@permission("localisation.package.read")
+def packages_cmd(
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """List the transfer-of-technology packages: status, current phase, fee and currency, deliverables by state."""
+    from setu.kit.access import system_actor
+    from setu.kit.uow import UnitOfWork
+    from setu.localisation import service
+
+    with UnitOfWork(system_actor("cli")) as uow:
+        rows = [{"code": r["package"].code, "title": r["package"].title, "licensor": r["licensor"],
+                 "licensee": r["licensee"], "fee_amount": str(r["package"].fee_amount),
+                 "fee_currency": r["package"].fee_currency, "status": r["status"], "phase": r["phase"],
+                 "deliverables": r["counts"]} for r in service.package_rows(uow)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        c = r["deliverables"]
+        typer.echo(f"{r['code']:<16} {r['status']:<12} phase {r['phase'] or 'all accepted':<14} fee {r['fee_amount']} "
+                   f"{r['fee_currency']}  due {c['due']} delivered {c['delivered']} accepted {c['accepted']} "
+                   f"rejected {c['rejected']}  {r['title']}")
+    if not rows:
+        typer.echo("no packages")

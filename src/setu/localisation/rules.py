@@ -14,6 +14,15 @@ the cycle to pass; a partial FAI is accepted only after a reopening of a part on
 first qualification needs a full FAI, AS9102); a reopening names what changed.
 
 A lot is ``held`` until the authority ``release``-s it, only while its qualification is certified.
+The authority decides only its own party's qualifications (``party_of("party_id")``).
+
+A deliverable of a transfer-of-technology package:
+
+    due --deliver--> delivered --accept--> accepted
+     rejected --deliver--^   delivered --reject--> rejected   (with a reason; the origin side delivers again)
+
+The origin side delivers (``party_of("origin_party_id")``), the operator side decides
+(``party_of("party_id")``).
 """
 from __future__ import annotations
 
@@ -21,11 +30,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from setu.kit.errors import FieldError
-from setu.kit.workflow import Transition, Workflow, requires
-from setu.localisation.policies import APPROVE, RECORD, RELEASE
+from setu.kit.workflow import Transition, Workflow, party_of, requires
+from setu.localisation.policies import ACCEPT, APPROVE, DELIVER, RECORD, RELEASE
 
 CHANGES = ("source", "material", "process", "drawing_revision")
 STATES = ("drawing", "fai", "submitted", "certified")
+OWN_PARTY = party_of("party_id", "of the qualification's party")
+DELIVERABLE_KINDS = ("drawing", "specification", "process_sheet", "test_schedule", "tooling", "jig",
+                     "test_equipment", "raw_material", "mandated_source")
+PHASES = ("kit_assembly", "skd", "raw_material")
+DELIVERABLE_STATES = ("due", "delivered", "accepted", "rejected")
 
 
 def _fai_guard(obj: Any, kw: Mapping[str, Any]) -> FieldError | str | None:
@@ -70,13 +84,13 @@ QUALIFICATION = Workflow(
     "localisation.qualification", states=STATES, initial="drawing", state_attr="status",
     record_by="decided_by", record_at="decided_at", noun="qualification",
     transitions=[
-        Transition("approve_drawing", "drawing", "fai", APPROVE, assign={"note": "note"},
+        Transition("approve_drawing", "drawing", "fai", APPROVE, who=[OWN_PARTY], assign={"note": "note"},
                    label="Approve drawing revision"),
         Transition("submit_fai", "fai", "submitted", RECORD, guard=_fai_guard, assign={"fai_kind": "fai_kind"},
                    label="Submit first-article inspection"),
-        Transition("return_fai", "submitted", "fai", APPROVE, guard=requires("note", "say why the inspection is returned"),
+        Transition("return_fai", "submitted", "fai", APPROVE, who=[OWN_PARTY], guard=requires("note", "say why the inspection is returned"),
                    assign={"note": "note"}, label="Return inspection"),
-        Transition("certify", "submitted", "certified", APPROVE, guard=_certify_guard, assign={"note": "note"},
+        Transition("certify", "submitted", "certified", APPROVE, who=[OWN_PARTY], guard=_certify_guard, assign={"note": "note"},
                    effect=_certify_effect, event="localisation.qualification.certified", label="Certify"),
         Transition("reopen", ("fai", "submitted", "certified"), "drawing", RECORD, guard=_reopen_guard,
                    assign={"note": "note"}, effect=_reopen_effect, event="localisation.qualification.reopened",
@@ -91,4 +105,21 @@ LOT = Workflow(
                    guard=lambda _o, kw: None if kw.get("qualification_status") == "certified"
                    else f"the part's qualification is {kw.get('qualification_status')}, not certified",
                    label="Release lot"),
+    ])
+
+DELIVERABLE = Workflow(
+    "localisation.deliverable", states=DELIVERABLE_STATES, initial="due", state_attr="status",
+    record_by="decided_by", record_at="decided_at", noun="deliverable",
+    transitions=[
+        Transition("deliver", ("due", "rejected"), "delivered", DELIVER,
+                   who=[party_of("origin_party_id", "of the origin party, which delivers")],
+                   assign={"revision": "revision"}, record_by="delivered_by", record_at="delivered_at",
+                   label="Mark delivered"),
+        Transition("accept", "delivered", "accepted", ACCEPT,
+                   who=[party_of("party_id", "of the operator party, which receives")],
+                   assign={"reason": "reason"}, event="localisation.deliverable.accepted", label="Accept"),
+        Transition("reject", "delivered", "rejected", ACCEPT,
+                   who=[party_of("party_id", "of the operator party, which receives")],
+                   guard=requires("reason", "say why the deliverable is rejected"), assign={"reason": "reason"},
+                   label="Reject"),
     ])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -185,7 +185,8 @@ class CharacteristicIn(Input):
 class FaiIn(Input):
     model_config = ConfigDict(extra="forbid")
     fai_kind: Literal["full", "partial"]
-    characteristics: list[CharacteristicIn] = Field(min_length=1, max_length=500)
+    characteristics: list[CharacteristicIn] = Field(default_factory=list, max_length=500,
+                                                    description="at least one (refused by the workflow when empty)")
     version: int | None = None
 
 
@@ -203,3 +204,174 @@ class PlanIn(Input):
     scenario: dict[str, Any] | None = None
     budget: str | None = Field(None, max_length=40, description="yearly budget, decimal, in the scenario's currency")
     years: int | None = Field(None, ge=1, le=20)
+
+
+class QualificationIn(Input):
+    """The JV or licensed manufacturer records a part it makes, with the drawing revision it is made to."""
+    model_config = ConfigDict(extra="forbid")
+    part_id: uuid.UUID
+    drawing_revision: str = Field(min_length=1, max_length=40)
+    source: str = Field(min_length=1, max_length=200)
+    material: str = Field(min_length=1, max_length=200)
+    process: str = Field(min_length=1, max_length=200)
+
+
+class ReopenIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    change: Literal["source", "material", "process", "drawing_revision"]
+    new_value: str | None = Field(None, max_length=200)
+    note: str = Field(min_length=1, max_length=2000)
+    version: int | None = None
+
+
+class CommentIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class LotIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    site_id: uuid.UUID
+    lot_number: str = Field(min_length=1, max_length=60)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class LotRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    qualification_id: uuid.UUID
+    site: str | None = Field(None, description="the destination site's code, when the caller may see the site")
+    lot_number: str
+    quantity: int
+    status: str
+    released_by: str | None
+    version: int
+
+
+class CharacteristicRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    requirement: str
+    measured: str
+    result: str
+    cycle: int
+
+
+class CommentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    author: str
+    text: str
+    created_at: datetime
+
+
+class QualificationDetail(QualificationRead):
+    part_number: str
+    maker: str
+    characteristics: list[CharacteristicRead]
+    lots: list[LotRead]
+    comments: list[CommentRead]
+    steps: list[str] = Field(description="the workflow steps the caller may take now")
+
+
+class ReleaseIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = None
+
+
+# -- transfer-of-technology packages ------------------------------------------------------------
+
+Phase = Literal["kit_assembly", "skd", "raw_material"]
+DeliverableKind = Literal["drawing", "specification", "process_sheet", "test_schedule", "tooling", "jig",
+                          "test_equipment", "raw_material", "mandated_source"]
+
+
+class PackagePartIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    part_id: uuid.UUID
+    phase: Phase
+
+
+class DeliverableIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    kind: DeliverableKind
+    title: str = Field(min_length=1, max_length=200)
+    reference: str = Field(min_length=1, max_length=80, description="document or item number")
+    revision: str | None = Field(None, max_length=20)
+    phase: Phase
+    due_on: date | None = None
+
+
+class PackageIn(Input):
+    """A package the caller's venture receives. ``fee_amount`` is a decimal string in ``fee_currency``."""
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=200)
+    origin_party_id: uuid.UUID
+    licensor_organisation_id: uuid.UUID | None = None
+    equipment_type_id: uuid.UUID | None = None
+    fee_amount: str = Field(min_length=1, max_length=30)
+    fee_currency: str = Field(min_length=3, max_length=3)
+    signed_on: date | None = None
+    parts: list[PackagePartIn] = Field(default_factory=list, max_length=2000)
+    deliverables: list[DeliverableIn] = Field(default_factory=list, max_length=2000)
+
+
+class DeliverableRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: str
+    title: str
+    reference: str
+    revision: str | None
+    phase: str
+    status: str
+    due_on: date | None
+    delivered_by: str | None
+    decided_by: str | None
+    reason: str | None
+    version: int
+
+
+class PackagePartRead(BaseModel):
+    part_id: uuid.UUID
+    part_number: str
+    name: str
+    phase: str
+
+
+class PackageRead(BaseModel):
+    id: uuid.UUID
+    code: str
+    title: str
+    operator_party: str
+    origin_party: str
+    licensor: str
+    licensee: str
+    fee_amount: str = Field(description="decimal string, in fee_currency")
+    fee_currency: str
+    status: str = Field(description="open, in_delivery, disputed or complete")
+    phase: str | None = Field(description="the earliest phase with a deliverable not yet accepted")
+    parts: list[PackagePartRead]
+    deliverables: list[DeliverableRead]
+
+
+class DeliverIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    revision: str | None = Field(None, max_length=20)
+    version: int | None = None
+
+
+class DeliverableDecisionIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accept", "reject"]
+    reason: str | None = Field(None, max_length=2000)
+    version: int | None = None
+
+
+class VentureRead(BaseModel):
+    id: uuid.UUID
+    organisation: str
+    kind: str
+    partners: list[dict[str, str]] = Field(description="name and share_percent (decimal string)")
+    capabilities: list[dict[str, Any]] = Field(description="process and capacity_per_year (parts per year)")
+    licences: list[dict[str, Any]]
