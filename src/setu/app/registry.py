@@ -37,6 +37,7 @@ CAPABILITIES: tuple[str, ...] = (
     "forecasting",
     "readiness",
     "localisation",
+    "contracts",
     "aftersales",
     "ledger",
     "overview",
