@@ -127,7 +127,7 @@ def indian_grouping() -> bool:
     return (request.query_params.get("grouping") or request.cookies.get("setu_grouping") or "") == "indian"
 
 
-def fmt_amount(value: Decimal | None, currency: str = "", digits: int = 2) -> str:
+def fmt_amount(value: Decimal | None, currency: str = "", digits: int = 2, show: bool = True) -> str:
     """An exact amount with its currency. INR is grouped in lakh and crore (12,34,56,789.00, Babel's
     en_IN pattern) when the user asks for the Indian grouping; otherwise thousands (1,234,567.00)."""
     if value is None:
@@ -140,7 +140,7 @@ def fmt_amount(value: Decimal | None, currency: str = "", digits: int = 2) -> st
                               decimal_quantization=False)
     else:
         text = f"{d:,.{digits}f}"
-    return f"{text} {currency}".strip()
+    return f"{text} {currency}".strip() if show else text
 
 
 def status_badge(status: str) -> Markup:
