@@ -20,7 +20,7 @@ from setu.adapters.pages import NavEntry, form_data, optional_id, redirect, rend
 from setu.contracts import service
 from setu.contracts.rules import KINDS, STATE_LABELS
 from setu.contracts.schemas import MilestoneRecord
-from setu.kit.errors import FieldError, NotFound, ValidationFailed
+from setu.kit.errors import FieldError, ValidationFailed
 from setu.kit.money import CURRENCIES
 from setu.kit.uow import UnitOfWork
 
@@ -66,8 +66,8 @@ def portfolio_page(request: Request, currency: str | None = None, uow: UnitOfWor
 def contract_page(request: Request, c: str | None = None, currency: str | None = None,
                   uow: UnitOfWork = Depends(read_uow)):
     cid = optional_id(c)
-    if cid is None:
-        raise NotFound("contract not found")
+    if cid is None:  # no contract named: the portfolio, to choose one from
+        return portfolio_page(request, currency=currency, uow=uow)
     d = service.contract_detail(uow, contract_id=cid, currency=_currency(currency) if currency else None)
     actor = uow.actor
     d.update(steps=service.available_steps(actor, d["c"]), may_record=service.may_record(actor, d["c"]),
