@@ -145,6 +145,31 @@ def fmt_money(value: Decimal | float | None, currency: str = "") -> str:
     return f"{Decimal(value):,.2f} {currency}".strip()
 
 
+def indian_grouping() -> bool:
+    """Does the request being rendered ask for the Indian grouping of amounts (``?grouping=indian``,
+    or the ``setu_grouping=indian`` cookie the pages set when the user chooses it)?"""
+    request = _rendering.get()
+    if request is None:
+        return False
+    return (request.query_params.get("grouping") or request.cookies.get("setu_grouping") or "") == "indian"
+
+
+def fmt_amount(value: Decimal | None, currency: str = "", digits: int = 2, show: bool = True) -> str:
+    """An exact amount with its currency. INR is grouped in lakh and crore (12,34,56,789.00, Babel's
+    en_IN pattern) when the user asks for the Indian grouping; otherwise thousands (1,234,567.00)."""
+    if value is None:
+        return "—"
+    d = Decimal(value).quantize(Decimal(1).scaleb(-digits))
+    if currency == "INR" and indian_grouping():
+        from babel.numbers import format_decimal
+
+        text = format_decimal(d, format="#,##,##0." + "0" * digits if digits else "#,##,##0", locale="en_IN",
+                              decimal_quantization=False)
+    else:
+        text = f"{d:,.{digits}f}"
+    return f"{text} {currency}".strip() if show else text
+
+
 def status_badge(status: str) -> Markup:
     label, colour = STATUS_LABELS.get(status, (humanize(status), "secondary"))
     return Markup('<span class="badge text-bg-{}">{}</span>').format(colour, label)
@@ -198,7 +223,8 @@ def _make_env() -> Environment:
         static_version=_static_version(), status_labels=STATUS_LABELS, plotly_chart=plotly_chart,
         export_url=export_url, exports_enabled=False,
     )
-    env.filters.update(humanize=humanize, num=fmt_num, money=fmt_money, status_badge=status_badge)
+    env.filters.update(humanize=humanize, num=fmt_num, money=fmt_money, amount=fmt_amount, status_badge=status_badge)
+    env.globals.update(indian_grouping=indian_grouping)
     return env
 
 

@@ -38,6 +38,7 @@ CAPABILITIES: tuple[str, ...] = (
     "forecasting",
     "readiness",
     "localisation",
+    "contracts",
     "orders",
     "aftersales",
     "ledger",
