@@ -24,6 +24,9 @@ INDEXES = [
 def upgrade() -> None:
     for name, table, cols in INDEXES:
         op.create_index(name, table, cols, unique=False)
+    # the planner's statistics, so a filtered, sorted page walks the new indexes
+    op.execute("ANALYZE demand_record")
+    op.execute("ANALYZE fleet_stock_position")
 
 
 def downgrade() -> None:
