@@ -10,7 +10,7 @@ from setu.kit.audit import AuditEntry
 def latest_entries(session: Session, *, party: str | None, object_id: str | None = None,
                    actor_name: str | None = None, limit: int, object_type: str | None = None,
                    action: str | None = None, actor_party: str | None = None, at_from: str | None = None,
-                   at_to: str | None = None) -> list[AuditEntry]:
+                   at_to: str | None = None, before_seq: int | None = None) -> list[AuditEntry]:
     """The newest ``limit`` entries, of one object or one actor when given, written by actors of
     ``party`` (the party id as text; None: every party's), optionally of one object type, one action
     (or action prefix ending in "."), one actor's party and a range of dates (ISO, inclusive)."""
@@ -31,6 +31,8 @@ def latest_entries(session: Session, *, party: str | None, object_id: str | None
         stmt = stmt.where(AuditEntry.at >= at_from)
     if at_to:
         stmt = stmt.where(AuditEntry.at < at_to)
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
     return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 

@@ -8,7 +8,7 @@ values of business records redacted (:data:`HIDDEN`): who changed which field of
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from setu.audit import repository as repo
@@ -95,7 +95,7 @@ def _group(views: list[EntryView]) -> list[EntryView]:
             last.label = None
             last.changes = []
             continue
-        out.append(v)
+        out.append(replace(v, changes=list(v.changes)))  # a copy: the entries read stay as they are
     return out
 
 
@@ -156,10 +156,19 @@ def recent(uow: UnitOfWork, *, limit: int = 100, object_type: str | None = None,
     at_to = None
     if date_to:
         at_to = (date.fromisoformat(date_to) + timedelta(days=1)).isoformat()
-    rows = repo.latest_entries(uow.session, party=_party(uow), limit=limit * 20, object_type=object_type or None,
-                               action=action or None, actor_name=actor_name or None,
-                               actor_party=actor_party or None, at_from=date_from or None, at_to=at_to)
-    return _group([_view(e, redact=_redact(uow)) for e in rows])[:limit]
+    views: list[EntryView] = []
+    before = None
+    for _ in range(20):  # batches of entries until ``limit`` rows (a saved plan's lines are one row)
+        rows = repo.latest_entries(uow.session, party=_party(uow), limit=5000, object_type=object_type or None,
+                                   action=action or None, actor_name=actor_name or None,
+                                   actor_party=actor_party or None, at_from=date_from or None, at_to=at_to,
+                                   before_seq=before)
+        views += [_view(e, redact=_redact(uow)) for e in rows]
+        grouped = _group(views)
+        if len(rows) < 5000 or len(grouped) > limit:
+            break
+        before = rows[-1].seq
+    return _group(views)[:limit]
 
 
 def object_types(uow: UnitOfWork) -> list[tuple[str, str]]:

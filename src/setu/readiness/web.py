@@ -202,14 +202,21 @@ def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: st
               "move_out": sum(r["move_out"] for r in shown),
               "cost": sum((r["cost"] for r in shown), Decimal("0.00"))}
     names = {ln["part_id"]: ln["part_name"] for ln in lines}
-    moves = [{**m, "part_name": names.get(m["part_id"]) or names.get(_uuid(m["part_id"]))}
+    moves = [{**m, "part_name": names.get(m["part_id"]) or names.get(_uuid(m["part_id"])) or ""}
              for m in summary.get("moves", [])]
+    if f["site"]:
+        moves = [m for m in moves if f["site"] in (m["from_site"], m["to_site"])]
+    if f["part"].strip():
+        q = _normal(f["part"])
+        moves = [m for m in moves if q in _normal(m["part_number"]) or f["part"].strip().lower() in m["part_name"].lower()]
+    moves_total = len(moves)
+    moves = sorted(moves, key=lambda m: (-m["quantity"], m["part_number"]))[:LINE_PAGE]
     return render(request, "readiness/plan.html", {
         "plan": row, "et": et, "summary": summary, "lines": shown[(page - 1) * LINE_PAGE: page * LINE_PAGE],
         "all_lines": len(lines), "shown_lines": len(shown), "totals": totals, "page": page, "pages": pages,
         "f": f, "filter_errors": filter_errors, "qs": lambda **kw: urlencode({**f, "page": page, **kw}), "line_sorts": LINE_SORTS, "kinds": KINDS,
         "site_codes": sorted({ln["site"] for ln in lines}), "chart": chart,
-        "moves": moves, "sites": summary.get("sites", []), "decision_error": decision_error,
+        "moves": moves, "moves_total": moves_total, "sites": summary.get("sites", []), "decision_error": decision_error,
         "decisions": {t.name: t.title for t in PLAN.available(uow.actor, row)},
     }, section="readiness", status_code=status)
 
