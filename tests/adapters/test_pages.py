@@ -288,8 +288,13 @@ def test_equipment_types_list_and_page_with_bom_tree(client, engine):
     assert "FTR" in html and "Fighter (demo)" in html and "75%" in html
     html = client.get(f"/equipment-types/{w.type_id}").text
     tree = html.split('id="bom-tree"')[1]
-    assert tree.index("PN-0000") < tree.index("PN-0001")  # the component is nested under its assembly
-    assert "× 2" in tree
+    assert "PN-0000" in tree and "PN-0001" not in tree  # the first level only: components load on demand
+    import re
+    parent = re.search(r'hx-get="(/equipment-types/[^"]+/bom\?parent=[^"]+)"', tree).group(1)
+    level = client.get(parent.replace("&amp;", "&"))
+    assert level.status_code == 200 and "PN-0001" in level.text and "<html" not in level.text
+    assert "× 2" in tree + level.text
+    assert client.get(f"/equipment-types/{w.type_id}/bom?parent=nonsense").status_code in (404, 422)
     units = html.split('id="type-units"')[1].split("</table>")[0]
     assert ">3<" in units and ">1<" in units
 

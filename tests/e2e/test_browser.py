@@ -203,7 +203,10 @@ def test_other_pages_render_in_the_browser(page, live_app):
     base = live_app["base"]
     page.goto(base + "/equipment-types")
     page.get_by_role("link", name="FTR").click()
-    expect(page.locator("#bom-tree")).to_contain_text("PN-0001")
+    expect(page.locator("#bom-tree")).to_contain_text("PN-0000")
+    expect(page.locator("#bom-tree")).not_to_contain_text("PN-0001")  # components load when opened
+    page.locator("#bom-tree details summary").first.click()
+    expect(page.locator("#bom-tree .bom-children")).to_contain_text("PN-0001")
     page.goto(base + "/units?status=down_parts")
     expect(page.locator("#units-table tbody tr")).to_have_count(1)
     page.goto(base + "/sites")

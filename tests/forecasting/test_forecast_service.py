@@ -189,10 +189,10 @@ def test_runs_and_results_are_scoped_to_what_the_actor_may_see(engine):
         assert [r.id for r in fs.list_runs(uow).items] == [inst]
         assert fs.accuracy_summary(uow, run_id=inst)["overall"]["series"] == 0
         assert fs.part_forecast(uow, part_id=w.part_ids[0])["sites"] == []
-    # the OEM's own run reads no military site
-    theirs = run(engine, rus, method="sba", horizon=3)
-    with UnitOfWork(rus, engine=engine) as uow:
-        assert fs.get_run(uow, run_id=theirs).n_series == 0
+    # the OEM's own run reads no military site: it has nothing to forecast and is refused
+    with pytest.raises(ValidationFailed) as refused:
+        run(engine, rus, method="sba", horizon=3)
+    assert "nothing to forecast" in refused.value.errors[0].message
     with UnitOfWork(rus, write=True, engine=engine) as uow:
         with pytest.raises(NotFound):  # a site it may not see is "not found"
             fs.start_forecast_run(uow, method="sba", site_ids=[w.base_id])
@@ -320,12 +320,12 @@ def test_part_forecast_has_history_and_a_fan(engine):
     assert not math.isnan(f["mean_per_month"])
 
 
-def test_no_data_makes_an_empty_run(engine):
-    rid = run(engine, method="sba", horizon=3)
+def test_a_run_with_no_series_is_refused_not_done(engine):
+    with pytest.raises(ValidationFailed) as refused:
+        run(engine, method="sba", horizon=3)
+    assert refused.value.errors[0].field == "part_ids" and "nothing to forecast" in refused.value.errors[0].message
     with UnitOfWork(SYS, engine=engine) as uow:
-        r = fs.get_run(uow, run_id=rid)
-        assert r.status == "done" and r.n_series == 0
-        assert fs.latest_run(uow) is not None
+        assert fs.latest_run(uow) is None and fs.list_runs(uow).total == 0  # nothing stored
 
 
 def test_a_forecast_that_is_not_finite_is_refused_and_nothing_is_stored(engine):

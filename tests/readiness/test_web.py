@@ -37,10 +37,10 @@ def test_pages_render_with_the_chart(engine, client):
 
 def test_form_errors_next_to_the_fields_and_nothing_saved(engine, client):
     rw = make_world(engine)
-    r = client.post(f"/readiness/{rw.w.type_id}/plans", data={"budget": "-3", "target": "2"})
+    r = client.post(f"/readiness/{rw.w.type_id}/plans", data={"budget": "-3", "target": "150"})
     assert r.status_code == 422
     assert re.search(r'id="f-budget-error">Must be a number &gt;= 0', r.text)
-    assert re.search(r'id="f-target-error">Must be an availability between 0 and 1', r.text)
+    assert re.search(r'id="f-target-error">Must be a percentage between 0 and 100', r.text)
     assert 'value="-3"' in r.text  # the values typed are kept
     r = client.post(f"/readiness/{rw.w.type_id}/plans", data={})
     assert r.status_code == 422 and 'id="f-budget-error"' in r.text
@@ -98,9 +98,9 @@ def test_in_the_browser_the_plan_form_leads_to_the_drawn_curve(tmp_path):
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             browser_sign_in(page, f"http://127.0.0.1:{port}", next_path=f"/readiness/{rw.w.type_id}")
-            page.fill("#f-target", "1.2")
+            page.fill("#f-target", "120")
             page.click("text=Compute and save plan")
-            expect(page.locator("#f-target-error")).to_contain_text("between 0 and 1")
+            expect(page.locator("#f-target-error")).to_contain_text("between 0 and 100")
             page.fill("#f-target", "")
             page.fill("#f-budget", "2500")
             page.click("text=Compute and save plan")

@@ -8,7 +8,7 @@ values of business records redacted (:data:`HIDDEN`): who changed which field of
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from setu.audit import repository as repo
@@ -28,6 +28,75 @@ class EntryView:
     object_id: str | None
     changes: list[tuple[str, Any, Any]]
     hash: str
+    request_id: str = ""
+    actor_party_id: str | None = None
+    #: How many entries of one change this row stands for (a saved plan's lines: one row).
+    count: int = 1
+    #: What the object is called (its name, code, part number or serial), when the entry says.
+    label: str | None = None
+
+    @property
+    def type_label(self) -> str:
+        return type_label(self.object_type)
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action, self.object_type)
+
+
+#: Table-name prefixes of the capabilities (dropped from the labels people read).
+_PREFIXES = ("catalog_", "fleet_", "demand_", "forecasting_", "readiness_", "identity_", "finance_", "ledger_",
+             "localisation_", "aftersales_", "audit_", "contracts_", "notifications_", "overview_")
+_KEEP = {"readiness_plan": "Readiness plan", "readiness_plan_line": "Plan line", "fleet_site": "Site",
+         "fleet_equipment_type": "Equipment type", "fleet_equipment_unit": "Equipment unit"}
+_VERBS = {"insert": "created", "update": "changed", "delete": "deleted", "bulk_insert": "imported",
+          "bulk_update": "updated in bulk", "bulk_delete": "deleted in bulk"}
+_NAME_FIELDS = ("name", "code", "part_number", "serial", "username", "title", "reference")
+
+
+def type_label(object_type: str) -> str:
+    """``fleet_stock_position`` -> ``Stock position``."""
+    if object_type in _KEEP:
+        return _KEEP[object_type]
+    t = object_type
+    for p in _PREFIXES:
+        if t.startswith(p) and len(t) > len(p):
+            t = t[len(p):]
+            break
+    return t.replace("_", " ").capitalize()
+
+
+def action_label(action: str, object_type: str) -> str:
+    """``catalog_part.update`` -> ``changed``; a workflow action ``ledger.support.accept`` -> ``accept``."""
+    head, _, verb = action.rpartition(".")
+    if head == object_type and verb in _VERBS:
+        return _VERBS[verb]
+    return verb.replace("_", " ") if verb else action
+
+
+def _label(before: dict, after: dict) -> str | None:
+    for k in _NAME_FIELDS:
+        v = after.get(k) or before.get(k)
+        if isinstance(v, str) and v:
+            return v[:80]
+    return None
+
+
+def _group(views: list[EntryView]) -> list[EntryView]:
+    """One row per change: entries of one request, object type and action that follow each other
+    (a saved plan's hundreds of lines, an import's rows) become one row with their count."""
+    out: list[EntryView] = []
+    for v in views:
+        last = out[-1] if out else None
+        if (last is not None and v.request_id and last.request_id == v.request_id
+                and last.object_type == v.object_type and last.action == v.action):
+            last.count += 1
+            last.object_id = None
+            last.label = None
+            last.changes = []
+            continue
+        out.append(replace(v, changes=list(v.changes)))  # a copy: the entries read stay as they are
+    return out
 
 
 #: What a system administrator sees instead of a business value (they administer users and the
@@ -46,7 +115,8 @@ def _view(e: AuditEntry, *, redact: bool = False) -> EntryView:
                if k not in skip and before.get(k) != after.get(k)]
     if redact and not e.object_type.startswith(SYSADMIN_VISIBLE):
         changes = [(k, None if b is None else HIDDEN, None if a is None else HIDDEN) for k, b, a in changes]
-    return EntryView(e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, changes, e.hash)
+    return EntryView(e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, changes, e.hash,
+                     request_id=e.request_id, actor_party_id=e.actor_party_id, label=_label(before, after))
 
 
 def _redact(uow: UnitOfWork) -> bool:
@@ -75,9 +145,36 @@ def actor_history(uow: UnitOfWork, *, actor_name: str, limit: int = 200) -> list
     return [_view(e, redact=_redact(uow)) for e in rows]
 
 
-def recent(uow: UnitOfWork, *, limit: int = 100) -> list[EntryView]:
+def recent(uow: UnitOfWork, *, limit: int = 100, object_type: str | None = None, action: str | None = None,
+           actor_name: str | None = None, actor_party: str | None = None, date_from: str | None = None,
+           date_to: str | None = None) -> list[EntryView]:
+    """The newest entries the actor sees, filtered (object type, action, actor, the actor's party id,
+    dates inclusive as ``YYYY-MM-DD``), one row per change (see :func:`_group`)."""
+    from datetime import date, timedelta
+
     require(uow.actor, "audit.entry.read")
-    return [_view(e, redact=_redact(uow)) for e in repo.latest_entries(uow.session, party=_party(uow), limit=limit)]
+    at_to = None
+    if date_to:
+        at_to = (date.fromisoformat(date_to) + timedelta(days=1)).isoformat()
+    views: list[EntryView] = []
+    before = None
+    for _ in range(20):  # batches of entries until ``limit`` rows (a saved plan's lines are one row)
+        rows = repo.latest_entries(uow.session, party=_party(uow), limit=5000, object_type=object_type or None,
+                                   action=action or None, actor_name=actor_name or None,
+                                   actor_party=actor_party or None, at_from=date_from or None, at_to=at_to,
+                                   before_seq=before)
+        views += [_view(e, redact=_redact(uow)) for e in rows]
+        grouped = _group(views)
+        if len(rows) < 5000 or len(grouped) > limit:
+            break
+        before = rows[-1].seq
+    return _group(views)[:limit]
+
+
+def object_types(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(object type, label) of every type the log holds, by label."""
+    require(uow.actor, "audit.entry.read")
+    return sorted(((t, type_label(t)) for t in repo.object_types(uow.session)), key=lambda x: x[1])
 
 
 def chain_status(uow: UnitOfWork) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -114,6 +114,28 @@ def interchange_list(part_id: uuid.UUID | None = None, code: str | None = None, 
 
 def bom_lines_of_type(session: Session, equipment_type_id: uuid.UUID) -> list[BomLine]:
     return list(session.scalars(select(BomLine).where(BomLine.equipment_type_id == equipment_type_id)))
+
+
+def bom_children(session: Session, equipment_type_id: uuid.UUID, parent_part_id: uuid.UUID | None) -> list[BomLine]:
+    parent = BomLine.parent_part_id.is_(None) if parent_part_id is None else BomLine.parent_part_id == parent_part_id
+    return list(session.scalars(select(BomLine).where(BomLine.equipment_type_id == equipment_type_id, parent)))
+
+
+def bom_child_counts(session: Session, equipment_type_id: uuid.UUID, part_ids: list[uuid.UUID]) -> dict:
+    """part id -> how many lines of the type sit directly under it."""
+    out: dict = {}
+    ids = list(part_ids)
+    for i in range(0, len(ids), 500):
+        stmt = (select(BomLine.parent_part_id, func.count()).where(BomLine.equipment_type_id == equipment_type_id,
+                                                                   BomLine.parent_part_id.in_(ids[i:i + 500]))
+                .group_by(BomLine.parent_part_id))
+        out.update(dict(session.execute(stmt).all()))
+    return out
+
+
+def bom_line_count(session: Session, equipment_type_id: uuid.UUID) -> int:
+    return session.scalar(select(func.count()).select_from(BomLine)
+                          .where(BomLine.equipment_type_id == equipment_type_id)) or 0
 
 
 def where_used(session: Session, part_id: uuid.UUID) -> list[BomLine]:

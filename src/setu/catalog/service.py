@@ -237,6 +237,32 @@ def bom_tree(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> list[dict]:
     return build(None, 0)
 
 
+def bom_level(uow: UnitOfWork, *, equipment_type_id: uuid.UUID,
+              parent_part_id: uuid.UUID | None = None) -> list[dict]:
+    """One level of the equipment's bill of material: the lines directly under ``parent_part_id``
+    (None: the aggregates under the equipment itself), each with its part and how many components
+    it has, sorted by part number. The page opens a level when the user expands it, so a type with
+    thousands of lines answers with the first level only."""
+    require(uow.actor, "catalog.bom.read")
+    s = uow.session
+    get_or_404(s, EquipmentType, equipment_type_id, "equipment type")
+    if parent_part_id is not None:
+        get_or_404(s, Part, parent_part_id, "part")
+    lines = repo.bom_children(s, equipment_type_id, parent_part_id)
+    parts = {p.id: p for p in repo.parts_with_ids(s, {ln.child_part_id for ln in lines})}
+    counts = repo.bom_child_counts(s, equipment_type_id, [ln.child_part_id for ln in lines])
+    out = [{"line": ln, "part": parts[ln.child_part_id], "n_children": counts.get(ln.child_part_id, 0)}
+           for ln in lines]
+    out.sort(key=lambda n: n["part"].part_number)
+    return out
+
+
+def bom_size(uow: UnitOfWork, *, equipment_type_id: uuid.UUID) -> int:
+    """How many lines the equipment's bill of material has (all levels)."""
+    require(uow.actor, "catalog.bom.read")
+    return repo.bom_line_count(uow.session, equipment_type_id)
+
+
 def where_used(uow: UnitOfWork, *, part_id: uuid.UUID) -> list[dict]:
     """Every bill of material line that uses the part: equipment type, parent assembly, qty."""
     require(uow.actor, "catalog.bom.read")

@@ -218,15 +218,23 @@ def type_create(request: Request, data: dict = Depends(form_data), uow: UnitOfWo
             dependencies=[Depends(needs("catalog.equipment_type.read"))])
 def type_page(request: Request, equipment_type_id: str, uow: UnitOfWork = Depends(read_uow)):
     et = service.get_equipment_type(uow, equipment_type_id=parse_id(equipment_type_id, "equipment type"))
-    tree = service.bom_tree(uow, equipment_type_id=et.id)
-
-    def size(nodes):
-        return sum(1 + size(n["children"]) for n in nodes)
-
+    level = service.bom_level(uow, equipment_type_id=et.id)
     return render(request, "catalog/equipment_type.html", {
-        "et": et, "tree": tree, "bom_lines": size(tree), "counts": {}, "units_total": 0, "readiness": None,
+        "et": et, "level": level, "bom_lines": service.bom_size(uow, equipment_type_id=et.id), "counts": {},
+        "units_total": 0, "readiness": None,
         **contributions("catalog.equipment_type", uow=uow, equipment_type=et),
     }, section="equipment_types")
+
+
+@router.get("/equipment-types/{equipment_type_id}/bom", response_class=HTMLResponse,
+            dependencies=[Depends(needs("catalog.bom.read"))])
+def type_bom_level(request: Request, equipment_type_id: str, parent: str | None = None,
+                   uow: UnitOfWork = Depends(read_uow)):
+    """One level of the bill of material (an htmx fragment): the components under ``parent``."""
+    tid = parse_id(equipment_type_id, "equipment type")
+    pid = parse_id(parent, "part") if parent else None
+    level = service.bom_level(uow, equipment_type_id=tid, parent_part_id=pid)
+    return render(request, "catalog/_bom_level.html", {"level": level, "et_id": tid})
 
 
 @router.get("/equipment-types/{equipment_type_id}/edit", response_class=HTMLResponse,

@@ -43,8 +43,11 @@ def list_demand(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: u
     """Demand records at the sites the actor sees, filtered and paged (default: newest month first)."""
     require(uow.actor, "demand.record.read")
     stmt = repo.records(part_id, site_id, period_from, period_to, fleet_policies.visible_site_ids(uow.actor))
+    # The total is counted once, on the first page of a filtered list; the unfiltered list (every
+    # record of the fleet) and later pages are served without a count (``total`` null).
+    filtered = any(x is not None for x in (part_id, site_id, period_from, period_to))
     return paginate(uow.session, stmt, model=DemandRecord, sortable=repo.DEMAND_SORT, sort=sort or "-period",
-                    cursor=cursor, limit=limit)
+                    cursor=cursor, limit=limit, with_total=filtered and not cursor)
 
 
 def get_demand_record(uow: UnitOfWork, *, record_id: uuid.UUID) -> DemandRecord:

@@ -44,7 +44,7 @@ from sqlalchemy.engine import Engine
 from setu.demo.data import BASE_PARTS, DEFAULT_SEED, MAX_SCALE, DemoData, _Gather, _LazyUuids, generate
 from setu.kit import audit
 from setu.kit.access import system_actor
-from setu.kit.db import Base, make_engine, upgrade_database, utcnow
+from setu.kit.db import Base, make_engine, refresh_statistics, upgrade_database, utcnow
 from setu.kit.uow import UnitOfWork, transaction
 
 #: Called as ``hook(uow, data)`` after the data set is written, before the commit.
@@ -292,6 +292,7 @@ def load_demo(*, url: str | None = None, engine: Engine | None = None, scale: in
             if not force and count_in(uow):
                 return LoadResult(False, "another writer loaded parts meanwhile: demo data not loaded")
             counts = write_demo(uow, data, progress=progress)
+        refresh_statistics(engine)  # the planner's statistics for the lists' sort-key indexes
         t2 = time.perf_counter()
         return LoadResult(True, "demo data loaded", counts, t1 - t0, t2 - t1, data.logins)
     finally:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from setu.catalog.models import EquipmentType
@@ -51,6 +51,9 @@ class StockPosition(Entity, Base):
         CheckConstraint(
             "serviceable >= 0 and unserviceable >= 0 and in_repair >= 0 and on_order >= 0", name="non_negative"
         ),
+        # the list's sort keys with the id tie-break: a keyset page reads the index, not the table
+        Index("ix_fleet_stock_position_serviceable_id", "serviceable", "id"),
+        Index("ix_fleet_stock_position_updated_at_id", "updated_at", "id"),
     )
 
     part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_part.id"), index=True)

@@ -144,8 +144,11 @@ def list_stock(uow: UnitOfWork, *, part_id: uuid.UUID | None = None, site_id: uu
                limit: int = 50) -> Page[StockPosition]:
     require(uow.actor, "fleet.stock.read")
     scope = policies.visible_site_ids(uow.actor)
+    # Counted once, on the first page of a filtered list; never for the whole fleet's stock or later pages.
+    filtered = bool(part_id or site_id or (q and q.strip()))
     return paginate(uow.session, repo.stock_positions(part_id, site_id, scope, q), model=StockPosition,
-                    sortable=repo.STOCK_SORT, sort=sort or "-serviceable", cursor=cursor, limit=limit)
+                    sortable=repo.STOCK_SORT, sort=sort or "-serviceable", cursor=cursor, limit=limit,
+                    with_total=filtered and not cursor)
 
 
 def get_stock_position(uow: UnitOfWork, *, position_id: uuid.UUID) -> StockPosition:

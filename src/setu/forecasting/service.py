@@ -483,6 +483,10 @@ def prepare_forecast_run(uow: UnitOfWork, *, method: str = "auto", horizon: int 
         raise ValidationFailed("too many series for one run", [FieldError(
             "part_ids", f"the run would cover {inp.n_series:,} series, more than {max_series:,} in one run "
                         "started here; filter by parts or sites, or run `setu forecast run`")])
+    if inp.n_series == 0:  # a run of nothing is refused, not stored as "done"
+        raise ValidationFailed("nothing to forecast", [FieldError(
+            "part_ids", "no part and site with demand history or reliability data matches these parts and sites: "
+                        "there is nothing to forecast")])
     out = compute_forecasts(inp, spec, workers=workers, scheduler=scheduler, progress=progress)
     return PreparedRun(spec, inp, out, started)
 

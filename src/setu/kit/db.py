@@ -137,6 +137,18 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh the query planner's table statistics (``ANALYZE``) after a bulk load.
+
+    Without them SQLite's planner picks, for a list filtered by site and sorted by month, the site
+    index and sorts every matching row (about 1 s for 500,000 demand records) instead of walking
+    the sort key's index and stopping after one page (under 1 ms)."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def grant_app_role(engine: Engine, role: str) -> list[str]:
     """PostgreSQL: give the application's login role what it needs, and no more.
 
