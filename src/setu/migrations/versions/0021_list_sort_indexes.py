@@ -8,7 +8,7 @@ from alembic import op
 
 
 revision = '0021'
-down_revision = '0012'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
