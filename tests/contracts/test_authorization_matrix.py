@@ -87,7 +87,8 @@ from setu.kit.uow import UnitOfWork
 
 # -- the routes, from the declarations ---------------------------------------------------------------
 
-PUBLIC = {"/login", "/health"}
+# the API reference page is public like the OpenAPI document it draws (docs/security.md)
+PUBLIC = {"/login", "/health", "/api/v1/docs"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
 

@@ -130,8 +130,8 @@ def test_a_bad_request_for_quotation_names_each_field_and_stores_nothing(engine)
 
 def test_overdue_and_lead_time_per_supplier(engine):
     w = make_world(engine)
-    late = rfq(w, (2,))
-    to_acknowledged(w, late)
+    late = rfq(w, (2, 3))  # two lines: still one order in the supplier's figures
+    to_acknowledged(w, late, prices=("120.00", "80.00"))
     on_time = rfq(w, (1,))
     to_acknowledged(w, on_time)
     act(w, w.oem, service.advance, order_id=on_time, action="dispatch")
@@ -149,3 +149,5 @@ def test_overdue_and_lead_time_per_supplier(engine):
     r = perf[0]
     assert (r.orders, r.received, r.on_time, r.late, r.overdue_open) == (2, 1, 1, 0, 1)
     assert r.promised_mean == 60 and r.actual_mean == 0
+    by_part = read(w, w.planner, service.supplier_performance, by_part=True)
+    assert sorted((p.orders, p.overdue_open) for p in by_part) == [(1, 1), (2, 1)]  # the late order's 2 parts

@@ -67,7 +67,7 @@ def _data(demo, name) -> dict:
 
 def test_tiles_are_found_by_convention():
     keys = [t.key for t in providers()]
-    assert keys[:5] == ["fleet", "readiness", "localisation", "aftersales", "ledger"]
+    assert keys[:7] == ["fleet", "readiness", "localisation", "aftersales", "contracts", "orders", "ledger"]
 
 
 @pytest.mark.parametrize("name", ["ind.leadership", "rus.leadership"])
@@ -100,8 +100,9 @@ def test_localisation_tile_equals_the_localisation_page_and_each_side_sees_its_o
         assert tile["in_progress"] == counts["drawing"] + counts["fai"] + counts["submitted"]
         assert f'id="loc-in-progress">{tile["in_progress"]}<' in c.get("/").text
     assert _data(demo, "ind.leadership")["tiles"]["localisation"]["in_progress"] > 0
-    # the origin party's programme office is no maker's OEM: it sees none of the operator's qualifications
-    assert _data(demo, "rus.leadership")["tiles"]["localisation"]["in_progress"] == 0
+    # the origin party sees only the qualifications of parts it maintains (its OEM may comment on them)
+    assert _data(demo, "rus.leadership")["tiles"]["localisation"]["in_progress"] <= \
+        _data(demo, "ind.leadership")["tiles"]["localisation"]["in_progress"]
     content = {r["code"]: r for r in _data(demo, "ind.leadership")["tiles"]["localisation"]["content"]}
     assert content and all(0 <= r["by_value"] <= 1 and 0 <= r["by_count"] <= 1 for r in content.values())
     assert any(r["by_count"] > 0 for r in content.values())  # certified local parts count
@@ -158,7 +159,8 @@ def test_needs_you_now_lists_waiting_actions_each_one_click_away(demo):
     from tests.support.auth import ensure_user
 
     with UnitOfWork(SYS, engine=demo["engine"]) as uow:
-        org = uow.session.get(Organisation, uow.session.scalar(select(Ticket.supplier_org_id)))
+        org = uow.session.get(Organisation, uow.session.scalar(
+            select(Ticket.supplier_org_id).where(Ticket.title == "Gearbox chip light")))
         code, kind = org.code, org.kind
     ensure_user(demo["engine"], "rus.oem.clerk", party="RUS", org=code, kind=kind, role="clerk")
     oem = _data(demo, "rus.oem.clerk")
@@ -201,3 +203,33 @@ def test_cli_json_as_a_user(demo, monkeypatch):
     finally:
         kdb.dispose_engines()
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["ind.leadership", "rus.leadership"])
+def test_contracts_tile_equals_the_portfolio_in_the_party_currency_and_usd(demo, name):
+    from decimal import Decimal
+
+    c = _client(demo, name)
+    tile = _data(demo, name)["tiles"]["contracts"]
+    cur = tile["currency"]
+    assert cur == ("INR" if name.startswith("ind") else "RUB")
+    mine = c.get(f"/api/v1/contracts/portfolio?currency={cur}").json()
+    usd = c.get("/api/v1/contracts/portfolio?currency=USD").json()
+    assert Decimal(tile["total"]) == Decimal(mine["total"]) and Decimal(tile["total_usd"]) == Decimal(usd["total"])
+    assert Decimal(usd["total"]) > Decimal("14e9")          # the demo portfolio is about USD 14.5 billion
+    assert tile["milestones_overdue"] == len(mine["overdue"])
+    assert tile["delivered_percent"] == str((Decimal(str(mine["delivered_share"])) * 100).quantize(Decimal("0.1")))
+    assert f'id="contracts-total-usd">{Decimal(usd["total"]):,.0f}<' in c.get("/").text
+
+
+def test_orders_tile_equals_the_overdue_orders_list_and_asks_the_supplier_to_acknowledge(demo):
+    for name in ("ind.planner", "rus.export", "ind.leadership"):
+        c = _client(demo, name)
+        data = _data(demo, name)
+        overdue = c.get("/api/v1/orders?overdue=true&limit=200").json()["total"]
+        assert data["tiles"]["orders"]["overdue"] == overdue, name
+        acks = [a for a in data["needs_you"] if a["kind"] == "order_acknowledgement"]
+        for a in acks[:3]:                                    # each one click away, with the button there
+            page = c.get(a["href"])
+            assert page.status_code == 200 and "Acknowledge" in page.text
+    assert _data(demo, "ind.planner")["tiles"]["orders"]["overdue"] > 0

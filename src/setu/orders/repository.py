@@ -88,9 +88,9 @@ def supplier_ids(session: Session, actor: Actor) -> list[uuid.UUID]:
 
 
 def performance_rows(session: Session, actor: Actor) -> list[tuple]:
-    """``(supplier_org_id, part_id, status, promised_days, ordered_at, received_at, promised_date)``
-    per line of every placed order the actor sees."""
-    stmt = _scoped(select(Order.supplier_org_id, OrderLine.part_id, Order.status, Order.promised_days,
+    """``(order_id, supplier_org_id, part_id, status, promised_days, ordered_at, received_at,
+    promised_date)`` per line of every placed order the actor sees."""
+    stmt = _scoped(select(Order.id, Order.supplier_org_id, OrderLine.part_id, Order.status, Order.promised_days,
                           Order.ordered_at, Order.received_at, Order.promised_date)
                    .join(OrderLine, OrderLine.order_id == Order.id)
                    .where(Order.ordered_at.is_not(None)), actor)

@@ -507,9 +507,14 @@ def supplier_performance(uow: UnitOfWork, *, by_part: bool = False, on: date | N
     require(uow.actor, rules.READ)
     at = on or today()
     groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for sup, part, status, promised, ordered_at, received_at, promised_date in repo.performance_rows(uow.session,
-                                                                                                    uow.actor):
-        groups[(sup, part if by_part else None)].append((status, promised, ordered_at, received_at, promised_date))
+    seen: set[tuple] = set()
+    for oid, sup, part, status, promised, ordered_at, received_at, promised_date in repo.performance_rows(
+            uow.session, uow.actor):
+        key = (sup, part if by_part else None)
+        if (key, oid) in seen:  # an order counts once per group, however many lines it has
+            continue
+        seen.add((key, oid))
+        groups[key].append((status, promised, ordered_at, received_at, promised_date))
     names = organisation_names(uow, [k[0] for k in groups])
     parts = catalog.part_facts(uow, part_ids=[k[1] for k in groups if k[1]]) if by_part else {}
     out = []
