@@ -202,3 +202,34 @@ def test_cli_checkpoint_trust_import_and_verify(settings_env, tmp_path, monkeypa
     _rewrite_from(engine, 4)
     r = run(app, ["audit", "verify"])
     assert r.exit_code == 1 and "entry 4 differs from the head signed by" in r.output, r.output
+
+
+def test_the_periodic_task_signs_the_head_when_due_and_only_when_switched_on(engine, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    import setu.audit.service  # noqa: F401  (registers the periodic task, as the app does on start)
+    from setu.kit import jobs
+    from setu.kit.db import utcnow
+    from setu.kit.settings import get_settings
+
+    assert "audit.checkpoint.sign" in jobs.periodic_tasks()
+    monkeypatch.setenv("SETU_AUDIT_KEY_PATH", str(tmp_path / "key.pem"))
+    get_settings.cache_clear()
+    try:
+        now = utcnow()
+        off = jobs.tick(engine, now=now, force=True)["audit.checkpoint.sign"]
+        assert off == {"skipped": "SETU_AUDIT_CHECKPOINT_HOURS is 0"}
+        monkeypatch.setenv("SETU_AUDIT_CHECKPOINT_HOURS", "1")
+        monkeypatch.setenv("SETU_PARTY", "IND")
+        get_settings.cache_clear()
+        build_world(engine, n_parts=1)  # audited writes: a head to sign
+        first = jobs.tick(engine, now=now, force=True)["audit.checkpoint.sign"]
+        assert first["signed"] >= 1
+        assert jobs.tick(engine, now=now + timedelta(minutes=30), force=True)["audit.checkpoint.sign"] == \
+            {"skipped": "not due"}
+        later = jobs.tick(engine, now=now + timedelta(hours=2), force=True)["audit.checkpoint.sign"]
+        assert later["signed"] >= first["signed"]
+        result = _held(engine, own=signing.load_or_create_key(str(tmp_path / "key.pem")).public_key())
+        assert result is not None and result.ok
+    finally:
+        get_settings.cache_clear()

@@ -42,3 +42,14 @@ def object_types(session: Session) -> list[str]:
 
 def count_entries(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def last_checkpoint_at(session: Session, *, party: str):
+    """When this installation last signed its head for ``party`` (an aware datetime), or None."""
+    from datetime import datetime
+
+    from setu.kit.checkpoints import AuditCheckpoint
+
+    at = session.scalar(select(func.max(AuditCheckpoint.at)).where(AuditCheckpoint.source == "issued",
+                                                                    AuditCheckpoint.party == party))
+    return datetime.fromisoformat(at) if at else None

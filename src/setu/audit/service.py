@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from setu.audit import repository as repo
-from setu.kit import audit
+from setu.kit import audit, jobs
 from setu.kit.access import require
 from setu.kit.audit import AuditEntry
 from setu.kit.uow import UnitOfWork
@@ -182,3 +182,33 @@ def chain_status(uow: UnitOfWork) -> dict[str, Any]:
     result = audit.verify_database(uow.session)
     total = repo.count_entries(uow.session)
     return {"ok": result.ok, "entries": total, "problem": result.problem, "seq": result.seq}
+
+
+# -- the scheduled checkpoint (docs/security.md) ------------------------------------------------
+
+@jobs.periodic("audit.checkpoint.sign", every_s=60)
+def sign_checkpoint_when_due(engine: Any, now: Any) -> dict[str, Any]:
+    """The periodic task: sign the chain's head (``kit.checkpoints.issue_scheduled``) when
+    ``SETU_AUDIT_CHECKPOINT_HOURS`` have passed since this installation's last checkpoint; off
+    (0, the default) or without ``SETU_PARTY`` it does nothing and says why."""
+    from setu.kit import checkpoints
+    from setu.kit.settings import get_settings
+    from setu.kit.timestamps import as_utc
+
+    s = get_settings()
+    if s.audit_checkpoint_hours <= 0:
+        return {"skipped": "SETU_AUDIT_CHECKPOINT_HOURS is 0"}
+    if not s.party:
+        return {"skipped": "SETU_PARTY is not set: no party to sign for"}
+    with UnitOfWork(audit_system_actor(), engine=engine) as uow:
+        last = repo.last_checkpoint_at(uow.session, party=s.party.upper())
+    if last is not None and (as_utc(now) - as_utc(last)).total_seconds() < s.audit_checkpoint_hours * 3600:
+        return {"skipped": "not due"}
+    doc = checkpoints.issue_scheduled(engine, key_path=s.audit_key_path, party=s.party)
+    return {"signed": doc["seq"]}
+
+
+def audit_system_actor():
+    from setu.kit.access import system_actor
+
+    return system_actor("audit.checkpoint")

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     #: The installation's Ed25519 private key (created 0600 on first use; keep it out of backups
     #: others can read). The public key is shown by `setu audit public-key`.
     audit_key_path: str = "var/audit_signing_key.pem"
+    #: Hours between signed checkpoints of the chain's head issued by the job consumer's periodic
+    #: task ``audit.checkpoint.sign`` (needs ``party``); 0: none (run ``setu audit checkpoint`` instead).
+    audit_checkpoint_hours: float = 0.0
     #: Folder of each party's ledger signing key, ``<CODE>.pem`` (Ed25519, 0600; an installation
     #: holds only its own party's file); public keys of the other party as ``<CODE>.pub.pem``.
     ledger_key_dir: str = "var/ledger_keys"
