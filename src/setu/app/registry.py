@@ -39,7 +39,6 @@ CAPABILITIES: tuple[str, ...] = (
     "readiness",
     "localisation",
     "contracts",
-    "orders",
     "aftersales",
     "ledger",
     "overview",

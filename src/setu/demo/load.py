@@ -137,7 +137,6 @@ def write_demo(uow: UnitOfWork, data: DemoData, *, chunk_rows: int = CHUNK_ROWS,
         counts.update(hook(uow, data) or {})
     counts.update(write_ledger(uow, data))
     counts.update(__import__("setu.demo.contracts", fromlist=["write_contracts"]).write_contracts(uow, data))
-    counts.update(__import__("setu.demo.orders", fromlist=["write_orders"]).write_orders(uow, data))  # spares orders
     if sqlite:
         conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pooled connection
     return counts

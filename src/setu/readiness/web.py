@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from setu.adapters.http import needs, read_uow, write_uow
-from setu.adapters.pages import NavEntry, FormErrors, contributions, form_data, optional_id, parse_id, plotly_chart, redirect, render
+from setu.adapters.pages import NavEntry, FormErrors, form_data, optional_id, parse_id, plotly_chart, redirect, render
 from setu.kit import jobs
 from setu.kit.errors import SetuError
 from setu.kit.uow import UnitOfWork
@@ -218,7 +218,6 @@ def _plan_response(request: Request, uow: UnitOfWork, row, *, decision_error: st
         "site_codes": sorted({ln["site"] for ln in lines}), "chart": chart,
         "moves": moves, "moves_total": moves_total, "sites": summary.get("sites", []), "decision_error": decision_error,
         "decisions": {t.name: t.title for t in PLAN.available(uow.actor, row)},
-        **contributions("readiness.plan", uow=uow, plan=row),
     }, section="readiness", status_code=status)
 
 
