@@ -698,6 +698,13 @@ class Oracle:
             if not route.api:  # the matrix's form names no action: refused as such (422), nothing changes
                 return {422}
             return self.ledger_step(actor, objects["transaction_id"])
+        if route.path.endswith("/tickets/{ticket_id}/attachment"):
+            return {404}  # the matrix names no attachment (``?id=``): "no such attachment", to everyone
+        if route.write and route.path in ("/tickets/{ticket_id}/comments", "/tickets/{ticket_id}/orders"):
+            # only the raising or the addressed organisation writes on a ticket (aftersales.service._party_to)
+            _, raiser, supplier, _ = self.seed.tickets[objects["ticket_id"]]
+            ok = actor.organisation_id in (self.seed.org_ids[raiser], self.seed.org_ids[supplier])
+            return GOOD_WRITE if ok else {403}
         if route.path == "/api/v1/tickets/{ticket_id}/transitions":
             # the matrix's body asks to acknowledge: only the addressed organisation may (else 403);
             # once acknowledged, the ticket's state is checked first (409) for everyone

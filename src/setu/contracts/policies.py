@@ -11,9 +11,9 @@ CREATE = "contracts.contract.create"
 DECIDE = "contracts.contract.approve"
 RECORD = "contracts.milestone.update"
 
-declare(READ, description="read the contracts of one's party and the portfolio", object_rule="own_party")
+declare(READ, description="read the contracts of one's party and the portfolio", object_rule="party_to")
 declare(CREATE, roles=["clerk", "approver", "admin"], description="draft a contract with its milestones")
 declare(DECIDE, roles=["approver", "admin"], object_rule="not_own_request",
         description="sign a contract, bring it into force, complete or terminate it (a party to it, not its author)")
-declare(RECORD, roles=["clerk", "approver", "admin"], object_rule="own_party",
+declare(RECORD, roles=["clerk", "approver", "admin"], object_rule="party_to",
         description="record the actual date and value of a milestone or delivery")

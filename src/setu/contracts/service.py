@@ -24,7 +24,7 @@ from setu.contracts.policies import CREATE, DECIDE, READ, RECORD
 from setu.contracts.rules import CONTRACT, KINDS, STATE_LABELS
 from setu.contracts.schemas import ContractCreate, MilestoneIn, MilestoneRecord
 from setu.finance import service as finance
-from setu.kit.access import Actor, require
+from setu.kit.access import OBJECT_RULES, Actor, require
 from setu.kit.crud import flush, get_or_404
 from setu.kit.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from setu.kit.uow import UnitOfWork
@@ -144,8 +144,8 @@ def available_steps(actor: Actor, c: Contract) -> list:
 
 
 def may_record(actor: Actor, c: Contract) -> bool:
-    return actor.can(RECORD) and c.status in RUNNING and (actor.system or actor.party_id in (
-        c.operator_party_id, c.origin_party_id))
+    return actor.can(RECORD) and c.status in RUNNING and OBJECT_RULES["party_to"](
+        actor, parties=(c.operator_party_id, c.origin_party_id))
 
 
 # -- the portfolio ---------------------------------------------------------------------------

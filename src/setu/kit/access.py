@@ -58,12 +58,16 @@ OBJECT_RULES: dict[str, Callable[..., bool]] = {
     # a two-party record: the actor's party is one of ``parties`` and not ``recorded_by_party_id``
     "counterparty": lambda actor, *, parties=(), recorded_by_party_id=None, **_: actor.system or (
         actor.party_id in set(parties) and actor.party_id != recorded_by_party_id),
+    # a record of two parties (a contract): the actor's party is one of ``parties``
+    "party_to": lambda actor, *, parties=(), **_: actor.system or (
+        actor.party_id is not None and actor.party_id in set(parties)),
 }
 _RULE_REFUSALS = {
     "own_party": "this record is maintained by the other party",
     "own_organisation": "this record belongs to another organisation",
     "not_own_request": "{actor} made this request and may not decide it: another approver must",
     "counterparty": "only the other party of this record may do this",
+    "party_to": "your party is not a party to this record",
 }
 
 
