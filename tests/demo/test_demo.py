@@ -383,7 +383,7 @@ def test_load_is_audited_and_the_chain_verifies(tmp_path):
             assert base <= set(entries)
             # the agreement's capabilities add their demo through their own services (one entry per
             # row and step); a lot release puts stock into the fleet's positions
-            later = ("finance", "localisation", "ledger", "aftersales", "notifications")
+            later = ("finance", "localisation", "ledger", "aftersales", "notifications", "contracts")
             extra = set(entries) - base
             assert all(a.startswith(later) or a == "fleet_stock_position.update" for a in extra), extra
             assert '"rows":2000' in entries["catalog_part.bulk_insert"].after
