@@ -129,7 +129,8 @@ def test_hostile_names_on_the_charts_of_the_home_part_and_forecast_pages(client,
     home = client.get("/")
     assert home.status_code == 200
     figs = _figures(home.text)
-    assert figs and figs[0]["data"][0]["customdata"] == [HOSTILE[0]]
+    units = [f for f in figs if "customdata" in f["data"][0]]  # the units-by-type chart names the types
+    assert units and units[0]["data"][0]["customdata"] == [HOSTILE[0]]
     # the rest of the page survives the chart (the footer after it is still there, once)
     assert home.text.count("</footer>") == 1 and home.text.rstrip().endswith("</html>")
     part = client.get(f"/parts/{w.part_ids[0]}")

@@ -113,10 +113,12 @@ def _view(e: AuditEntry, *, redact: bool = False) -> EntryView:
     skip = {"updated_at", "version", "created_at"}
     changes = [(k, before.get(k), after.get(k)) for k in keys
                if k not in skip and before.get(k) != after.get(k)]
+    label = _label(before, after)
     if redact and not e.object_type.startswith(SYSADMIN_VISIBLE):
         changes = [(k, None if b is None else HIDDEN, None if a is None else HIDDEN) for k, b, a in changes]
+        label = None  # the object's name is a business value too
     return EntryView(e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, changes, e.hash,
-                     request_id=e.request_id, actor_party_id=e.actor_party_id, label=_label(before, after))
+                     request_id=e.request_id, actor_party_id=e.actor_party_id, label=label)
 
 
 def _redact(uow: UnitOfWork) -> bool:
