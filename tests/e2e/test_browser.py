@@ -11,15 +11,13 @@ tests skip, unless SETU_REQUIRE_BROWSER=1 (CI, `.ci/run`): then a missing browse
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.support.auth import browser_sign_in
+from tests.support.live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(__file__).resolve().parents[2] / "src" / "setu" / "adapters" / "static" / "vendor"
@@ -33,12 +31,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRE_BROWSER,
                        reason="/usr/bin/chromium is absent (apt-get install chromium)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed(engine) -> dict:
@@ -65,8 +57,6 @@ def _seed(engine) -> dict:
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    import uvicorn
-
     from setu.app.main import create_app
     from setu.kit.db import make_engine, upgrade_database
 
@@ -80,20 +70,9 @@ def live_app(tmp_path_factory):
     engine = make_engine(url)
     data = _seed(engine)
     jobs.configure(engine, jobs_url=f"sqlite:///{folder / 'jobs.db'}")
-    port = _free_port()
     # the lifespan runs the job consumer (forecast runs and readiness plans are background jobs)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "engine": engine, **data}
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(engine)) as base:
+        yield {"base": base, "engine": engine, **data}
     jobs.stop_consumer(5)
     jobs.forget_queues()
     engine.dispose()

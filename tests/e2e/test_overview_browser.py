@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, _free_port, browser, pytestmark  # noqa: F401
+from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, browser, pytestmark  # noqa: F401
 from tests.support.auth import browser_sign_in
+from tests.support.live_server import serving
 
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory, _sqlite_template):
-    import uvicorn
-
     from setu.app.main import create_app
     from setu.demo.load import load_demo
     from setu.kit.db import make_engine
@@ -28,19 +25,8 @@ def demo_app(tmp_path_factory, _sqlite_template):
     url = f"sqlite:///{path}"
     assert load_demo(url=url, migrate=False).loaded
     engine = make_engine(url)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "engine": engine}
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(engine), lifespan="off") as base:
+        yield {"base": base, "engine": engine}
     engine.dispose()
 
 

@@ -2,11 +2,12 @@
 receives is kept in ``server.messages`` (``email.message.EmailMessage``)."""
 from __future__ import annotations
 
-import socket
 import time
 from email import message_from_bytes, policy
 
 import pytest
+
+from tests.support.live_server import free_port
 
 
 class _Keep:
@@ -38,12 +39,6 @@ class LoopbackSmtp:
         raise AssertionError(f"no e-mail to {to} within {timeout} s; got {[str(m['To']) for m in self.messages]}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(monkeypatch):
     """Start aiosmtpd on 127.0.0.1 and point SETU_SMTP_HOST/PORT at it (settings re-read)."""
@@ -52,7 +47,7 @@ def smtp_server(monkeypatch):
     from setu.kit.settings import get_settings
 
     handler = _Keep()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("SETU_SMTP_HOST", "127.0.0.1")
